@@ -1,0 +1,64 @@
+"""The `toolkit` command: `toolkit sandbox` serves the sandbox; `... outbox` reads its mail."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from toolkit.sandbox.app import create_app
+    from toolkit.sandbox.config import SandboxConfig
+
+    config = SandboxConfig.resolve(args.home)
+    app = create_app(config)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"toolkit sandbox: http://{shown}:{args.port}  (home {config.home})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from toolkit.sandbox import store
+    from toolkit.sandbox.clock import iso
+    from toolkit.sandbox.config import SandboxConfig
+    from toolkit.sandbox.mail import read_outbox
+
+    config = SandboxConfig.resolve(args.home)
+    engine = store.create_engine(config.database_url)
+    store.migrate(engine)
+    messages = read_outbox(engine, args.email, args.limit)
+    if not messages:
+        print("The outbox is empty.")
+    for m in messages:
+        print(f"--- #{m['id']}  {iso(m['sent_at']):%Y-%m-%d %H:%M:%S} UTC")
+        print(f"To: {m['to_addr']}\nSubject: {m['subject']}\n\n{m['body']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toolkit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sandbox = sub.add_parser("sandbox", help="run the sandbox, or read its outbox")
+    sandbox.add_argument("action", nargs="?", choices=["serve", "outbox"], default="serve")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--home", default=None, help="state folder (default $TOOLKIT_HOME or ~/.toolkit)")
+    sandbox.add_argument("--log-level", default="info")
+    sandbox.add_argument("--email", default=None, help="outbox: only mail to this address")
+    sandbox.add_argument("--limit", type=int, default=20, help="outbox: at most this many messages")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "sandbox":
+        return _outbox(args) if args.action == "outbox" else _serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

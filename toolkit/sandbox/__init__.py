@@ -1,0 +1,195 @@
+"""The embedded sandbox: every venue's wire protocol on 127.0.0.1, for offline work and tests.
+
+``start()`` serves it from a background thread (uvicorn with its own event loop, so both
+synchronous and ``await``-ed clients work from a notebook) and returns a handle::
+
+    with toolkit.sandbox.start() as sb:
+        client = toolkit.PaperClient(sb)
+
+The ``toolkit sandbox`` command runs the same app standalone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["Sandbox", "SandboxError", "start"]
+
+_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "toolkit.sandbox")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start, or answered an admin call with an error."""
+
+
+class Sandbox:
+    """A running sandbox: its ``url``, ``home`` and the admin calls a notebook needs.
+
+    Handles from ``start()`` own their server and ``stop()`` ends it; a handle attached to a
+    sandbox already running elsewhere (``TOOLKIT_SANDBOX_URL``) leaves that one running.
+    """
+
+    def __init__(
+        self, url: str, home: Path | None, server: Any = None, thread: threading.Thread | None = None
+    ) -> None:
+        self.url = url
+        self.home = home
+        self._server = server
+        self._thread = thread
+
+    @property
+    def owned(self) -> bool:
+        return self._server is not None
+
+    @property
+    def running(self) -> bool:
+        if self._thread is not None:
+            return self._thread.is_alive()
+        try:
+            return httpx.get(f"{self.url}/sandbox/status", timeout=2).is_success
+        except httpx.HTTPError:
+            return False
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        kind = "embedded" if self.owned else "attached"
+        return f"Sandbox({self.url!r}, {kind}, {state})"
+
+    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.url}/sandbox{path}", timeout=30, **kwargs)
+        if not response.is_success:
+            raise SandboxError(f"{response.status_code}: {response.text}")
+        return response.json()
+
+    def status(self) -> dict[str, Any]:
+        return self._admin("GET", "/status")
+
+    def now(self) -> str:
+        """Simulated time now (ISO 8601, UTC)."""
+        return self._admin("GET", "/clock")["now"]
+
+    def advance(self, *, hours: float = 0, minutes: float = 0, seconds: float = 0) -> str:
+        """Move simulated time forward; returns the new time."""
+        body = {"hours": hours, "minutes": minutes, "seconds": seconds}
+        return self._admin("POST", "/clock/advance", json=body)["now"]
+
+    def outbox(self, email: str | None = None) -> list[Any]:
+        """Mail the sandbox sent (newest first), with reset tokens masked as Secrets."""
+        from toolkit.venues.paperx import PaperClient
+
+        with PaperClient(self.url) as client:
+            return client.outbox(email)
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+        self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _log_to_file(home: Path, level: int) -> None:
+    """Embedded sandboxes log to ``$TOOLKIT_HOME/sandbox.log``, never into notebook cells."""
+    path = home / "sandbox.log"
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
+            handler = logging.FileHandler(path)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+            logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SandboxError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _attach(url: str) -> Sandbox | None:
+    try:
+        ok = httpx.get(f"{url.rstrip('/')}/sandbox/status", timeout=2).is_success
+    except httpx.HTTPError:
+        ok = False
+    return Sandbox(url.rstrip("/"), None) if ok else None
+
+
+def start(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    home: str | os.PathLike[str] | None = None,
+    database_url: str | None = None,
+    smtp_url: str | None = None,
+    log_level: str = "info",
+    reuse: bool = True,
+    timeout: float = 30.0,
+) -> Sandbox:
+    """Serve the sandbox from a background thread and return its handle.
+
+    ``port=0`` takes a free port. State lives under ``home`` (``$TOOLKIT_HOME``, default
+    ``~/.toolkit``). With ``reuse`` and nothing else specified, a sandbox already announced in
+    ``TOOLKIT_SANDBOX_URL`` (as ``make lab`` does) is attached to instead of starting another.
+    """
+    announced = os.environ.get("TOOLKIT_SANDBOX_URL")
+    if reuse and announced and not (port or home or database_url or smtp_url):
+        attached = _attach(announced)
+        if attached is not None:
+            return attached
+
+    import uvicorn
+
+    from toolkit.sandbox.app import create_app
+    from toolkit.sandbox.config import SandboxConfig
+
+    config = SandboxConfig.resolve(home, database_url, smtp_url)
+    _log_to_file(config.home, getattr(logging, log_level.upper(), logging.INFO))
+    app = create_app(config)
+    sock = _bind(host, port)
+    bound_port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, log_level=log_level, access_log=True, lifespan="on")
+    )
+
+    def serve() -> None:
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=serve, name=f"toolkit-sandbox-{bound_port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive():
+            raise SandboxError(f"the sandbox stopped while starting; see {config.home / 'sandbox.log'}")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise SandboxError(f"the sandbox did not start within {timeout:.0f} s")
+        time.sleep(0.01)
+    shown_host = f"[{host}]" if ":" in host else host
+    return Sandbox(f"http://{shown_host}:{bound_port}", config.home, server, thread)

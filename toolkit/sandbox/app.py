@@ -1,0 +1,92 @@
+"""create_app(): the one FastAPI app of the sandbox, a router per venue protocol."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from toolkit import __version__
+from toolkit.sandbox import store
+from toolkit.sandbox.accounts import Accounts, load_jwt_secret
+from toolkit.sandbox.clock import Clock
+from toolkit.sandbox.config import SandboxConfig
+from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.mail import Mailer
+from toolkit.sandbox.routes import admin, paperx
+from toolkit.sandbox.state import SandboxState
+
+log = logging.getLogger("toolkit.sandbox")
+
+
+def describe_validation_errors(errors: Any) -> str:
+    """One readable sentence from pydantic's error list, never echoing the input (it may be a password)."""
+    parts: list[str] = []
+    for err in errors:
+        kind = err.get("type", "")
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        if kind == "json_invalid":
+            return "Malformed JSON body"
+        if kind == "missing" and not loc:
+            return "Request body is required (a JSON object)"
+        if kind in ("model_attributes_type", "dict_type") and not loc:
+            return "Request body must be a JSON object"
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        parts.append(f"{'.'.join(loc)}: {message}" if loc else message)
+    return "; ".join(parts) or "Invalid request"
+
+
+def _envelope(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    # Each venue answers in its own words; PaperExchange's {"detail": ...} is the default.
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+
+def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
+    """Build the sandbox app over ``config``: creates or migrates the schema first."""
+    engine = store.create_engine(config.database_url)
+    store.migrate(engine)
+    clock = clock or Clock()
+    mailer = Mailer(engine, config.smtp_url)
+    accounts = Accounts(engine, clock, load_jwt_secret(config.home), mailer)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="toolkit sandbox",
+        version=__version__,
+        description="Offline stand-ins for the venues' real wire protocols.",
+    )
+    app.state.sandbox = SandboxState(config, engine, clock, accounts)
+    app.include_router(paperx.router)
+    app.include_router(admin.router)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _envelope(request, exc.status, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _envelope(request, 400, describe_validation_errors(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _envelope(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _fault(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _envelope(request, 500, "Internal server error")
+
+    return app

@@ -1,0 +1,50 @@
+"""Simulated time: wall-clock time by default, moved forward by hand when a test or notebook asks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+
+class Clock:
+    """The sandbox's notion of now, in milliseconds since the epoch (UTC).
+
+    It follows the wall clock plus an offset; ``advance`` and ``advance_to`` grow the offset
+    and never move time backwards, so trials expire and tokens age on demand.
+    """
+
+    def __init__(self) -> None:
+        self._offset_ms = 0
+        self._lock = threading.Lock()
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self._offset_ms
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_ms() / 1000, tz=UTC)
+
+    def advance(self, *, hours: float = 0, minutes: float = 0, seconds: float = 0) -> int:
+        """Move forward by the given amount; return the new time in ms."""
+        delta = int(((hours * 60 + minutes) * 60 + seconds) * 1000)
+        if delta < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset_ms += delta
+        return self.now_ms()
+
+    def advance_to(self, ts_ms: int) -> int:
+        """Move forward to ``ts_ms`` (ms since the epoch); refuse to go back."""
+        with self._lock:
+            now = self.now_ms()
+            if ts_ms < now:
+                raise ValueError("the clock only moves forward")
+            self._offset_ms += ts_ms - now
+        return self.now_ms()
+
+
+def iso(ms: int | None) -> datetime | None:
+    """A stored millisecond timestamp as a UTC datetime, to the second."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms // 1000, tz=UTC)

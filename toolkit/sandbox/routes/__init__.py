@@ -1,0 +1,1 @@
+"""One router per venue protocol, plus the sandbox's own admin routes."""

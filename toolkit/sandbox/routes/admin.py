@@ -1,0 +1,97 @@
+"""The sandbox's own routes under /sandbox: status, the mail outbox, the clock. Loopback only."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from toolkit import __version__
+from toolkit.sandbox import store
+from toolkit.sandbox.clock import iso
+from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.mail import read_outbox
+from toolkit.sandbox.state import SandboxState, get_state
+from toolkit.venues import paperx as px
+
+
+def loopback_only(request: Request) -> None:
+    """Admin routes answer only callers on this machine."""
+    host = request.client.host if request.client else ""
+    try:
+        ok = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ApiError(403, "Sandbox admin routes are reachable from loopback only")
+
+
+router = APIRouter(
+    prefix="/sandbox",
+    tags=["sandbox"],
+    dependencies=[Depends(loopback_only)],
+    responses={403: {"model": px.ErrorResponse}, 400: {"model": px.ErrorResponse}},
+)
+State = Annotated[SandboxState, Depends(get_state)]
+
+
+class Status(BaseModel):
+    status: str
+    version: str
+    schema_version: int
+    now: str
+
+
+class Advance(BaseModel):
+    hours: float = Field(default=0, ge=0, le=24 * 366 * 10)
+    minutes: float = Field(default=0, ge=0, le=60 * 24 * 366)
+    seconds: float = Field(default=0, ge=0, le=3600 * 24 * 366)
+
+
+class ClockState(BaseModel):
+    now: str
+    now_ms: int
+
+
+@router.get("/status", response_model=Status, summary="Is the sandbox up, and which version")
+def status(state: State) -> dict:
+    return {
+        "status": "ok",
+        "version": __version__,
+        "schema_version": store.SCHEMA_VERSION,
+        "now": state.clock.now().isoformat(),
+    }
+
+
+@router.get("/outbox", response_model=px.Outbox, summary="Mail the sandbox sent, newest first")
+def outbox(
+    state: State,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict:
+    rows = read_outbox(state.engine, email, limit)
+    return {
+        "messages": [
+            {
+                "id": r["id"],
+                "to": r["to_addr"],
+                "subject": r["subject"],
+                "body": r["body"],
+                "sent_at": iso(r["sent_at"]),
+            }
+            for r in rows
+        ]
+    }
+
+
+@router.get("/clock", response_model=ClockState, summary="Simulated time now")
+def clock(state: State) -> dict:
+    return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
+
+
+@router.post("/clock/advance", response_model=ClockState, summary="Move simulated time forward")
+def advance(body: Advance, state: State) -> dict:
+    state.clock.advance(hours=body.hours, minutes=body.minutes, seconds=body.seconds)
+    return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}

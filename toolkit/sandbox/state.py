@@ -1,0 +1,25 @@
+"""What one running sandbox holds: its config, database, clock and services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.engine import Engine
+
+from toolkit.sandbox.accounts import Accounts
+from toolkit.sandbox.clock import Clock
+from toolkit.sandbox.config import SandboxConfig
+
+
+@dataclass
+class SandboxState:
+    config: SandboxConfig
+    engine: Engine
+    clock: Clock
+    accounts: Accounts
+
+
+def get_state(request: Request) -> SandboxState:
+    """FastAPI dependency: the sandbox serving this request."""
+    return request.app.state.sandbox

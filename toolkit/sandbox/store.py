@@ -1,0 +1,124 @@
+"""The sandbox's tables (SQLAlchemy Core) and the versioned schema they live in.
+
+SQLite in WAL mode by default; any SQLAlchemy URL works (PostgreSQL for shared use).
+Times are stored as integer milliseconds since the epoch (UTC), which both databases
+keep exactly. Each later feature adds a numbered migration to ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "toolkit_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
+users = sa.Table(
+    "px_users",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("plan", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("trial_expires_at", sa.BigInteger, nullable=False),
+    sa.Column("subscription_expires_at", sa.BigInteger, nullable=True),
+    sa.Column("password_changed_at", sa.BigInteger, nullable=False),
+)
+
+api_keys = sa.Table(
+    "px_api_keys",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("px_users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("key_prefix", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("last_used_at", sa.BigInteger, nullable=True),
+    sa.Column("revoked_at", sa.BigInteger, nullable=True),
+)
+
+reset_tokens = sa.Table(
+    "px_reset_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("px_users.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("used_at", sa.BigInteger, nullable=True),
+)
+
+outbox = sa.Table(
+    "sandbox_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("to_addr", sa.String(320), nullable=False, index=True),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("sent_at", sa.BigInteger, nullable=False),
+)
+
+
+def _v1(conn: Connection) -> None:
+    for table in (users, api_keys, reset_tokens, outbox):
+        table.create(conn, checkfirst=True)
+
+
+# Migration N brings the schema from version N-1 to N. Append, never edit.
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def schema_version(conn: Connection) -> int:
+    if not sa.inspect(conn).has_table(meta.name):
+        return 0
+    row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+    return int(row[0]) if row else 0
+
+
+def migrate(engine: Engine) -> int:
+    """Create or upgrade the schema to ``SCHEMA_VERSION`` in one transaction; return the version."""
+    with engine.begin() as conn:
+        meta.create(conn, checkfirst=True)
+        current = schema_version(conn)
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema is version {current}, newer than this toolkit ({SCHEMA_VERSION});"
+                " upgrade the toolkit"
+            )
+        for step in MIGRATIONS[current:]:
+            step(conn)
+        if current == 0:
+            conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        elif current < SCHEMA_VERSION:
+            conn.execute(
+                meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
+            )
+    return SCHEMA_VERSION

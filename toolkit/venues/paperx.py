@@ -1,0 +1,404 @@
+"""PaperExchange (paperx.co): the account and API-key wire format, and a client for it.
+
+The pydantic models below are the contract: the sandbox validates requests and renders
+responses with them, and ``PaperClient`` parses responses with them. Shapes follow seed 003;
+errors are ``{"detail": "..."}`` (reference/venues.md §C.4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets as _secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from toolkit.secrets import Secret, reveal
+
+MAINNET_URL = "https://api.paperx.co"
+
+# ---------------------------------------------------------------------------------------
+# Plans and keys
+# ---------------------------------------------------------------------------------------
+
+PlanName = Literal["basic", "pro"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a plan gives: starting balance, active API keys, requests a minute, history kept."""
+
+    name: str
+    balance: float
+    api_keys: int
+    rate_limit: int
+    history_days: int
+
+
+PLANS: dict[str, Plan] = {
+    "basic": Plan("basic", balance=10_000.0, api_keys=3, rate_limit=100, history_days=30),
+    "pro": Plan("pro", balance=100_000.0, api_keys=10, rate_limit=500, history_days=90),
+}
+
+TRIAL_DAYS = 3
+JWT_LIFETIME_HOURS = 24
+RESET_TOKEN_LIFETIME_HOURS = 1
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024
+
+API_KEY_PREFIX = "pe_"
+API_KEY_BODY_LENGTH = 32
+API_KEY_SHOWN_PREFIX_LENGTH = len(API_KEY_PREFIX) + 6
+_API_KEY_ALPHABET = string.ascii_letters + string.digits
+API_KEY_PATTERN = re.compile(rf"^{API_KEY_PREFIX}[A-Za-z0-9]{{{API_KEY_BODY_LENGTH}}}$")
+
+
+def new_api_key() -> str:
+    """A fresh key: ``pe_`` followed by 32 random letters and digits (190 bits)."""
+    body = "".join(_secrets.choice(_API_KEY_ALPHABET) for _ in range(API_KEY_BODY_LENGTH))
+    return API_KEY_PREFIX + body
+
+
+def api_key_hash(key: str) -> str:
+    """What the venue stores instead of the key. Keys carry 190 random bits, so a plain
+    SHA-256 is enough and keeps per-request lookup cheap (unlike a password hash)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_prefix(key: str) -> str:
+    """The public part shown in listings, e.g. ``pe_abc123``."""
+    return key[:API_KEY_SHOWN_PREFIX_LENGTH]
+
+
+def token_hash(token: str) -> str:
+    """How single-use tokens (password reset) are stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Requests
+# ---------------------------------------------------------------------------------------
+
+
+def _check_password(value: str) -> str:
+    if len(value) < PASSWORD_MIN_LENGTH:
+        raise ValueError(f"Password must be at least {PASSWORD_MIN_LENGTH} characters")
+    if len(value) > PASSWORD_MAX_LENGTH:
+        raise ValueError(f"Password must be at most {PASSWORD_MAX_LENGTH} characters")
+    return value
+
+
+class RegisterRequest(BaseModel):
+    email: EmailStr = Field(max_length=320)
+    password: str
+    plan: PlanName = "basic"
+
+    _password = field_validator("password")(_check_password)
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=PASSWORD_MAX_LENGTH)
+
+
+class ForgotPasswordRequest(BaseModel):
+    email: str = Field(max_length=320)
+
+
+class ResetPasswordRequest(BaseModel):
+    token: str = Field(max_length=256)
+    new_password: str
+
+    _password = field_validator("new_password")(_check_password)
+
+
+class ApiKeyCreateRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Name must not be blank")
+        return value
+
+
+# ---------------------------------------------------------------------------------------
+# Responses
+# ---------------------------------------------------------------------------------------
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AuthResponse(_Response):
+    access_token: str
+    user_id: str
+    email: str
+
+
+class MessageResponse(_Response):
+    message: str
+
+
+class Profile(_Response):
+    id: str
+    email: str
+    plan: PlanName
+    subscription_status: Literal["trial", "active", "expired"]
+    trial_expires_at: datetime
+    subscription_expires_at: datetime | None
+    payment_required: bool
+    created_at: datetime
+
+
+class ApiKeyInfo(_Response):
+    id: str
+    name: str
+    key_prefix: str
+    status: Literal["active", "revoked"]
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyList(_Response):
+    api_keys: list[ApiKeyInfo]
+
+
+class ApiKeyCreated(_Response):
+    api_key: str
+    id: str
+    name: str
+    message: str
+
+
+class Mail(_Response):
+    id: int
+    to: str
+    subject: str
+    body: str
+    sent_at: datetime
+
+
+class Outbox(_Response):
+    messages: list[Mail]
+
+
+class ErrorResponse(_Response):
+    detail: str
+
+
+FORGOT_PASSWORD_MESSAGE = "If an account exists with this email, a password reset link has been sent."
+RESET_PASSWORD_MESSAGE = "Password has been reset successfully. You can now log in with your new password."
+API_KEY_CREATED_MESSAGE = "Save this key - it won't be shown again"
+API_KEY_REVOKED_MESSAGE = "API key revoked successfully"
+RESET_MAIL_SUBJECT = "Reset your PaperExchange password"
+RESET_TOKEN_LINE = "Reset token: "
+
+
+def reset_mail_body(token: str, expires_at: datetime) -> str:
+    """The text of the reset mail. The token sits on its own line, never inside a URL."""
+    return (
+        "Someone asked to reset the password of your PaperExchange account.\n"
+        "If it was you, send this token with POST /v1/auth/reset-password:\n\n"
+        f"{RESET_TOKEN_LINE}{token}\n\n"
+        f"It can be used once, until {expires_at:%Y-%m-%d %H:%M:%S} UTC.\n"
+        "If it was not you, ignore this message.\n"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Client
+# ---------------------------------------------------------------------------------------
+
+
+class PaperExchangeError(Exception):
+    """A PaperExchange answer that was not a success: the HTTP status and the venue's detail."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in user: the JWT is a Secret."""
+
+    user_id: str
+    email: str
+    access_token: Secret
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A key just created: the only time the whole key is known."""
+
+    id: str
+    name: str
+    api_key: Secret
+    key_prefix: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ResetMail:
+    """A mail from the sandbox outbox; the reset token is lifted out of the body as a Secret."""
+
+    id: int
+    to: str
+    subject: str
+    sent_at: datetime
+    reset_token: Secret | None
+    body: str  # with the token masked
+
+
+def _parse_mail(mail: Mail) -> ResetMail:
+    token = None
+    body = mail.body
+    match = re.search(rf"^{re.escape(RESET_TOKEN_LINE)}(\S+)$", body, flags=re.MULTILINE)
+    if match:
+        token = Secret(match.group(1), label="reset_token")
+        body = body.replace(match.group(1), token.masked())
+    return ResetMail(mail.id, mail.to, mail.subject, mail.sent_at, token, body)
+
+
+def _base_url(target: Any) -> str:
+    url = getattr(target, "url", target)
+    if not isinstance(url, str) or not url:
+        raise ValueError("PaperClient needs a base URL or a sandbox handle (toolkit.sandbox.start())")
+    return url.rstrip("/")
+
+
+class PaperClient:
+    """PaperExchange over HTTP, one method per endpoint.
+
+    ``PaperClient(sandbox)`` talks to the embedded sandbox; ``PaperClient(MAINNET_URL)`` to
+    the real service. ``register`` and ``login`` keep the JWT for later calls; pass
+    ``api_key=`` to authenticate as a bot would (``X-API-Key``).
+    """
+
+    def __init__(
+        self,
+        base_url: Any,
+        *,
+        access_token: str | Secret | None = None,
+        api_key: str | Secret | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.base_url = _base_url(base_url)
+        self.access_token = Secret(access_token, "access_token") if access_token else None
+        self.api_key = Secret(api_key, "api_key") if api_key else None
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+
+    def __repr__(self) -> str:
+        auth = "jwt" if self.access_token else "api_key" if self.api_key else "anonymous"
+        return f"PaperClient({self.base_url!r}, auth={auth})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PaperClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _headers(self, auth: Literal["any", "jwt", "api_key", "none"]) -> dict[str, str]:
+        if auth == "none":
+            return {}
+        if auth in ("any", "jwt") and self.access_token:
+            return {"Authorization": f"Bearer {self.access_token.reveal()}"}
+        if auth in ("any", "api_key") and self.api_key:
+            return {"X-API-Key": self.api_key.reveal()}
+        wanted = {"jwt": "a login (access_token)", "api_key": "an api_key"}.get(auth, "a login or an api_key")
+        raise PaperExchangeError(401, f"Not authenticated: this call needs {wanted}")
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: Literal["any", "jwt", "api_key", "none"] = "any",
+        json: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        response = self._http.request(method, path, json=json, params=params, headers=self._headers(auth))
+        if response.is_success:
+            return response.json() if response.content else None
+        raise PaperExchangeError(response.status_code, _detail(response))
+
+    def _login(self, data: Any) -> Session:
+        auth = AuthResponse.model_validate(data)
+        token = Secret(auth.access_token, "access_token")
+        self.access_token = token
+        return Session(auth.user_id, auth.email, token)
+
+    # -- /v1/auth ------------------------------------------------------------------------
+
+    def register(self, email: str, password: str | Secret, plan: PlanName = "basic") -> Session:
+        """Open an account (3-day trial); the client is logged in afterwards."""
+        body = {"email": email, "password": reveal(password), "plan": plan}
+        return self._login(self._call("POST", "/v1/auth/register", auth="none", json=body))
+
+    def login(self, email: str, password: str | Secret) -> Session:
+        body = {"email": email, "password": reveal(password)}
+        return self._login(self._call("POST", "/v1/auth/login", auth="none", json=body))
+
+    def forgot_password(self, email: str) -> str:
+        data = self._call("POST", "/v1/auth/forgot-password", auth="none", json={"email": email})
+        return MessageResponse.model_validate(data).message
+
+    def reset_password(self, token: str | Secret, new_password: str | Secret) -> str:
+        body = {"token": reveal(token), "new_password": reveal(new_password)}
+        data = self._call("POST", "/v1/auth/reset-password", auth="none", json=body)
+        return MessageResponse.model_validate(data).message
+
+    def me(self) -> Profile:
+        return Profile.model_validate(self._call("GET", "/v1/auth/me"))
+
+    def api_keys(self) -> list[ApiKeyInfo]:
+        return ApiKeyList.model_validate(self._call("GET", "/v1/auth/api-keys")).api_keys
+
+    def create_api_key(self, name: str) -> NewApiKey:
+        data = self._call("POST", "/v1/auth/api-keys", auth="jwt", json={"name": name})
+        created = ApiKeyCreated.model_validate(data)
+        return NewApiKey(
+            id=created.id,
+            name=created.name,
+            api_key=Secret(created.api_key, "api_key"),
+            key_prefix=api_key_prefix(created.api_key),
+            message=created.message,
+        )
+
+    def revoke_api_key(self, key_id: str) -> str:
+        data = self._call("DELETE", f"/v1/auth/api-keys/{key_id}", auth="jwt")
+        return MessageResponse.model_validate(data).message
+
+    # -- sandbox only ----------------------------------------------------------------------
+
+    def outbox(self, email: str | None = None) -> list[ResetMail]:
+        """Mail the sandbox would have sent (newest first). Sandbox only: no real venue has it."""
+        params = {"email": email} if email else None
+        data = self._call("GET", "/sandbox/outbox", auth="none", params=params)
+        return [_parse_mail(m) for m in Outbox.model_validate(data).messages]
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "error"
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return body["detail"]
+    return str(body)
