@@ -1,0 +1,47 @@
+# The README's quick start: `make lab` and `make test`. Both install the same way.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+SANDBOX_PORT ?= 8765
+LAB_PORT     ?= 8888
+
+.PHONY: install lab sandbox test lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Create the venv, install, start the sandbox and JupyterLab on notebooks/.
+lab: install
+	@SANDBOX_PORT=$(SANDBOX_PORT) LAB_PORT=$(LAB_PORT) BIN=$(BIN) bash scripts/lab
+
+## Only the sandbox, in the foreground.
+sandbox: install
+	$(BIN)/toolkit sandbox --port $(SANDBOX_PORT)
+
+lint: install
+	$(BIN)/ruff check toolkit tests scripts benchmarks
+	$(BIN)/ruff format --check toolkit tests benchmarks
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
+
+format: install
+	$(BIN)/ruff format toolkit tests benchmarks
+	$(BIN)/ruff check --fix toolkit tests benchmarks
+	$(BIN)/nbstripout notebooks/*.ipynb
+
+## The whole suite: lint, unit, integration (real sandbox over loopback), schemathesis, notebooks (nbval).
+test: lint
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+		-p no:cacheprovider tests notebooks
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info

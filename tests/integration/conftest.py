@@ -1,0 +1,62 @@
+"""A real sandbox over loopback for every integration test, and fresh users on it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+import toolkit.sandbox
+from toolkit.secrets import Secret, generate_password
+from toolkit.venues.paperx import PaperClient, Session
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    with toolkit.sandbox.start(home=tmp_path_factory.mktemp("sandbox-home")) as sb:
+        yield sb
+
+
+@pytest.fixture
+def http(sandbox):
+    with httpx.Client(base_url=sandbox.url, timeout=30) as client:
+        yield client
+
+
+def unique_email() -> str:
+    return f"quant-{uuid.uuid4().hex[:12]}@example.com"
+
+
+@dataclass
+class Account:
+    client: PaperClient
+    email: str
+    password: Secret
+    session: Session
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.session.access_token.reveal()}"}
+
+
+@pytest.fixture
+def new_account(sandbox):
+    made: list[PaperClient] = []
+
+    def make(plan: str = "basic") -> Account:
+        client = PaperClient(sandbox)
+        made.append(client)
+        email, password = unique_email(), generate_password()
+        session = client.register(email, password, plan=plan)
+        return Account(client, email, password, session)
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def account(new_account) -> Account:
+    return new_account()

@@ -1,0 +1,210 @@
+"""The sandbox as a product: start/stop handles, restarts, the CLI, attaching, storage and mail routes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+import toolkit.sandbox
+from toolkit.sandbox import SandboxError
+from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.routes.admin import loopback_only
+from toolkit.secrets import generate_password
+from toolkit.venues.paperx import PaperClient, PaperExchangeError
+
+from .conftest import unique_email
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_start_picks_a_free_port_on_loopback_and_stops(tmp_path):
+    sb = toolkit.sandbox.start(home=tmp_path)
+    assert sb.url.startswith("http://127.0.0.1:") and sb.owned and sb.running
+    assert httpx.get(f"{sb.url}/sandbox/status").json()["status"] == "ok"
+    sb.stop()
+    assert not sb.running
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{sb.url}/sandbox/status", timeout=2)
+    sb.stop()  # idempotent
+
+
+def test_a_given_port_is_used_and_a_busy_port_is_a_clear_error(tmp_path):
+    port = free_port()
+    with toolkit.sandbox.start(home=tmp_path, port=port) as sb:
+        assert sb.url == f"http://127.0.0.1:{port}"
+        with pytest.raises(SandboxError, match=f"cannot listen on 127.0.0.1:{port}"):
+            toolkit.sandbox.start(home=tmp_path, port=port)
+
+
+def test_state_and_logins_survive_a_restart(tmp_path):
+    email, password = unique_email(), generate_password()
+    with toolkit.sandbox.start(home=tmp_path) as sb:
+        client = PaperClient(sb)
+        session = client.register(email, password)
+        key = client.create_api_key("bot")
+    secret_file = tmp_path / "jwt_secret"
+    assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    with toolkit.sandbox.start(home=tmp_path) as sb:
+        # the JWT from the first run still verifies: one signing secret per home
+        assert PaperClient(sb, access_token=session.access_token).me().email == email
+        assert PaperClient(sb, api_key=key.api_key).me().email == email
+        assert PaperClient(sb).login(email, password).user_id == session.user_id
+
+
+def test_another_home_does_not_accept_this_homes_tokens(tmp_path):
+    with toolkit.sandbox.start(home=tmp_path / "a") as a, toolkit.sandbox.start(home=tmp_path / "b") as b:
+        session = PaperClient(a).register(unique_email(), generate_password())
+        with pytest.raises(PaperExchangeError) as err:
+            PaperClient(b, access_token=session.access_token).me()
+        assert err.value.status == 401
+
+
+def test_database_url_from_the_environment(tmp_path, monkeypatch):
+    db = tmp_path / "elsewhere.db"
+    monkeypatch.setenv("TOOLKIT_DATABASE_URL", f"sqlite:///{db}")
+    with toolkit.sandbox.start(home=tmp_path / "home") as sb:
+        PaperClient(sb).register(unique_email(), generate_password())
+    assert db.exists() and not (tmp_path / "home" / "sandbox.db").exists()
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from px_users")).scalar() == 1
+        assert conn.execute(sa.text("select value from toolkit_meta")).scalar() == "1"
+    engine.dispose()
+
+
+def test_attach_to_an_announced_sandbox(tmp_path, monkeypatch):
+    with toolkit.sandbox.start(home=tmp_path) as running:
+        monkeypatch.setenv("TOOLKIT_SANDBOX_URL", running.url)
+        attached = toolkit.sandbox.start()
+        assert attached.url == running.url and not attached.owned
+        attached.stop()  # leaves the real one running
+        assert running.running
+        # an explicit home means "start my own", whatever is announced
+        with toolkit.sandbox.start(home=tmp_path / "own") as own:
+            assert own.url != running.url
+
+
+def test_an_announced_but_dead_sandbox_is_not_attached(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_SANDBOX_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("TOOLKIT_HOME", str(tmp_path))
+    with toolkit.sandbox.start() as sb:
+        assert sb.owned and sb.home == tmp_path.resolve()
+
+
+def test_embedded_logs_go_to_the_home_not_the_notebook(tmp_path, capfd):
+    with toolkit.sandbox.start(home=tmp_path) as sb:
+        httpx.get(f"{sb.url}/v1/auth/me")
+    out, err = capfd.readouterr()
+    assert "/v1/auth/me" not in out + err
+    assert "/v1/auth/me" in (tmp_path / "sandbox.log").read_text()
+
+
+def test_admin_routes_are_loopback_only():
+    for host in ("127.0.0.1", "::1", "127.3.2.1"):
+        loopback_only(types.SimpleNamespace(client=types.SimpleNamespace(host=host)))
+    for host in ("10.0.0.5", "192.168.1.2", "testclient", ""):
+        with pytest.raises(ApiError, match="loopback only"):
+            loopback_only(types.SimpleNamespace(client=types.SimpleNamespace(host=host)))
+
+
+def test_clock_admin_route_validates(http):
+    r = http.post("/sandbox/clock/advance", json={"hours": -1})
+    assert r.status_code == 400
+    assert r.json() == {"detail": "hours: Input should be greater than or equal to 0"}
+
+
+def _wait_up(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else "exited"
+        try:
+            if httpx.get(f"{url}/sandbox/status", timeout=1).is_success:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("standalone sandbox did not come up")
+
+
+def test_cli_runs_the_sandbox_standalone_and_reads_the_outbox(tmp_path):
+    port = free_port()
+    toolkit_cmd = os.path.join(os.path.dirname(sys.executable), "toolkit")
+    env = {**os.environ, "TOOLKIT_HOME": str(tmp_path / "ignored")}
+    proc = subprocess.Popen(
+        [toolkit_cmd, "sandbox", "--port", str(port), "--home", str(tmp_path), "--log-level", "warning"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(url, proc)
+        client = PaperClient(url)
+        email = unique_email()
+        client.register(email, generate_password())
+        client.forgot_password(email)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert (tmp_path / "sandbox.db").exists() and not (tmp_path / "ignored" / "sandbox.db").exists()
+    out = subprocess.run(
+        [toolkit_cmd, "sandbox", "outbox", "--home", str(tmp_path), "--email", email],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"To: {email}" in out and "Reset token: " in out
+    empty = subprocess.run(
+        [toolkit_cmd, "sandbox", "outbox", "--home", str(tmp_path), "--email", "nobody@example.com"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert empty.strip() == "The outbox is empty."
+
+
+def test_reset_mail_goes_through_smtp_when_configured(tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    port = free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with toolkit.sandbox.start(home=tmp_path, smtp_url=f"smtp://127.0.0.1:{port}") as sb:
+            client = PaperClient(sb)
+            email = unique_email()
+            client.register(email, generate_password())
+            client.forgot_password(email)
+            assert sb.outbox(email) == []  # SMTP instead of the outbox
+    finally:
+        controller.stop()
+    (mail,) = received
+    assert mail["To"] == email and "Reset token: " in mail.get_payload()
+
+
+def test_an_unreachable_smtp_server_still_answers_the_same(tmp_path):
+    with toolkit.sandbox.start(home=tmp_path, smtp_url=f"smtp://127.0.0.1:{free_port()}") as sb:
+        client = PaperClient(sb)
+        email = unique_email()
+        client.register(email, generate_password())
+        assert client.forgot_password(email).startswith("If an account exists")
+    assert "could not deliver mail" in (tmp_path / "sandbox.log").read_text()
