@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 import toolkit.sandbox
+from toolkit.sandbox import store
 from toolkit.sandbox import SandboxError
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.routes.admin import loopback_only
@@ -80,7 +81,7 @@ def test_database_url_from_the_environment(tmp_path, monkeypatch):
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from px_users")).scalar() == 1
-        assert conn.execute(sa.text("select value from toolkit_meta")).scalar() == "1"
+        assert conn.execute(sa.text("select value from toolkit_meta")).scalar() == str(store.SCHEMA_VERSION)
     engine.dispose()
 
 

@@ -10,6 +10,7 @@ def test_fresh_database_gets_the_current_schema_version(tmp_path):
         assert store.schema_version(conn) == store.SCHEMA_VERSION
         tables = set(sa.inspect(conn).get_table_names())
     assert {"toolkit_meta", "px_users", "px_api_keys", "px_reset_tokens", "sandbox_outbox"} <= tables
+    assert {"ks_members", "ks_balances", "ks_api_keys", "ks_seen_signatures"} <= tables
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):

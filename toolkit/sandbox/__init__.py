@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,16 @@ _LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "toolkit.sandbox")
 
 class SandboxError(RuntimeError):
     """The sandbox could not start, or answered an admin call with an error."""
+
+
+@dataclass(frozen=True)
+class KalshiMember:
+    """A member of the sandbox's RSA-keyed API; the session token stands in for a website login."""
+
+    member_id: str
+    email: str
+    usage_level: str
+    session_token: Any  # toolkit.secrets.Secret
 
 
 class Sandbox:
@@ -87,6 +98,34 @@ class Sandbox:
 
         with PaperClient(self.url) as client:
             return client.outbox(email)
+
+    def kalshi_member(
+        self, email: str | None = None, usage_level: str = "basic", balance_cents: int = 1_000_000
+    ) -> Any:
+        """Open a member on the RSA-keyed API (what its website's sign-up would do).
+
+        Returns the member with its session token (a Secret), which can create the first keys.
+        """
+        import uuid
+
+        from toolkit.secrets import Secret
+
+        email = email or f"member-{uuid.uuid4().hex[:10]}@example.com"
+        body = {"email": email, "usage_level": usage_level, "balance_cents": balance_cents}
+        data = self._admin("POST", "/kalshi/members", json=body)
+        return KalshiMember(
+            data["member_id"],
+            data["email"],
+            data["usage_level"],
+            Secret(data["session_token"], "session_token"),
+        )
+
+    def set_kalshi_usage_level(self, member_id: str, usage_level: str) -> None:
+        self._admin("POST", f"/kalshi/members/{member_id}/usage_level", json={"usage_level": usage_level})
+
+    def set_kalshi_balance(self, member_id: str, balance_cents: int, subaccount: int = 0) -> None:
+        body = {"subaccount": subaccount, "balance_cents": balance_cents}
+        self._admin("POST", f"/kalshi/members/{member_id}/balance", json=body)
 
     def stop(self) -> None:
         if self._server is None:

@@ -18,8 +18,9 @@ from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.mail import Mailer
-from toolkit.sandbox.routes import admin, paperx
+from toolkit.sandbox.routes import admin, kalshi, paperx
 from toolkit.sandbox.state import SandboxState
 
 log = logging.getLogger("toolkit.sandbox")
@@ -43,9 +44,17 @@ def describe_validation_errors(errors: Any) -> str:
 
 
 def _envelope(
-    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
+    details: str = "",
 ) -> JSONResponse:
-    # Each venue answers in its own words; PaperExchange's {"detail": ...} is the default.
+    """Each venue answers in its own words; PaperExchange's {"detail": ...} is the default."""
+    if request.url.path.startswith(kalshi.router.prefix + "/"):
+        body = kalshi.envelope(status, message, code, details)
+        return JSONResponse(body, status_code=status, headers=headers)
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
@@ -68,13 +77,14 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         version=__version__,
         description="Offline stand-ins for the venues' real wire protocols.",
     )
-    app.state.sandbox = SandboxState(config, engine, clock, accounts)
+    app.state.sandbox = SandboxState(config, engine, clock, accounts, KalshiSandbox(engine, clock))
     app.include_router(paperx.router)
+    app.include_router(kalshi.router)
     app.include_router(admin.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return _envelope(request, exc.status, exc.message, exc.headers)
+        return _envelope(request, exc.status, exc.message, exc.headers, exc.code, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

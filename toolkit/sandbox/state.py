@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from toolkit.sandbox.accounts import Accounts
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
+from toolkit.sandbox.kalshi import KalshiSandbox
 
 
 @dataclass
@@ -18,6 +19,7 @@ class SandboxState:
     engine: Engine
     clock: Clock
     accounts: Accounts
+    kalshi: KalshiSandbox
 
 
 def get_state(request: Request) -> SandboxState:

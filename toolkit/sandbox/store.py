@@ -69,13 +69,59 @@ outbox = sa.Table(
 )
 
 
+ks_members = sa.Table(
+    "ks_members",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("usage_level", sa.String(16), nullable=False),
+    sa.Column("session_token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+ks_balances = sa.Table(
+    "ks_balances",
+    metadata,
+    sa.Column("member_id", sa.String(36), sa.ForeignKey("ks_members.id"), primary_key=True),
+    sa.Column("subaccount", sa.Integer, primary_key=True),
+    sa.Column("balance_cents", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+ks_api_keys = sa.Table(
+    "ks_api_keys",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("member_id", sa.String(36), sa.ForeignKey("ks_members.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("public_key_pem", sa.Text, nullable=False),
+    sa.Column("scopes", sa.String(255), nullable=False),  # space-separated
+    sa.Column("subaccount", sa.Integer, nullable=True),
+    sa.Column("generated", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+ks_seen_signatures = sa.Table(
+    "ks_seen_signatures",
+    metadata,
+    sa.Column("signature_hash", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.BigInteger, nullable=False, index=True),
+)
+
+
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
         table.create(conn, checkfirst=True)
 
 
+def _v2(conn: Connection) -> None:
+    """The RSA-keyed API (seed 002): members, balances, keys and seen signatures."""
+    for table in (ks_members, ks_balances, ks_api_keys, ks_seen_signatures):
+        table.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

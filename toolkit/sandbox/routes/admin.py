@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -14,6 +14,7 @@ from toolkit.sandbox.clock import iso
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.mail import read_outbox
 from toolkit.sandbox.state import SandboxState, get_state
+from toolkit.venues import kalshi as ks
 from toolkit.venues import paperx as px
 
 
@@ -95,3 +96,53 @@ def clock(state: State) -> dict:
 def advance(body: Advance, state: State) -> dict:
     state.clock.advance(hours=body.hours, minutes=body.minutes, seconds=body.seconds)
     return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
+
+
+# -- the RSA-keyed API's members: what the venue's website would do -------------------------
+
+UsageLevel = Literal[tuple(ks.USAGE_LEVELS)]  # type: ignore[valid-type]
+
+
+class NewKalshiMember(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    usage_level: UsageLevel = "basic"
+    balance_cents: int = Field(default=1_000_000, ge=0, le=10**12)
+
+
+class KalshiMember(BaseModel):
+    member_id: str
+    email: str
+    usage_level: str
+    session_token: str
+
+
+class UsageLevelChange(BaseModel):
+    usage_level: UsageLevel
+
+
+class BalanceChange(BaseModel):
+    subaccount: int = Field(default=0, ge=0, le=63)
+    balance_cents: int = Field(ge=0, le=10**12)
+
+
+@router.post("/kalshi/members", response_model=KalshiMember, summary="Open a member on the RSA-keyed API")
+def kalshi_member(body: NewKalshiMember, state: State) -> dict:
+    member_id, token = state.kalshi.create_member(body.email, body.usage_level, body.balance_cents)
+    return {
+        "member_id": member_id,
+        "email": body.email.strip().lower(),
+        "usage_level": body.usage_level,
+        "session_token": token,
+    }
+
+
+@router.post("/kalshi/members/{member_id}/usage_level", summary="Set a member's API usage level")
+def kalshi_usage_level(member_id: str, body: UsageLevelChange, state: State) -> dict:
+    state.kalshi.set_usage_level(member_id, body.usage_level)
+    return {"member_id": member_id, "usage_level": body.usage_level}
+
+
+@router.post("/kalshi/members/{member_id}/balance", summary="Set a member's balance on a subaccount")
+def kalshi_balance(member_id: str, body: BalanceChange, state: State) -> dict:
+    state.kalshi.set_balance(member_id, body.subaccount, body.balance_cents)
+    return {"member_id": member_id, "subaccount": body.subaccount, "balance_cents": body.balance_cents}
