@@ -26,8 +26,8 @@ sandbox: install
 	$(BIN)/toolkit sandbox --port $(SANDBOX_PORT)
 
 lint: install
-	$(BIN)/ruff check toolkit tests scripts benchmarks
-	$(BIN)/ruff format --check toolkit tests benchmarks
+	$(BIN)/ruff check toolkit tests benchmarks notebooks conftest.py
+	$(BIN)/ruff format --check toolkit tests benchmarks conftest.py
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
 format: install

@@ -15,6 +15,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 import toolkit.sandbox
 from toolkit.secrets import generate_password
+from toolkit.venues import kalshi as ks
 from toolkit.venues.paperx import PaperClient
 
 MIN_CASES = 500
@@ -33,8 +34,18 @@ def credentials(fuzz_sandbox):
     client = PaperClient(fuzz_sandbox)
     client.register(f"fuzz-{uuid.uuid4().hex[:8]}@example.com", generate_password())
     key = client.create_api_key("fuzz bot")
+    member = fuzz_sandbox.kalshi_member(usage_level="prestige")  # the top rate budget
+    pair = ks.KeyPair.generate()
+    with ks.KalshiClient(fuzz_sandbox, session_token=member.session_token) as web:
+        rsa_key_id = web.create_api_key("fuzz", pair.public_key)
     # Kept as Secrets so a failure report (which prints fixture values) shows only masks.
-    return {"bearer": client.access_token, "key": key.api_key}
+    return {
+        "bearer": client.access_token,
+        "key": key.api_key,
+        "session": member.session_token,
+        "rsa_key_id": rsa_key_id,
+        "rsa_key": pair.private_key,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +75,27 @@ def _authenticate(case, credentials) -> None:
     if pick == 2:
         return
     headers = {k: v for k, v in (case.headers or {}).items() if k.lower() not in AUTH_HEADERS}
-    if pick == 0:
+    if case.operation.path.startswith(ks.API_PREFIX):
+        if pick == 0:
+            headers["Authorization"] = f"Bearer {credentials['session'].reveal()}"
+        else:
+            private_key = ks.load_private_key(credentials["rsa_key"])
+            path = case.formatted_path
+            headers |= ks.signed_headers(credentials["rsa_key_id"], private_key, case.method, path)
+    elif pick == 0:
         headers["Authorization"] = f"Bearer {credentials['bearer'].reveal()}"
     else:
         headers["X-API-Key"] = credentials["key"].reveal()
     case.headers = headers
 
 
-AUTH_HEADERS = {"authorization", "x-api-key"}
+AUTH_HEADERS = {
+    "authorization",
+    "x-api-key",
+    "kalshi-access-key",
+    "kalshi-access-timestamp",
+    "kalshi-access-signature",
+}
 AUTHENTICATED: list[str] = []
 
 
@@ -79,7 +103,7 @@ def test_no_generated_request_gets_a_server_error(api_schema, credentials, fuzz_
     # schemathesis's lazy pytest fixture does not work with pytest 9, so its strategies are
     # driven with hypothesis directly; the requests still go over real HTTP to the sandbox.
     operations = _operations(api_schema)
-    assert len(operations) >= 12, [op.label for op in operations]
+    assert len(operations) >= 20, [op.label for op in operations]
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -95,6 +119,13 @@ def test_no_generated_request_gets_a_server_error(api_schema, credentials, fuzz_
         check()
     assert len(CASES) >= MIN_CASES, f"only {len(CASES)} generated cases ran"
     # the fuzzing reached past authentication on every authenticated route
-    assert {"GET /v1/auth/me", "POST /v1/auth/api-keys", "DELETE /v1/auth/api-keys/{key_id}"} <= set(
-        AUTHENTICATED
-    )
+    assert {
+        "GET /v1/auth/me",
+        "POST /v1/auth/api-keys",
+        "DELETE /v1/auth/api-keys/{key_id}",
+        "POST /trade-api/v2/api_keys",
+        "POST /trade-api/v2/api_keys/generate",
+        "GET /trade-api/v2/api_keys",
+        "DELETE /trade-api/v2/api_keys/{api_key}",
+        "GET /trade-api/v2/portfolio/balance",
+    } <= set(AUTHENTICATED)

@@ -122,7 +122,8 @@ def test_api_and_client_never_show_a_secret(tmp_path, caplog):
     assert_no_secret(texts, secrets)
 
 
-PROBE = """
+PROBES = {}
+PROBES["00_quickstart"] = """
 import json
 print(json.dumps({
     "password": password.reveal(),
@@ -133,11 +134,22 @@ print(json.dumps({
     "reset_token": mail.reset_token.reveal(),
 }))
 """
+PROBES["01_register_keys"] = """
+import json
+print(json.dumps({
+    "session_token": member.session_token.reveal(),
+    "own_private_key": pair.private_key.reveal(),
+    "generated_private_key": generated.private_key.reveal(),
+    "passphrase": passphrase.reveal(),
+}))
+"""
 
 
-def test_the_executed_quickstart_notebook_holds_no_secret(tmp_path, monkeypatch):
+@pytest.mark.parametrize("notebook", sorted(PROBES))
+def test_an_executed_notebook_holds_no_secret(tmp_path, monkeypatch, notebook):
     monkeypatch.setenv("TOOLKIT_HOME", str(tmp_path))  # the kernel inherits it
-    nb = nbformat.read(ROOT / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    monkeypatch.delenv("TOOLKIT_PASSPHRASE", raising=False)
+    nb = nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
     client = NotebookClient(
         nb,
         timeout=300,
@@ -151,12 +163,15 @@ def test_the_executed_quickstart_notebook_holds_no_secret(tmp_path, monkeypatch)
         client.set_widgets_metadata()
         executed = nbformat.writes(nb)  # outputs, metadata.widgets and all
         # Then, in the same kernel, ask for the values the notebook held, to scan for.
-        nb.cells.append(nbformat.v4.new_code_cell(PROBE))
+        nb.cells.append(nbformat.v4.new_code_cell(PROBES[notebook]))
         probe = client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
     secrets = json.loads(probe.outputs[0]["text"])
-    assert secrets["first_jwt"] != secrets["last_jwt"]
+    # private keys are also looked for by their base64 body, in case a PEM were re-wrapped
+    for name, value in list(secrets.items()):
+        if "PRIVATE KEY" in value:
+            secrets[name + "_body"] = "".join(value.splitlines()[1:3])
     texts = {"executed notebook": executed, "sandbox.log": (tmp_path / "sandbox.log").read_text()}
-    assert '"output_type"' in executed and "api_key=****" in executed  # it really ran and showed masks
+    assert '"output_type"' in executed and "=****" in executed  # it really ran and showed masks
     assert_no_secret(texts, secrets)
 
 
@@ -165,3 +180,54 @@ def test_the_scan_itself_finds_a_leak():
     with pytest.raises(AssertionError, match="secret values found"):
         assert_no_secret({"out": f"oops {value}"}, {"pw": value})
     assert_no_secret({"out": repr(Secret(value))}, {"pw": value})
+
+
+def test_rsa_keys_and_session_tokens_never_show(tmp_path, caplog):
+    from toolkit.venues import kalshi as ks
+
+    caplog.set_level(logging.DEBUG)
+    texts: dict[str, str] = {}
+    with toolkit.sandbox.start(home=tmp_path, log_level="debug") as sb:
+        member = sb.kalshi_member(usage_level="premier")
+        web = ks.KalshiClient(sb, session_token=member.session_token)
+        own = ks.KeyPair.generate()
+        own_id = web.create_api_key("own", own.public_key)
+        generated = web.generate_api_key("generated")
+        bot = ks.KalshiClient(sb, api_key_id=generated.api_key_id, private_key=generated.private_key)
+        bot.get_balance()
+        secrets = {
+            "session_token": member.session_token.reveal(),
+            "own_private_key": own.private_key.reveal(),
+            "generated_private_key": generated.private_key.reveal(),
+        }
+        # the base64 body of each private key, in case a PEM is re-wrapped somewhere
+        for name in ("own_private_key", "generated_private_key"):
+            secrets[name + "_body"] = "".join(secrets[name].splitlines()[1:3])
+
+        with httpx.Client(base_url=sb.url) as http:
+            session = {"Authorization": f"Bearer {secrets['session_token']}"}
+            bad = {
+                "private_as_public": {"name": "x", "public_key": secrets["own_private_key"]},
+                "private_in_name": {"name": secrets["own_private_key_body"][:100], "public_key": "nope"},
+            }
+            for name, body in bad.items():
+                r = http.post("/trade-api/v2/api_keys", json=body, headers=session)
+                assert r.status_code == 400, name
+                texts[f"body:{name}"] = r.text
+            r = http.get(
+                "/trade-api/v2/api_keys", headers={"Authorization": f"Bearer {secrets['session_token']}x"}
+            )
+            texts["body:bad_session"] = r.text
+        with pytest.raises(ks.KalshiError) as err:
+            ks.KalshiClient(sb, api_key_id=own_id, private_key=generated.private_key).get_balance()
+        texts["exception"] = f"{err.value!s} {err.value!r}"
+        with pytest.raises(ValueError) as err:
+            ks.load_public_key(secrets["own_private_key"])
+        texts["exception"] += str(err.value)
+        texts["reprs"] = "\n".join(repr(x) for x in (web, bot, member, own, generated, web.get_api_keys()))
+        web.close()
+        bot.close()
+    texts["sandbox.log"] = (tmp_path / "sandbox.log").read_text()
+    texts["caplog"] = caplog.text
+    assert "/trade-api/v2/api_keys" in texts["sandbox.log"]
+    assert_no_secret(texts, secrets)
