@@ -15,8 +15,9 @@ _LAZY = {
     "generate_password": ("toolkit.secrets", "generate_password"),
     "PaperClient": ("toolkit.venues.paperx", "PaperClient"),
     "PaperExchangeError": ("toolkit.venues.paperx", "PaperExchangeError"),
+    "keys": ("toolkit.keystore", "keys"),
 }
-_SUBMODULES = {"sandbox", "secrets", "venues"}
+_SUBMODULES = {"keystore", "sandbox", "secrets", "venues"}
 
 __all__ = [*_LAZY, *_SUBMODULES, "__version__"]
 

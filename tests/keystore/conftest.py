@@ -1,0 +1,1 @@
+from ..integration.conftest import account, http, new_account, sandbox  # noqa: F401

@@ -1,0 +1,244 @@
+"""Per-venue key lifecycles over the store: save what a client just created, refresh statuses
+from the venue, rotate, revoke. Each adapter follows its venue's rules:
+
+* PaperExchange: create the new key, store it, then revoke the old one (needs a login).
+* The RSA-keyed API (seed 002): a new pair made here (``createApiKey``), or by the venue when the
+  usage level does not allow that (``generateApiKey``); stored, then the old key is deleted.
+
+Hyperliquid agents and Lighter keys get their adapters with their venue modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives import serialization
+
+from toolkit.keystore.store import Entry, KeyStore
+from toolkit.secrets import Secret
+
+
+class VenueKeys(Protocol):
+    venue: str
+
+    def refresh(self, entry: Entry) -> dict[str, Any]: ...
+    def rotate(self, store: KeyStore, entry: Entry, **options: Any) -> Entry: ...
+    def revoke(self, store: KeyStore, entry: Entry, **options: Any) -> Entry: ...
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+# -- PaperExchange -------------------------------------------------------------------------------
+
+
+def _paperx_network(base_url: str) -> str:
+    from toolkit.venues import paperx
+
+    return "mainnet" if base_url.rstrip("/") == paperx.MAINNET_URL else "sandbox"
+
+
+def save_paperx_key(store: KeyStore, base_url: str, email: str, key: Any) -> Entry:
+    """Store a key from ``PaperClient.create_api_key`` (a ``NewApiKey``)."""
+    entry = Entry(
+        venue="paperx",
+        kind="api_key",
+        network=_paperx_network(base_url),
+        account=email,
+        key_ref=key.id,
+        public=key.key_prefix,
+        label=key.name,
+        base_url=base_url.rstrip("/"),
+        secrets={"api_key": Secret(key.api_key, "api_key")},
+    )
+    return store.put(entry)
+
+
+class PaperxKeys:
+    venue = "paperx"
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        from toolkit.venues.paperx import PaperClient, PaperExchangeError
+
+        with PaperClient(entry.base_url, api_key=entry.secret("api_key")) as client:
+            try:
+                listed = {k.id: k for k in client.api_keys()}
+            except PaperExchangeError as exc:
+                if exc.status == 401:  # the venue no longer accepts it
+                    return {"status": "revoked"}
+                raise
+        info = listed.get(entry.key_ref)
+        if info is None:
+            return {"status": "revoked"}
+        last = info.last_used_at.isoformat() if info.last_used_at else entry.last_used_at
+        return {"status": info.status, "last_used_at": last}
+
+    def rotate(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """``client``: a logged-in ``PaperClient`` (key management needs a login, not a key)."""
+        if client is None:
+            raise ValueError("rotating a PaperExchange key needs client=PaperClient(...) after login()")
+        new = save_paperx_key(
+            store, entry.base_url or client.base_url, entry.account, client.create_api_key(entry.label)
+        )
+        self.revoke(store, entry, client=client)
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        from toolkit.venues.paperx import PaperExchangeError
+
+        if client is None:
+            raise ValueError("revoking a PaperExchange key needs client=PaperClient(...) after login()")
+        try:
+            client.revoke_api_key(entry.key_ref)
+        except PaperExchangeError as exc:
+            if not (exc.status == 400 and "already revoked" in exc.detail):
+                raise
+        return store.update(entry.id, status="revoked")
+
+
+# -- the RSA-keyed API (seed 002) ------------------------------------------------------------------
+
+
+def _kalshi_network(base_url: str) -> str:
+    from toolkit.venues import kalshi
+
+    return next((name for name, url in kalshi.HOSTS.items() if url == base_url.rstrip("/")), "sandbox")
+
+
+def public_key_fingerprint(private_key: Secret) -> str:
+    """SHA-256 of the public key (DER), first 16 hex digits: the public part worth showing."""
+    from toolkit.venues import kalshi
+
+    der = (
+        kalshi.load_private_key(private_key)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return "sha256:" + hashlib.sha256(der).hexdigest()[:16]
+
+
+def save_kalshi_key(
+    store: KeyStore,
+    base_url: str,
+    api_key_id: str,
+    private_key: Secret,
+    *,
+    account: str = "",
+    label: str = "",
+    scopes: list[str] | None = None,
+    subaccount: int | None = None,
+) -> Entry:
+    """Store a key pair registered with ``create_api_key`` or received from ``generate_api_key``."""
+    entry = Entry(
+        venue="kalshi",
+        kind="api_key",
+        network=_kalshi_network(base_url),
+        account=account,
+        key_ref=api_key_id,
+        public=public_key_fingerprint(private_key),
+        label=label,
+        base_url=base_url.rstrip("/"),
+        extra={"scopes": scopes or ["read", "write"], "subaccount": subaccount},
+        secrets={"private_key": Secret(private_key, "private_key")},
+    )
+    return store.put(entry)
+
+
+class KalshiKeys:
+    venue = "kalshi"
+
+    def _client(self, entry: Entry) -> Any:
+        from toolkit.venues.kalshi import KalshiClient
+
+        return KalshiClient(entry.base_url, api_key_id=entry.key_ref, private_key=entry.secret("private_key"))
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        from toolkit.venues.kalshi import KalshiError
+
+        with self._client(entry) as client:
+            try:
+                client.get_balance(subaccount=entry.extra.get("subaccount"))
+            except KalshiError as exc:
+                if exc.status == 401 and exc.details == "API_KEY_NOT_FOUND":
+                    return {"status": "revoked"}
+                if exc.status != 403:  # a key without the balance scope is still alive
+                    raise
+        return {"status": "active", "last_used_at": _now_iso()}
+
+    def rotate(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """A new key with the same name, scopes and subaccount; then the old one is deleted.
+
+        ``client`` manages keys (a session, or a key with ``write``); by default the old key does.
+        """
+        from toolkit.venues import kalshi
+
+        manager = client or self._client(entry)
+        scopes, sub = entry.extra.get("scopes"), entry.extra.get("subaccount")
+        pair = kalshi.KeyPair.generate()
+        try:
+            new_id, private = (
+                manager.create_api_key(entry.label, pair.public_key, scopes, sub),
+                pair.private_key,
+            )
+        except kalshi.KalshiError as exc:
+            if exc.status != 403 or "usage level" not in exc.message:
+                raise
+            generated = manager.generate_api_key(entry.label, scopes, sub)
+            new_id, private = generated.api_key_id, generated.private_key
+        new = save_kalshi_key(
+            store, entry.base_url or manager.base_url, new_id, private,
+            account=entry.account, label=entry.label, scopes=scopes, subaccount=sub,
+        )  # fmt: skip
+        self.revoke(store, entry, client=client or self._client(new))
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        from toolkit.venues.kalshi import KalshiError
+
+        manager = client or self._client(entry)
+        try:
+            manager.delete_api_key(entry.key_ref)
+        except KalshiError as exc:
+            if exc.status != 404:
+                raise
+        return store.update(entry.id, status="revoked")
+
+
+ADAPTERS: dict[str, VenueKeys] = {"paperx": PaperxKeys(), "kalshi": KalshiKeys()}
+
+
+def adapter(entry: Entry) -> VenueKeys:
+    try:
+        return ADAPTERS[entry.venue]
+    except KeyError:
+        raise NotImplementedError(f"no key lifecycle for venue {entry.venue!r} yet") from None
+
+
+def refresh_all(store: KeyStore) -> list[str]:
+    """Ask each venue about each active key; store what changed. Returns the failures, one line each."""
+    problems = []
+    for entry in store.entries():
+        if entry.status == "revoked" or entry.venue not in ADAPTERS:
+            continue
+        try:
+            changes = adapter(entry).refresh(entry)
+        except Exception as exc:  # a venue being down must not hide the other keys
+            problems.append(f"{entry.venue} {entry.key_ref}: could not refresh ({type(exc).__name__}: {exc})")
+            continue
+        if any(getattr(entry, k) != v for k, v in changes.items()):
+            store.update(entry.id, **changes)
+    return problems
+
+
+__all__ = [
+    "ADAPTERS",
+    "KalshiKeys",
+    "PaperxKeys",
+    "adapter",
+    "refresh_all",
+    "save_kalshi_key",
+    "save_paperx_key",
+]
