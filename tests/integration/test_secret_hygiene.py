@@ -141,6 +141,8 @@ print(json.dumps({
     "own_private_key": pair.private_key.reveal(),
     "generated_private_key": generated.private_key.reveal(),
     "passphrase": passphrase.reveal(),
+    "store_passphrase": store_passphrase.reveal(),
+    "rotated_private_key": rotated.secret("private_key").reveal(),
 }))
 """
 
