@@ -429,10 +429,17 @@ def _sweep_temp_files(root: Path) -> None:
             tmp.unlink()
 
 
+def _can_prompt() -> bool:
+    """A terminal, or a running Jupyter kernel (whose front end may answer input requests)."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return True
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def _prompt(text: str) -> str | None:
-    interactive = sys.stdin is not None and sys.stdin.isatty()
-    in_kernel = "ipykernel" in sys.modules
-    if not (interactive or in_kernel):
+    if not _can_prompt():
         return None
     try:
         return getpass.getpass(text) or None
