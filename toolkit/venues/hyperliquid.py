@@ -1,0 +1,421 @@
+"""Hyperliquid: agent wallets (approveAgent), user-signed and L1 signing, and an httpx client.
+
+Two signing schemes (reference/hyperliquid.md §1.3, §1.7):
+
+* user-signed actions (approveAgent, usdSend, withdraw3, approveBuilderFee): EIP-712 under the
+  domain ``HyperliquidSignTransaction`` with ``chainId = int(signatureChainId, 16)``; the action's
+  ``hyperliquidChain`` ("Mainnet" / "Testnet") is signed, so one network's signature is useless
+  on the other;
+* L1 actions (order, cancel, noop, ...): keccak of msgpack(action) ‖ nonce ‖ vault ‖ expiry
+  becomes the ``connectionId`` of a phantom agent signed under the domain ``Exchange`` (chain
+  1337), with source "a" on mainnet and "b" on testnet.
+
+The client signs with these functions and the sandbox recovers signers with them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+import httpx
+import msgpack
+
+from toolkit.secrets import Secret
+from toolkit.venues import eip712
+from toolkit.venues.eip712 import ZERO_ADDRESS, Signature, Wallet
+
+NETWORKS = {
+    "mainnet": "https://api.hyperliquid.xyz",
+    "testnet": "https://api.hyperliquid-testnet.xyz",
+}
+SIGNATURE_CHAIN_ID = "0x66eee"  # what the official SDKs sign with, on both networks
+MAX_AGENT_DAYS = 180
+MS_PER_DAY = 86_400_000
+
+Chain = Literal["Mainnet", "Testnet"]
+
+USER_SIGNED: dict[str, tuple[str, list[eip712.Field]]] = {
+    "approveAgent": (
+        "HyperliquidTransaction:ApproveAgent",
+        [
+            ("hyperliquidChain", "string"),
+            ("agentAddress", "address"),
+            ("agentName", "string"),
+            ("nonce", "uint64"),
+        ],
+    ),
+    "usdSend": (
+        "HyperliquidTransaction:UsdSend",
+        [("hyperliquidChain", "string"), ("destination", "string"), ("amount", "string"), ("time", "uint64")],
+    ),
+    "withdraw3": (
+        "HyperliquidTransaction:Withdraw",
+        [("hyperliquidChain", "string"), ("destination", "string"), ("amount", "string"), ("time", "uint64")],
+    ),
+    "approveBuilderFee": (
+        "HyperliquidTransaction:ApproveBuilderFee",
+        [
+            ("hyperliquidChain", "string"),
+            ("maxFeeRate", "string"),
+            ("builder", "address"),
+            ("nonce", "uint64"),
+        ],
+    ),
+}
+
+_EXCHANGE_DOMAIN = eip712.domain_separator("Exchange", "1", 1337)
+_AGENT_FIELDS: list[eip712.Field] = [("source", "string"), ("connectionId", "bytes32")]
+_AGENT_TYPE_HASH = eip712.type_hash("Agent", _AGENT_FIELDS)
+_SOURCE_HASH = {True: eip712.keccak(b"a"), False: eip712.keccak(b"b")}
+_USER_DOMAINS: dict[int, bytes] = {}
+
+
+def chain_name(is_mainnet: bool) -> Chain:
+    return "Mainnet" if is_mainnet else "Testnet"
+
+
+# -- user-signed actions ----------------------------------------------------------------------
+
+
+def _user_domain(signature_chain_id: str) -> bytes:
+    chain_id = int(signature_chain_id, 16)
+    domain = _USER_DOMAINS.get(chain_id)
+    if domain is None:
+        domain = _USER_DOMAINS[chain_id] = eip712.domain_separator(
+            "HyperliquidSignTransaction", "1", chain_id
+        )
+    return domain
+
+
+def user_signed_digest(action: dict[str, Any]) -> bytes:
+    """The EIP-712 digest of a user-signed action (its ``type`` picks the struct)."""
+    try:
+        primary, fields = USER_SIGNED[action["type"]]
+    except KeyError:
+        raise ValueError(f"not a user-signed action type: {action.get('type')!r}") from None
+    message = dict(action)
+    if primary == USER_SIGNED["approveAgent"][0] and message.get("agentName") is None:
+        message["agentName"] = ""  # signed as "", posted as "", null or absent
+    return eip712.digest(
+        _user_domain(action["signatureChainId"]), eip712.struct_hash(primary, fields, message)
+    )
+
+
+def sign_user_signed_action(key: Any, action: dict[str, Any]) -> Signature:
+    return eip712.sign_digest(key, user_signed_digest(action))
+
+
+def recover_user_signer(action: dict[str, Any], signature: Any) -> str:
+    return eip712.recover_address(user_signed_digest(action), Signature.from_wire(signature))
+
+
+# -- approveAgent -------------------------------------------------------------------------------
+
+
+def agent_name_field(name: str | None, valid_until: int | None) -> str:
+    """What goes in ``agentName``: the name, then `` valid_until <ms>`` when an expiry is set."""
+    base = name or ""
+    return f"{base} valid_until {valid_until}" if valid_until is not None else base
+
+
+def parse_agent_name(field: str | None) -> tuple[str, int | None]:
+    """(name, valid_until) from an ``agentName`` field."""
+    text = field or ""
+    head, sep, tail = text.rpartition(" valid_until ")
+    if sep and tail.isdigit():
+        return head, int(tail)
+    if text.startswith("valid_until ") and text[12:].isdigit():
+        return "", int(text[12:])
+    return text, None
+
+
+def approve_agent_action(
+    agent_address: str,
+    *,
+    name: str | None = None,
+    valid_until: int | None = None,
+    nonce: int,
+    is_mainnet: bool,
+    signature_chain_id: str = SIGNATURE_CHAIN_ID,
+) -> dict[str, Any]:
+    return {
+        "type": "approveAgent",
+        "signatureChainId": signature_chain_id,
+        "hyperliquidChain": chain_name(is_mainnet),
+        "agentAddress": agent_address.lower(),
+        "agentName": agent_name_field(name, valid_until),
+        "nonce": nonce,
+    }
+
+
+# -- L1 actions ----------------------------------------------------------------------------------
+
+
+def action_hash(
+    action: dict[str, Any], vault_address: str | None, nonce: int, expires_after: int | None
+) -> bytes:
+    """The phantom agent's ``connectionId``: keccak(msgpack(action) ‖ nonce ‖ vault ‖ expiry)."""
+    data = msgpack.packb(action) + nonce.to_bytes(8, "big")
+    data += b"\x00" if vault_address is None else b"\x01" + eip712.address_bytes(vault_address)
+    if expires_after is not None:
+        data += b"\x00" + expires_after.to_bytes(8, "big")
+    return eip712.keccak(data)
+
+
+def l1_digest(
+    action: dict[str, Any], vault_address: str | None, nonce: int, expires_after: int | None, is_mainnet: bool
+) -> bytes:
+    connection_id = action_hash(action, vault_address, nonce, expires_after)
+    struct = eip712.keccak(_AGENT_TYPE_HASH + _SOURCE_HASH[is_mainnet] + connection_id)
+    return eip712.keccak(b"\x19\x01" + _EXCHANGE_DOMAIN + struct)
+
+
+def sign_l1_action(
+    key: Any,
+    action: dict[str, Any],
+    vault_address: str | None,
+    nonce: int,
+    expires_after: int | None,
+    is_mainnet: bool,
+) -> Signature:
+    return eip712.sign_digest(key, l1_digest(action, vault_address, nonce, expires_after, is_mainnet))
+
+
+def recover_l1_signer(
+    action: dict[str, Any],
+    signature: Any,
+    vault_address: str | None,
+    nonce: int,
+    expires_after: int | None,
+    is_mainnet: bool,
+) -> str:
+    digest = l1_digest(action, vault_address, nonce, expires_after, is_mainnet)
+    return eip712.recover_address(digest, Signature.from_wire(signature))
+
+
+# -- order wire format ---------------------------------------------------------------------------
+
+
+def float_to_wire(x: float | str | Decimal) -> str:
+    """A number as Hyperliquid hashes it: at most 8 decimals, no trailing zeros, no "-0"."""
+    value = Decimal(str(x))
+    rounded = value.quantize(Decimal("1e-8"))
+    if abs(rounded - value) >= Decimal("1e-12"):
+        raise ValueError(f"{x} has more than 8 decimals")
+    text = format(rounded.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+Tif = Literal["Gtc", "Ioc", "Alo"]
+
+
+def order_wire(
+    asset: int,
+    is_buy: bool,
+    price: float | str,
+    size: float | str,
+    *,
+    reduce_only: bool = False,
+    tif: Tif = "Gtc",
+    cloid: str | None = None,
+) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "a": asset,
+        "b": is_buy,
+        "p": float_to_wire(price),
+        "s": float_to_wire(size),
+        "r": reduce_only,
+        "t": {"limit": {"tif": tif}},
+    }
+    if cloid is not None:
+        wire["c"] = cloid
+    return wire
+
+
+def order_action(orders: list[dict[str, Any]], grouping: str = "na") -> dict[str, Any]:
+    return {"type": "order", "orders": orders, "grouping": grouping}
+
+
+def cancel_action(cancels: list[tuple[int, int]]) -> dict[str, Any]:
+    return {"type": "cancel", "cancels": [{"a": a, "o": o} for a, o in cancels]}
+
+
+def cancel_by_cloid_action(cancels: list[tuple[int, str]]) -> dict[str, Any]:
+    return {"type": "cancelByCloid", "cancels": [{"asset": a, "cloid": c} for a, c in cancels]}
+
+
+# -- client ----------------------------------------------------------------------------------------
+
+
+class HyperliquidError(Exception):
+    """``{"status": "err", "response": "..."}``, or an HTTP failure, with the venue's words."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ApprovedAgent:
+    """An API wallet just approved: its fresh key (a Secret), name and expiry (ms, or None)."""
+
+    address: str
+    private_key: Secret
+    name: str
+    valid_until: int | None
+    master: str
+
+
+class HyperliquidClient:
+    """Hyperliquid's /info and /exchange over httpx.
+
+    ``HyperliquidClient(sandbox, wallet=master_key)`` signs as the master account;
+    ``HyperliquidClient("testnet", wallet=agent_key, account_address=master)`` trades through an
+    agent. The sandbox plays Testnet, as the official SDK assumes for every non-mainnet URL.
+    """
+
+    def __init__(
+        self,
+        target: Any = "testnet",
+        *,
+        wallet: str | Secret | Wallet | None = None,
+        account_address: str | None = None,
+        vault_address: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.base_url, self.is_mainnet = _resolve(target)
+        self.wallet = wallet if isinstance(wallet, Wallet) or wallet is None else Wallet.from_key(wallet)
+        self.account_address = account_address or (self.wallet.address if self.wallet else None)
+        self.vault_address = vault_address
+        self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
+        self._nonce_lock = threading.Lock()
+        self._last_nonce = 0
+
+    def __repr__(self) -> str:
+        signer = self.wallet.address if self.wallet else None
+        return f"HyperliquidClient({self.base_url!r}, account={self.account_address!r}, signer={signer!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HyperliquidClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def next_nonce(self) -> int:
+        """Milliseconds now, strictly increasing within this client (nonces are per signer)."""
+        with self._nonce_lock:
+            self._last_nonce = max(int(time.time() * 1000), self._last_nonce + 1)
+            return self._last_nonce
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self._http.post(path, json=body)
+        try:
+            data = response.json()
+        except ValueError:
+            raise HyperliquidError(response.text or response.reason_phrase, response.status_code) from None
+        if isinstance(data, dict) and data.get("status") == "err":
+            raise HyperliquidError(str(data.get("response")), response.status_code)
+        if not response.is_success:
+            raise HyperliquidError(str(data), response.status_code)
+        return data
+
+    def info(self, body: dict[str, Any]) -> Any:
+        return self._post("/info", body)
+
+    def meta(self) -> dict[str, Any]:
+        return self.info({"type": "meta"})
+
+    def extra_agents(self, user: str | None = None) -> list[dict[str, Any]]:
+        """The account's named agents: ``[{name, address, validUntil}]``."""
+        return self.info({"type": "extraAgents", "user": (user or self.account_address or "").lower()})
+
+    def user_role(self, address: str | None = None) -> dict[str, Any]:
+        return self.info({"type": "userRole", "user": (address or self.account_address or "").lower()})
+
+    def _require_wallet(self) -> Wallet:
+        if self.wallet is None:
+            raise HyperliquidError("this client has no wallet to sign with")
+        return self.wallet
+
+    def _user_signed(self, action: dict[str, Any]) -> Any:
+        signature = sign_user_signed_action(self._require_wallet().signer, action)
+        body = {
+            "action": action,
+            "nonce": action.get("nonce", action.get("time")),
+            "signature": signature.to_wire(),
+        }
+        return self._post("/exchange", body)
+
+    def approve_agent(
+        self, name: str | None = None, *, valid_until: int | None = None, days: float | None = None
+    ) -> ApprovedAgent:
+        """Approve a freshly generated API wallet, optionally named and expiring.
+
+        ``days`` sets ``valid_until`` that far ahead (at most 180). The same name replaces the
+        agent under it; no name replaces the unnamed agent.
+        """
+        nonce = self.next_nonce()
+        if days is not None:
+            valid_until = nonce + int(days * MS_PER_DAY)
+        if valid_until is not None and valid_until > nonce + MAX_AGENT_DAYS * MS_PER_DAY:
+            raise HyperliquidError("valid_until may be at most 180 days ahead")
+        agent = Wallet.generate()
+        action = approve_agent_action(
+            agent.address, name=name, valid_until=valid_until, nonce=nonce, is_mainnet=self.is_mainnet
+        )
+        self._user_signed(action)
+        return ApprovedAgent(
+            agent.address, agent.private_key, name or "", valid_until, self._require_wallet().address
+        )
+
+    def remove_agent(self, name: str | None = None) -> None:
+        """Deregister the agent under ``name`` (the unnamed one by default): a zero-address approval."""
+        nonce = self.next_nonce()
+        action = approve_agent_action(ZERO_ADDRESS, name=name, nonce=nonce, is_mainnet=self.is_mainnet)
+        self._user_signed(action)
+
+    def l1_action(self, action: dict[str, Any], expires_after: int | None = None) -> Any:
+        """Sign and post an L1 action (order, cancel, noop, ...) with this client's wallet."""
+        nonce = self.next_nonce()
+        signature = sign_l1_action(
+            self._require_wallet().private_key,
+            action,
+            self.vault_address,
+            nonce,
+            expires_after,
+            self.is_mainnet,
+        )
+        body: dict[str, Any] = {"action": action, "nonce": nonce, "signature": signature.to_wire()}
+        body["vaultAddress"] = self.vault_address
+        if expires_after is not None:
+            body["expiresAfter"] = expires_after
+        return self._post("/exchange", body)
+
+    def noop(self) -> Any:
+        """An L1 action that does nothing but use a nonce: proves a signer is accepted."""
+        return self.l1_action({"type": "noop"})
+
+    def order(self, orders: list[dict[str, Any]], grouping: str = "na") -> Any:
+        return self.l1_action(order_action(orders, grouping))
+
+    def cancel(self, asset: int, oid: int) -> Any:
+        return self.l1_action(cancel_action([(asset, oid)]))
+
+
+def _resolve(target: Any) -> tuple[str, bool]:
+    if isinstance(target, str) and target in NETWORKS:
+        return NETWORKS[target], target == "mainnet"
+    url = getattr(target, "url", target)
+    if isinstance(url, str) and url.startswith("http"):
+        url = url.rstrip("/")
+        return url, url == NETWORKS["mainnet"]
+    raise ValueError("HyperliquidClient needs 'mainnet', 'testnet', a sandbox handle or a base URL")
