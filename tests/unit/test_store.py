@@ -11,6 +11,7 @@ def test_fresh_database_gets_the_current_schema_version(tmp_path):
         tables = set(sa.inspect(conn).get_table_names())
     assert {"toolkit_meta", "px_users", "px_api_keys", "px_reset_tokens", "sandbox_outbox"} <= tables
     assert {"ks_members", "ks_balances", "ks_api_keys", "ks_seen_signatures"} <= tables
+    assert {"hl_agents", "hl_nonces"} <= tables
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):

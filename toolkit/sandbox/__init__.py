@@ -87,6 +87,10 @@ class Sandbox:
         """Simulated time now (ISO 8601, UTC)."""
         return self._admin("GET", "/clock")["now"]
 
+    def now_ms(self) -> int:
+        """Simulated time now, in milliseconds since the epoch."""
+        return self._admin("GET", "/clock")["now_ms"]
+
     def advance(self, *, hours: float = 0, minutes: float = 0, seconds: float = 0) -> str:
         """Move simulated time forward; returns the new time."""
         body = {"hours": hours, "minutes": minutes, "seconds": seconds}
@@ -126,6 +130,10 @@ class Sandbox:
     def set_kalshi_balance(self, member_id: str, balance_cents: int, subaccount: int = 0) -> None:
         body = {"subaccount": subaccount, "balance_cents": balance_cents}
         self._admin("POST", f"/kalshi/members/{member_id}/balance", json=body)
+
+    def hyperliquid_deposit(self, user: str, usdc: float = 10_000.0) -> float:
+        """Credit USDC to a Hyperliquid address (which makes it an account); returns the total."""
+        return self._admin("POST", "/hyperliquid/deposit", json={"user": user, "usdc": usdc})["deposited"]
 
     def stop(self) -> None:
         if self._server is None:

@@ -18,9 +18,10 @@ from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.mail import Mailer
-from toolkit.sandbox.routes import admin, kalshi, paperx
+from toolkit.sandbox.routes import admin, hyperliquid, kalshi, paperx
 from toolkit.sandbox.state import SandboxState
 
 log = logging.getLogger("toolkit.sandbox")
@@ -52,6 +53,9 @@ def _envelope(
     details: str = "",
 ) -> JSONResponse:
     """Each venue answers in its own words; PaperExchange's {"detail": ...} is the default."""
+    if request.url.path in hyperliquid.PATHS:
+        body = {"status": "err", "response": message}
+        return JSONResponse(body, status_code=422 if status == 400 else status, headers=headers)
     if request.url.path.startswith(kalshi.router.prefix + "/"):
         body = kalshi.envelope(status, message, code, details)
         return JSONResponse(body, status_code=status, headers=headers)
@@ -77,9 +81,12 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         version=__version__,
         description="Offline stand-ins for the venues' real wire protocols.",
     )
-    app.state.sandbox = SandboxState(config, engine, clock, accounts, KalshiSandbox(engine, clock))
+    app.state.sandbox = SandboxState(
+        config, engine, clock, accounts, KalshiSandbox(engine, clock), HyperliquidSandbox(engine, clock)
+    )
     app.include_router(paperx.router)
     app.include_router(kalshi.router)
+    app.include_router(hyperliquid.router)
     app.include_router(admin.router)
 
     @app.exception_handler(ApiError)

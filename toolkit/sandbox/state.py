@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from toolkit.sandbox.accounts import Accounts
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
+from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 
 
@@ -20,6 +21,7 @@ class SandboxState:
     clock: Clock
     accounts: Accounts
     kalshi: KalshiSandbox
+    hyperliquid: HyperliquidSandbox
 
 
 def get_state(request: Request) -> SandboxState:

@@ -109,6 +109,35 @@ ks_seen_signatures = sa.Table(
 )
 
 
+hl_accounts = sa.Table(
+    "hl_accounts",
+    metadata,
+    sa.Column("user", sa.String(42), primary_key=True),
+    sa.Column("deposited_micro_usdc", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+hl_agents = sa.Table(
+    "hl_agents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user", sa.String(42), nullable=False, index=True),
+    sa.Column("address", sa.String(42), nullable=False, unique=True),  # an address serves once, ever
+    sa.Column("name", sa.String(64), nullable=False),  # "" for the unnamed agent
+    sa.Column("valid_until", sa.BigInteger, nullable=True),
+    sa.Column("approved_at", sa.BigInteger, nullable=False),
+    sa.Column("removed_at", sa.BigInteger, nullable=True),
+    sa.Column("removal", sa.String(16), nullable=True),  # replaced | removed
+)
+
+hl_nonces = sa.Table(
+    "hl_nonces",
+    metadata,
+    sa.Column("signer", sa.String(42), primary_key=True),
+    sa.Column("nonce", sa.BigInteger, primary_key=True),
+)
+
+
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
         table.create(conn, checkfirst=True)
@@ -120,8 +149,14 @@ def _v2(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v3(conn: Connection) -> None:
+    """Hyperliquid accounts (made by a deposit), agents, and the nonces each signer has used."""
+    for table in (hl_accounts, hl_agents, hl_nonces):
+        table.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

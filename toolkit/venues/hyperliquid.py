@@ -296,6 +296,9 @@ class HyperliquidClient:
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
         self._nonce_lock = threading.Lock()
         self._last_nonce = 0
+        # Against a sandbox handle, expiries are measured on the sandbox's (possibly fast-forwarded)
+        # clock; nonces always follow the wall clock, as on the venue.
+        self._venue_now_ms = getattr(target, "now_ms", None)
 
     def __repr__(self) -> str:
         signer = self.wallet.address if self.wallet else None
@@ -364,9 +367,10 @@ class HyperliquidClient:
         agent under it; no name replaces the unnamed agent.
         """
         nonce = self.next_nonce()
+        now = self._venue_now_ms() if self._venue_now_ms else nonce
         if days is not None:
-            valid_until = nonce + int(days * MS_PER_DAY)
-        if valid_until is not None and valid_until > nonce + MAX_AGENT_DAYS * MS_PER_DAY:
+            valid_until = now + int(days * MS_PER_DAY)
+        if valid_until is not None and valid_until > now + MAX_AGENT_DAYS * MS_PER_DAY:
             raise HyperliquidError("valid_until may be at most 180 days ahead")
         agent = Wallet.generate()
         action = approve_agent_action(

@@ -146,3 +146,17 @@ def kalshi_usage_level(member_id: str, body: UsageLevelChange, state: State) -> 
 def kalshi_balance(member_id: str, body: BalanceChange, state: State) -> dict:
     state.kalshi.set_balance(member_id, body.subaccount, body.balance_cents)
     return {"member_id": member_id, "subaccount": body.subaccount, "balance_cents": body.balance_cents}
+
+
+# -- Hyperliquid accounts: an address exists once it has deposited ------------------------------
+
+
+class HyperliquidDeposit(BaseModel):
+    user: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    usdc: float = Field(gt=0, le=1e12)
+
+
+@router.post("/hyperliquid/deposit", summary="Credit USDC to a Hyperliquid account, creating it")
+def hyperliquid_deposit(body: HyperliquidDeposit, state: State) -> dict:
+    total = state.hyperliquid.deposit(body.user.lower(), body.usdc)
+    return {"user": body.user.lower(), "deposited": total}

@@ -1,0 +1,252 @@
+"""Hyperliquid in the sandbox: agent approvals, signer resolution for L1 actions, nonces.
+
+The rules of reference/hyperliquid.md §1.4-§1.6: 1 unnamed and 3 named agents per account; the
+same name (or a new unnamed agent) replaces the old one; a zero-address approval removes; expiry
+at most 180 days ahead; nonces per signer, the 100 highest kept, each new one above the smallest
+kept, never repeated, and within (T - 2 days, T + 1 day).
+
+Nonce windows use the wall clock, which is what clients sign with; agent expiry uses the
+simulated clock, so fast-forwarding the sandbox expires agents.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from toolkit.sandbox import store
+from toolkit.sandbox.clock import Clock
+from toolkit.venues import hyperliquid as hl
+from toolkit.venues.eip712 import ZERO_ADDRESS
+
+NAMED_AGENTS = 3
+MAX_NAME_LENGTH = 16
+NONCES_KEPT = 100
+NONCE_PAST_MS = 2 * hl.MS_PER_DAY
+NONCE_FUTURE_MS = hl.MS_PER_DAY
+
+
+class ActionRefused(Exception):
+    """Hyperliquid's ``{"status": "err", "response": message}``."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Whom an L1 action acts for: the account, and the key that signed (itself or an agent)."""
+
+    user: str
+    signer: str
+    agent_name: str | None = None
+
+
+def _fmt(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class HyperliquidSandbox:
+    def __init__(self, engine: Engine, clock: Clock, chain: hl.Chain = "Testnet") -> None:
+        self.engine = engine
+        self.clock = clock
+        self.chain = chain
+        self.is_mainnet = chain == "Mainnet"
+        self._lock = threading.Lock()
+
+    # -- nonces ------------------------------------------------------------------------------
+
+    def _use_nonce(self, conn: Connection, signer: str, nonce: Any) -> None:
+        if not isinstance(nonce, int) or isinstance(nonce, bool) or nonce < 0:
+            raise ActionRefused("Invalid nonce: must be a non-negative integer (milliseconds)")
+        now = int(time.time() * 1000)
+        if not now - NONCE_PAST_MS < nonce < now + NONCE_FUTURE_MS:
+            raise ActionRefused(
+                f"Invalid nonce: {nonce} is outside the allowed window (T - 2 days, T + 1 day) around {now}"
+            )
+        n = store.hl_nonces
+        kept = (
+            conn.execute(sa.select(n.c.nonce).where(n.c.signer == signer).order_by(n.c.nonce)).scalars().all()
+        )
+        if nonce in kept:
+            raise ActionRefused(f"Invalid nonce: duplicate nonce {nonce}")
+        if len(kept) >= NONCES_KEPT and nonce <= kept[0]:
+            raise ActionRefused(f"Invalid nonce: {nonce} is too low; it must exceed {kept[0]}")
+        conn.execute(n.insert().values(signer=signer, nonce=nonce))
+        if len(kept) >= NONCES_KEPT:
+            conn.execute(n.delete().where(n.c.signer == signer, n.c.nonce <= kept[len(kept) - NONCES_KEPT]))
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    def deposit(self, user: str, usdc: float) -> float:
+        """Credit USDC to an account, creating it: on Hyperliquid an address exists once it deposits."""
+        if usdc <= 0:
+            raise ActionRefused("Deposit must be positive")
+        micro = round(usdc * 1_000_000)
+        acc = store.hl_accounts
+        with self._lock, self.engine.begin() as conn:
+            row = conn.execute(sa.select(acc.c.deposited_micro_usdc).where(acc.c.user == user)).first()
+            if row is None:
+                conn.execute(
+                    acc.insert().values(user=user, deposited_micro_usdc=micro, created_at=self.clock.now_ms())
+                )
+                total = micro
+            else:
+                total = row.deposited_micro_usdc + micro
+                conn.execute(acc.update().where(acc.c.user == user).values(deposited_micro_usdc=total))
+        return total / 1_000_000
+
+    def _exists(self, conn: Connection, user: str) -> bool:
+        return (
+            conn.execute(sa.select(store.hl_accounts.c.user).where(store.hl_accounts.c.user == user)).first()
+            is not None
+        )
+
+    # -- agents ------------------------------------------------------------------------------
+
+    def _active(self, conn: Connection, user: str, now: int) -> list[Any]:
+        a = store.hl_agents
+        return conn.execute(
+            sa.select(a).where(
+                a.c.user == user,
+                a.c.removed_at.is_(None),
+                sa.or_(a.c.valid_until.is_(None), a.c.valid_until > now),
+            )
+        ).all()
+
+    def approve_agent(self, body: dict[str, Any]) -> None:
+        """Verify and apply a signed ``approveAgent``; raise ``ActionRefused`` with the reason."""
+        action = body["action"]
+        for field in ("hyperliquidChain", "signatureChainId", "agentAddress", "nonce"):
+            if field not in action:
+                raise ActionRefused(f"approveAgent is missing {field}")
+        if action["hyperliquidChain"] != self.chain:
+            raise ActionRefused(
+                f"Invalid hyperliquidChain {action['hyperliquidChain']!r}: this API is {self.chain}"
+            )
+        if action["nonce"] != body.get("nonce"):
+            raise ActionRefused("The action's nonce must equal the request's nonce")
+        try:
+            user = hl.recover_user_signer(action, body.get("signature")).lower()
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ActionRefused(f"Invalid signature: {exc}") from None
+        agent = str(action["agentAddress"]).lower()
+        name, valid_until = hl.parse_agent_name(action.get("agentName"))
+        if len(name) > MAX_NAME_LENGTH:
+            raise ActionRefused(f"Agent name must be at most {MAX_NAME_LENGTH} characters")
+        now = self.clock.now_ms()
+        if valid_until is not None:
+            if valid_until <= now:
+                raise ActionRefused(f"valid_until {valid_until} is in the past (now {now})")
+            if valid_until > now + hl.MAX_AGENT_DAYS * hl.MS_PER_DAY:
+                raise ActionRefused("valid_until may be at most 180 days in the future")
+        a = store.hl_agents
+        with self._lock, self.engine.begin() as conn:
+            role = self._role(conn, user, now)
+            if role.get("role") == "agent":
+                raise ActionRefused(
+                    f"API Wallet {user} cannot approve agents; sign with the account's own key"
+                )
+            if role.get("role") != "user":  # also what a tampered signature looks like: a stranger
+                raise ActionRefused(f"User or API Wallet {user} does not exist.")
+            self._use_nonce(conn, user, body["nonce"])
+            active = self._active(conn, user, now)
+            same = [r for r in active if r.name == name]
+            if agent == ZERO_ADDRESS:
+                if not same:
+                    label = f"named {name!r}" if name else "unnamed"
+                    raise ActionRefused(f"There is no {label} agent to remove")
+                conn.execute(a.update().where(a.c.id == same[0].id).values(removed_at=now, removal="removed"))
+                return
+            if agent == user:
+                raise ActionRefused("An account cannot approve itself as its agent")
+            if conn.execute(sa.select(a.c.id).where(a.c.address == agent)).first():
+                raise ActionRefused(
+                    f"Agent address {agent} was already used; generate a fresh key for every agent"
+                )
+            if self._exists(conn, agent):
+                raise ActionRefused(f"{agent} is a user account and cannot be an agent")
+            if name and not same and sum(1 for r in active if r.name) >= NAMED_AGENTS:
+                raise ActionRefused(
+                    f"Too many API wallets: an account may have {NAMED_AGENTS} named agents and 1 unnamed; "
+                    "approve under an existing name to replace one, or remove one first"
+                )
+            if same:
+                conn.execute(
+                    a.update().where(a.c.id == same[0].id).values(removed_at=now, removal="replaced")
+                )
+            conn.execute(
+                a.insert().values(
+                    user=user, address=agent, name=name, valid_until=valid_until, approved_at=now
+                )
+            )
+
+    # -- L1 actions ----------------------------------------------------------------------------
+
+    def authenticate_l1(self, body: dict[str, Any]) -> Signer:
+        """Recover an L1 action's signer, resolve it to its account, and use the nonce."""
+        if body.get("vaultAddress"):
+            raise ActionRefused("Vaults and sub-accounts are not supported by this sandbox")
+        nonce = body.get("nonce")
+        if not isinstance(nonce, int) or isinstance(nonce, bool):
+            raise ActionRefused("Invalid nonce: must be an integer (milliseconds)")
+        expires_after = body.get("expiresAfter")
+        try:
+            signer = hl.recover_l1_signer(
+                body["action"], body.get("signature"), None, nonce, expires_after, self.is_mainnet
+            ).lower()
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ActionRefused(f"Invalid signature: {exc}") from None
+        now = self.clock.now_ms()
+        if expires_after is not None and expires_after < int(time.time() * 1000):
+            raise ActionRefused(f"Action expired at {expires_after}")
+        a = store.hl_agents
+        with self._lock, self.engine.begin() as conn:
+            record = conn.execute(sa.select(a).where(a.c.address == signer)).first()
+            if record is not None:
+                if record.removed_at is not None:
+                    raise ActionRefused(f"User or API Wallet {signer} does not exist.")
+                if record.valid_until is not None and record.valid_until <= now:
+                    raise ActionRefused(
+                        f"API Wallet {signer} expired at {_fmt(record.valid_until)}; approve a new agent"
+                    )
+                who = Signer(record.user, signer, record.name)
+            elif self._role(conn, signer, now)["role"] == "user":
+                who = Signer(signer, signer)
+            else:
+                raise ActionRefused(f"User or API Wallet {signer} does not exist.")
+            self._use_nonce(conn, signer, nonce)
+        return who
+
+    # -- info ------------------------------------------------------------------------------------
+
+    def extra_agents(self, user: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = self._active(conn, user.lower(), self.clock.now_ms())
+        return [
+            {"name": r.name, "address": r.address, "validUntil": r.valid_until}
+            for r in sorted(rows, key=lambda r: r.approved_at)
+            if r.name
+        ]
+
+    def _role(self, conn: Connection, address: str, now: int) -> dict[str, Any]:
+        a = store.hl_agents
+        agent = conn.execute(
+            sa.select(a.c.user).where(
+                a.c.address == address,
+                a.c.removed_at.is_(None),
+                sa.or_(a.c.valid_until.is_(None), a.c.valid_until > now),
+            )
+        ).first()
+        if agent is not None:
+            return {"role": "agent", "data": {"user": agent.user}}
+        if self._exists(conn, address):
+            return {"role": "user"}
+        return {"role": "missing"}
+
+    def user_role(self, address: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return self._role(conn, address.lower(), self.clock.now_ms())

@@ -1,0 +1,70 @@
+"""Hyperliquid's POST /info and POST /exchange at root paths, in Hyperliquid's words.
+
+As on Hyperliquid, an action the venue refuses is HTTP 200 ``{"status": "err", "response": ...}``
+(the official SDK reads it that way); a body that cannot be read at all is a 4xx in the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import JSONResponse
+
+from toolkit.sandbox import universe
+from toolkit.sandbox.hyperliquid import ActionRefused
+from toolkit.sandbox.state import SandboxState, get_state
+
+router = APIRouter(tags=["Hyperliquid"])
+State = Annotated[SandboxState, Depends(get_state)]
+PATHS = ("/info", "/exchange")
+
+OK = {"status": "ok", "response": {"type": "default"}}
+
+
+def err(message: str, status: int = 200) -> JSONResponse:
+    return JSONResponse({"status": "err", "response": message}, status_code=status)
+
+
+def _address(body: dict[str, Any], field: str = "user") -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
+        raise ValueError(f"{field} must be a 0x address of 40 hex digits")
+    int(value[2:], 16)
+    return value.lower()
+
+
+@router.post("/info", summary="Hyperliquid info requests")
+def info(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
+    kind = body.get("type")
+    try:
+        if kind == "meta":
+            return universe.meta()
+        if kind == "spotMeta":
+            return {"universe": [], "tokens": []}
+        if kind == "extraAgents":
+            return state.hyperliquid.extra_agents(_address(body))
+        if kind == "userRole":
+            return state.hyperliquid.user_role(_address(body))
+    except ValueError as exc:
+        return err(str(exc), 422)
+    return err(f"Unknown info request type {kind!r}", 422)
+
+
+@router.post("/exchange", summary="Hyperliquid signed actions")
+def exchange(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
+    action = body.get("action")
+    if not isinstance(action, dict) or not isinstance(action.get("type"), str):
+        return err("The body needs an action object with a type", 422)
+    if not isinstance(body.get("signature"), dict | str):
+        return err("The body needs a signature {r, s, v}", 422)
+    try:
+        if action["type"] == "approveAgent":
+            state.hyperliquid.approve_agent(body)
+            return OK
+        if action["type"] == "noop":
+            state.hyperliquid.authenticate_l1(body)
+            return OK
+    except ActionRefused as exc:
+        return err(str(exc))
+    return err(f"Unsupported action type {action['type']!r}")
