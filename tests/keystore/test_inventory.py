@@ -157,6 +157,52 @@ def test_refresh_survives_an_unreachable_venue(store):
 
 
 def test_unknown_venue_lifecycle_is_a_clear_error(store):
-    saved = store.put(entry())
-    with pytest.raises(NotImplementedError, match="no key lifecycle for venue 'hyperliquid' yet"):
+    saved = store.put(entry(venue="lighter", kind="api_key"))
+    with pytest.raises(NotImplementedError, match="no key lifecycle for venue 'lighter' yet"):
         toolkit.keystore.rotate(saved, store=store)
+
+
+def test_hyperliquid_agents_save_refresh_rotate_revoke(sandbox, store):
+    from toolkit.venues import hyperliquid as hl
+    from toolkit.venues.eip712 import Wallet
+
+    master = Wallet.generate()
+    sandbox.hyperliquid_deposit(master.address, 100)
+    client = hl.HyperliquidClient(sandbox, wallet=master)
+    agent = client.approve_agent("desk", days=30)
+    saved = lifecycle.save_hyperliquid_agent(store, sandbox.url, agent)
+    assert (saved.network, saved.account, saved.kind) == ("sandbox", master.address.lower(), "agent")
+    assert toolkit.keys(store)["status"].tolist() == ["active"]
+
+    new = toolkit.keystore.rotate(saved, store=store, client=client)
+    assert store.get(saved.id).status == "revoked" and new.extra["name"] == "desk"
+    assert [a["address"] for a in client.extra_agents()] == [new.key_ref]
+    expires = datetime.fromisoformat(new.expires_at) - datetime.fromisoformat(new.created_at)
+    assert abs(expires.total_seconds() - 30 * 86_400) < 120  # the same lifetime as the old one
+
+    with hl.HyperliquidClient(
+        sandbox, wallet=new.secret("private_key"), account_address=master.address
+    ) as bot:
+        assert bot.noop()["status"] == "ok"
+    # replaced at the venue behind the store's back: a refresh finds out
+    client.approve_agent("desk")
+    assert toolkit.keys(store, refresh=True)["status"].tolist() == ["revoked", "revoked"]
+
+    other = Wallet.generate()
+    with pytest.raises(ValueError, match="belongs to"):
+        toolkit.keystore.revoke(new, store=store, client=hl.HyperliquidClient(sandbox, wallet=other))
+    with pytest.raises(ValueError, match="managed by the master key"):
+        toolkit.keystore.rotate(new, store=store)
+
+
+def test_hyperliquid_agent_revoke_removes_it_at_the_venue(sandbox, store):
+    from toolkit.venues import hyperliquid as hl
+    from toolkit.venues.eip712 import Wallet
+
+    master = Wallet.generate()
+    sandbox.hyperliquid_deposit(master.address, 100)
+    client = hl.HyperliquidClient(sandbox, wallet=master)
+    saved = lifecycle.save_hyperliquid_agent(store, sandbox.url, client.approve_agent("gone"))
+    toolkit.keystore.revoke(saved, store=store, client=client)
+    assert client.extra_agents() == [] and store.get(saved.id).status == "revoked"
+    assert client.user_role(saved.key_ref) == {"role": "missing"}

@@ -5,7 +5,10 @@ from the venue, rotate, revoke. Each adapter follows its venue's rules:
 * The RSA-keyed API (seed 002): a new pair made here (``createApiKey``), or by the venue when the
   usage level does not allow that (``generateApiKey``); stored, then the old key is deleted.
 
-Hyperliquid agents and Lighter keys get their adapters with their venue modules.
+* Hyperliquid agents: a fresh agent under the same name replaces the old one; a zero-address
+  approval removes it. Both are signed by the master key.
+
+Lighter keys get their adapter with their venue module.
 """
 
 from __future__ import annotations
@@ -207,7 +210,96 @@ class KalshiKeys:
         return store.update(entry.id, status="revoked")
 
 
-ADAPTERS: dict[str, VenueKeys] = {"paperx": PaperxKeys(), "kalshi": KalshiKeys()}
+# -- Hyperliquid agents -----------------------------------------------------------------------------
+
+
+def _ms_to_iso(ms: int | None) -> str | None:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(microsecond=0).isoformat() if ms else None
+
+
+def _hl_network(base_url: str) -> str:
+    from toolkit.venues import hyperliquid
+
+    return next((n for n, url in hyperliquid.NETWORKS.items() if url == base_url.rstrip("/")), "sandbox")
+
+
+def save_hyperliquid_agent(store: KeyStore, base_url: str, agent: Any, *, label: str = "") -> Entry:
+    """Store an agent from ``HyperliquidClient.approve_agent`` (an ``ApprovedAgent``)."""
+    entry = Entry(
+        venue="hyperliquid",
+        kind="agent",
+        network=_hl_network(base_url),
+        account=agent.master.lower(),
+        key_ref=agent.address.lower(),
+        public=agent.address,
+        label=label or agent.name,
+        expires_at=_ms_to_iso(agent.valid_until),
+        base_url=base_url.rstrip("/"),
+        extra={"name": agent.name},
+        secrets={"private_key": Secret(agent.private_key, "private_key")},
+    )
+    return store.put(entry)
+
+
+class HyperliquidAgents:
+    """Agents are replaced by approving a fresh key under the same name; removed by a zero-address
+    approval. Both need the master account's key (``client=HyperliquidClient(..., wallet=master)``)."""
+
+    venue = "hyperliquid"
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        from toolkit.venues.hyperliquid import HyperliquidClient
+
+        with HyperliquidClient(entry.base_url) as client:
+            role = client.user_role(entry.key_ref)
+        if role.get("role") == "agent" and role["data"]["user"].lower() == entry.account:
+            return {"status": "active"}
+        return {"status": "revoked"}  # replaced, removed or pruned after expiry
+
+    def _master(self, entry: Entry, client: Any) -> Any:
+        if client is None or client.wallet is None:
+            raise ValueError(
+                "Hyperliquid agents are managed by the master key: "
+                "pass client=HyperliquidClient(..., wallet=master)"
+            )
+        if client.wallet.address.lower() != entry.account:
+            raise ValueError(f"this agent belongs to {entry.account}, not to {client.wallet.address}")
+        return client
+
+    def rotate(
+        self, store: KeyStore, entry: Entry, *, client: Any = None, days: float | None = None, **_: Any
+    ) -> Entry:
+        """A fresh agent under the same name (which replaces the old one at the venue)."""
+        master = self._master(entry, client)
+        name = entry.extra.get("name", "")
+        if days is None and entry.expires_at:
+            created, expires = (
+                datetime.fromisoformat(entry.created_at),
+                datetime.fromisoformat(entry.expires_at),
+            )
+            days = max((expires - created).total_seconds() / 86_400, 1 / 24)
+        agent = master.approve_agent(name or None, days=days)
+        new = save_hyperliquid_agent(store, entry.base_url or master.base_url, agent, label=entry.label)
+        store.update(entry.id, status="revoked")
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        from toolkit.venues.hyperliquid import HyperliquidError
+
+        master = self._master(entry, client)
+        try:
+            master.remove_agent(entry.extra.get("name") or None)
+        except HyperliquidError as exc:
+            if "no named" not in exc.message and "no unnamed" not in exc.message:
+                raise
+        return store.update(entry.id, status="revoked")
+
+
+ADAPTERS: dict[str, VenueKeys] = {
+    "paperx": PaperxKeys(),
+    "kalshi": KalshiKeys(),
+    "hyperliquid": HyperliquidAgents(),
+}
 
 
 def adapter(entry: Entry) -> VenueKeys:
@@ -235,10 +327,12 @@ def refresh_all(store: KeyStore) -> list[str]:
 
 __all__ = [
     "ADAPTERS",
+    "HyperliquidAgents",
     "KalshiKeys",
     "PaperxKeys",
     "adapter",
     "refresh_all",
+    "save_hyperliquid_agent",
     "save_kalshi_key",
     "save_paperx_key",
 ]
