@@ -143,6 +143,9 @@ print(json.dumps({
     "passphrase": passphrase.reveal(),
     "store_passphrase": store_passphrase.reveal(),
     "rotated_private_key": rotated.secret("private_key").reveal(),
+    "hl_master_key": master.private_key.reveal(),
+    "hl_agent_key": agent.private_key.reveal(),
+    "hl_replacement_key": replacement.private_key.reveal(),
 }))
 """
 
