@@ -12,6 +12,7 @@ def test_fresh_database_gets_the_current_schema_version(tmp_path):
     assert {"toolkit_meta", "px_users", "px_api_keys", "px_reset_tokens", "sandbox_outbox"} <= tables
     assert {"ks_members", "ks_balances", "ks_api_keys", "ks_seen_signatures"} <= tables
     assert {"hl_agents", "hl_nonces"} <= tables
+    assert {"as_accounts", "as_api_keys", "as_agents", "as_nonces"} <= tables
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):

@@ -135,6 +135,10 @@ class Sandbox:
         """Credit USDC to a Hyperliquid address (which makes it an account); returns the total."""
         return self._admin("POST", "/hyperliquid/deposit", json={"user": user, "usdc": usdc})["deposited"]
 
+    def aster_deposit(self, address: str, usdt: float = 10_000.0) -> float:
+        """Credit USDT to an Aster address (creating the account); returns the balance."""
+        return self._admin("POST", "/aster/deposit", json={"address": address, "usdt": usdt})["balance"]
+
     def stop(self) -> None:
         if self._server is None:
             return

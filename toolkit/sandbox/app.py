@@ -15,14 +15,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from toolkit import __version__
 from toolkit.sandbox import store
 from toolkit.sandbox.accounts import Accounts, load_jwt_secret
+from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.mail import Mailer
-from toolkit.sandbox.routes import admin, hyperliquid, kalshi, paperx
+from toolkit.sandbox.routes import admin, aster, hyperliquid, kalshi, paperx
 from toolkit.sandbox.state import SandboxState
+from toolkit.sandbox.vault import Vault
 
 log = logging.getLogger("toolkit.sandbox")
 
@@ -53,6 +55,17 @@ def _envelope(
     details: str = "",
 ) -> JSONResponse:
     """Each venue answers in its own words; PaperExchange's {"detail": ...} is the default."""
+    if request.url.path.startswith("/fapi/"):
+        return JSONResponse({"code": -1102 if status == 400 else -1000, "msg": message}, status_code=status)
+    if request.url.path.startswith(aster.WEB3):
+        body = {
+            "code": "100001003",
+            "message": message,
+            "messageDetail": None,
+            "data": None,
+            "success": False,
+        }
+        return JSONResponse(body, status_code=status)
     if request.url.path in hyperliquid.PATHS:
         body = {"status": "err", "response": message}
         return JSONResponse(body, status_code=422 if status == 400 else status, headers=headers)
@@ -81,12 +94,20 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         version=__version__,
         description="Offline stand-ins for the venues' real wire protocols.",
     )
+    vault = Vault(config.home / "sandbox_vault_key")
     app.state.sandbox = SandboxState(
-        config, engine, clock, accounts, KalshiSandbox(engine, clock), HyperliquidSandbox(engine, clock)
+        config,
+        engine,
+        clock,
+        accounts,
+        KalshiSandbox(engine, clock),
+        HyperliquidSandbox(engine, clock),
+        AsterSandbox(engine, clock, vault),
     )
     app.include_router(paperx.router)
     app.include_router(kalshi.router)
     app.include_router(hyperliquid.router)
+    app.include_router(aster.router)
     app.include_router(admin.router)
 
     @app.exception_handler(ApiError)

@@ -8,6 +8,7 @@ from fastapi import Request
 from sqlalchemy.engine import Engine
 
 from toolkit.sandbox.accounts import Accounts
+from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
@@ -22,6 +23,7 @@ class SandboxState:
     accounts: Accounts
     kalshi: KalshiSandbox
     hyperliquid: HyperliquidSandbox
+    aster: AsterSandbox
 
 
 def get_state(request: Request) -> SandboxState:

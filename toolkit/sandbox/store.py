@@ -138,6 +138,59 @@ hl_nonces = sa.Table(
 )
 
 
+as_accounts = sa.Table(
+    "as_accounts",
+    metadata,
+    sa.Column("address", sa.String(42), primary_key=True),
+    sa.Column("balance_micro_usdt", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+as_login_nonces = sa.Table(
+    "as_login_nonces",
+    metadata,
+    sa.Column("address", sa.String(42), primary_key=True),
+    sa.Column("type", sa.String(32), primary_key=True),
+    sa.Column("nonce", sa.String(16), nullable=False),
+    sa.Column("issued_at", sa.BigInteger, nullable=False),
+)
+
+as_api_keys = sa.Table(
+    "as_api_keys",
+    metadata,
+    sa.Column("api_key", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("address", sa.String(42), nullable=False, index=True),
+    sa.Column("desc", sa.String(100), nullable=False),
+    sa.Column("sealed_secret", sa.Text, nullable=False),  # vault-encrypted: the sandbox checks HMACs with it
+    sa.Column("ip", sa.String(255), nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("address", "desc"),
+)
+
+as_agents = sa.Table(
+    "as_agents",
+    metadata,
+    sa.Column("address", sa.String(42), primary_key=True),
+    sa.Column("user", sa.String(42), nullable=False, index=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("expired", sa.BigInteger, nullable=False),
+    sa.Column("can_spot_trade", sa.Boolean, nullable=False),
+    sa.Column("can_perp_trade", sa.Boolean, nullable=False),
+    sa.Column("can_withdraw", sa.Boolean, nullable=False),
+    sa.Column("ip_whitelist", sa.String(512), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("deleted_at", sa.BigInteger, nullable=True),
+)
+
+as_nonces = sa.Table(
+    "as_nonces",
+    metadata,
+    sa.Column("user", sa.String(42), primary_key=True),
+    sa.Column("nonce", sa.BigInteger, primary_key=True),
+)
+
+
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
         table.create(conn, checkfirst=True)
@@ -155,8 +208,14 @@ def _v3(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v4(conn: Connection) -> None:
+    """Aster: accounts, web3 login nonces, V1 keys, V3 agents and their nonces."""
+    for table in (as_accounts, as_login_nonces, as_api_keys, as_agents, as_nonces):
+        table.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

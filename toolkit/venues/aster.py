@@ -341,9 +341,16 @@ class AsterClient:
 
     def _bapi(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self._http.post(f"{self.bapi_url}{path}", json=body, headers={"clientType": "broker"})
-        data = self._check(response)
-        if not data.get("success") or data.get("code") != "000000":
-            raise AsterError(str(data.get("code")), str(data.get("message") or data.get("messageDetail")))
+        try:
+            data = response.json()
+        except ValueError:
+            raise AsterError(
+                response.status_code, response.text or response.reason_phrase, response.status_code
+            ) from None
+        if not isinstance(data, dict) or not data.get("success") or data.get("code") != "000000":
+            data = data if isinstance(data, dict) else {"code": response.status_code, "message": str(data)}
+            message = str(data.get("message") or data.get("messageDetail"))
+            raise AsterError(str(data.get("code")), message, response.status_code)
         return data["data"]
 
     # -- API key and secret --------------------------------------------------------------------

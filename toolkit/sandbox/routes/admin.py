@@ -160,3 +160,13 @@ class HyperliquidDeposit(BaseModel):
 def hyperliquid_deposit(body: HyperliquidDeposit, state: State) -> dict:
     total = state.hyperliquid.deposit(body.user.lower(), body.usdc)
     return {"user": body.user.lower(), "deposited": total}
+
+
+class AsterDeposit(BaseModel):
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    usdt: float = Field(gt=0, le=1e12)
+
+
+@router.post("/aster/deposit", summary="Credit USDT to an Aster account, creating it")
+def aster_deposit(body: AsterDeposit, state: State) -> dict:
+    return {"address": body.address.lower(), "balance": state.aster.deposit(body.address.lower(), body.usdt)}
