@@ -16,6 +16,7 @@ def _serve(args: argparse.Namespace) -> int:
     config = SandboxConfig.resolve(args.home)
     app = create_app(config)
     shown = f"[{args.host}]" if ":" in args.host else args.host
+    app.state.sandbox.hyperdex.self_url = f"http://{shown}:{args.port}"
     print(f"toolkit sandbox: http://{shown}:{args.port}  (home {config.home})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0

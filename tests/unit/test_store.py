@@ -13,6 +13,7 @@ def test_fresh_database_gets_the_current_schema_version(tmp_path):
     assert {"ks_members", "ks_balances", "ks_api_keys", "ks_seen_signatures"} <= tables
     assert {"hl_agents", "hl_nonces"} <= tables
     assert {"as_accounts", "as_api_keys", "as_agents", "as_nonces"} <= tables
+    assert {"hd_tenants", "hd_wallets", "hd_credentials"} <= tables
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):

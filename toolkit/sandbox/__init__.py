@@ -139,6 +139,12 @@ class Sandbox:
         """Credit USDT to an Aster address (creating the account); returns the balance."""
         return self._admin("POST", "/aster/deposit", json={"address": address, "usdt": usdt})["balance"]
 
+    def hyperdex_api_key(self, label: str = "sandbox tenant") -> Any:
+        """A HyperDEX tenant API key (a Secret) for ``X-API-KEY``."""
+        from toolkit.secrets import Secret
+
+        return Secret(self._admin("POST", "/hyperdex/api-keys", json={"label": label})["api_key"], "api_key")
+
     def stop(self) -> None:
         if self._server is None:
             return
@@ -225,6 +231,8 @@ def start(
     app = create_app(config)
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    app.state.sandbox.hyperdex.self_url = f"http://{shown_host}:{bound_port}"
     server = uvicorn.Server(
         uvicorn.Config(app, log_config=None, log_level=log_level, access_log=True, lifespan="on")
     )
@@ -245,5 +253,4 @@ def start(
             server.should_exit = True
             raise SandboxError(f"the sandbox did not start within {timeout:.0f} s")
         time.sleep(0.01)
-    shown_host = f"[{host}]" if ":" in host else host
     return Sandbox(f"http://{shown_host}:{bound_port}", config.home, server, thread)

@@ -13,16 +13,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from toolkit import __version__
-from toolkit.sandbox import store
+from toolkit.sandbox import logs, store
 from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.mail import Mailer
-from toolkit.sandbox.routes import admin, aster, hyperliquid, kalshi, paperx
+from toolkit.sandbox.routes import admin, aster, hyperdex, hyperliquid, kalshi, paperx
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.vault import Vault
 
@@ -66,6 +67,8 @@ def _envelope(
             "success": False,
         }
         return JSONResponse(body, status_code=status)
+    if request.url.path.startswith(hyperdex.router.prefix + "/"):
+        return JSONResponse({"success": False, "error": message}, status_code=status, headers=headers)
     if request.url.path in hyperliquid.PATHS:
         body = {"status": "err", "response": message}
         return JSONResponse(body, status_code=422 if status == 400 else status, headers=headers)
@@ -77,6 +80,7 @@ def _envelope(
 
 def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     """Build the sandbox app over ``config``: creates or migrates the schema first."""
+    logs.install()
     engine = store.create_engine(config.database_url)
     store.migrate(engine)
     clock = clock or Clock()
@@ -103,11 +107,13 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         KalshiSandbox(engine, clock),
         HyperliquidSandbox(engine, clock),
         AsterSandbox(engine, clock, vault),
+        HyperdexSandbox(engine, clock, config.home),
     )
     app.include_router(paperx.router)
     app.include_router(kalshi.router)
     app.include_router(hyperliquid.router)
     app.include_router(aster.router)
+    app.include_router(hyperdex.router)
     app.include_router(admin.router)
 
     @app.exception_handler(ApiError)

@@ -11,6 +11,7 @@ from toolkit.sandbox.accounts import Accounts
 from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
+from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 
@@ -24,6 +25,7 @@ class SandboxState:
     kalshi: KalshiSandbox
     hyperliquid: HyperliquidSandbox
     aster: AsterSandbox
+    hyperdex: HyperdexSandbox
 
 
 def get_state(request: Request) -> SandboxState:

@@ -191,6 +191,40 @@ as_nonces = sa.Table(
 )
 
 
+hd_tenants = sa.Table(
+    "hd_tenants",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+hd_wallets = sa.Table(
+    "hd_wallets",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant", sa.String(64), nullable=False, index=True),
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("address", sa.String(42), nullable=False, unique=True),
+    sa.Column("public_key", sa.String(130), nullable=False),
+    sa.Column("share_a", sa.Text, nullable=False),  # one of two shares, sealed; the other lives elsewhere
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("tenant", "user_id"),
+)
+
+hd_credentials = sa.Table(
+    "hd_credentials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("wallet_id", sa.String(36), sa.ForeignKey("hd_wallets.id"), nullable=False, index=True),
+    sa.Column("venue", sa.String(16), nullable=False),
+    sa.Column("public", sa.String(255), nullable=False),
+    sa.Column("sealed", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
+)
+
+
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
         table.create(conn, checkfirst=True)
@@ -214,8 +248,14 @@ def _v4(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v5(conn: Connection) -> None:
+    """HyperDEX: tenants, server wallets (one share each) and the venue credentials they hold."""
+    for table in (hd_tenants, hd_wallets, hd_credentials):
+        table.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -359,7 +359,7 @@ class AsterClient:
         self, wallet: Wallet | str | Secret, desc: str, *, ip: str | None = None, network: str = "56"
     ) -> AsterApiKey:
         """Sign in with the wallet and mint a V1 key + secret (the web3 flow)."""
-        wallet = wallet if isinstance(wallet, Wallet) else Wallet.from_key(wallet)
+        wallet = _wallet(wallet)
         nonce = self._bapi(
             "/public/future/web3/get-nonce", {"sourceAddr": wallet.address, "type": "CREATE_API_KEY"}
         )
@@ -406,7 +406,7 @@ class AsterClient:
         ip_whitelist: str = "",
     ) -> AsterAgent:
         """The main wallet approves a freshly generated agent (``POST /fapi/v3/approveAgent``)."""
-        main = main_wallet if isinstance(main_wallet, Wallet) else Wallet.from_key(main_wallet)
+        main = _wallet(main_wallet)
         agent = Wallet.generate()
         expired = int(time.time() * 1000 + days * 86_400_000)
         params: dict[str, Any] = {
@@ -439,7 +439,7 @@ class AsterClient:
         ip_whitelist: str | None = None,
     ) -> AsterAgent:
         """Register the main wallet (if new) and approve an agent in one public call."""
-        main = main_wallet if isinstance(main_wallet, Wallet) else Wallet.from_key(main_wallet)
+        main = _wallet(main_wallet)
         agent = Wallet.generate()
         params: dict[str, Any] = {
             "user": main.address,
@@ -460,7 +460,7 @@ class AsterClient:
         return AsterAgent(agent.address, agent.private_key, name, params["expired"], main.address)
 
     def delete_agent(self, main_wallet: Wallet | str | Secret, agent_address: str) -> None:
-        main = main_wallet if isinstance(main_wallet, Wallet) else Wallet.from_key(main_wallet)
+        main = _wallet(main_wallet)
         params: dict[str, Any] = {
             "agentAddress": agent_address,
             "asterChain": self.chain,
@@ -495,6 +495,11 @@ class AsterClient:
 
 def _form(params: dict[str, Any]) -> dict[str, str]:
     return {k: _text(v) for k, v in params.items()}
+
+
+def _wallet(wallet: Any) -> Any:
+    """A Wallet, anything wallet-shaped that signs (``.signer``, ``.address``), or a raw key."""
+    return wallet if hasattr(wallet, "signer") else Wallet.from_key(wallet)
 
 
 def _resolve(target: Any) -> tuple[str, AsterChain]:

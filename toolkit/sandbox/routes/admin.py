@@ -170,3 +170,12 @@ class AsterDeposit(BaseModel):
 @router.post("/aster/deposit", summary="Credit USDT to an Aster account, creating it")
 def aster_deposit(body: AsterDeposit, state: State) -> dict:
     return {"address": body.address.lower(), "balance": state.aster.deposit(body.address.lower(), body.usdt)}
+
+
+class HyperdexTenant(BaseModel):
+    label: str = Field(default="sandbox tenant", min_length=1, max_length=100)
+
+
+@router.post("/hyperdex/api-keys", summary="Issue a HyperDEX tenant API key (shown once)")
+def hyperdex_api_key(body: HyperdexTenant, state: State) -> dict:
+    return {"api_key": state.hyperdex.create_tenant(body.label)}
