@@ -206,3 +206,28 @@ def test_hyperliquid_agent_revoke_removes_it_at_the_venue(sandbox, store):
     toolkit.keystore.revoke(saved, store=store, client=client)
     assert client.extra_agents() == [] and store.get(saved.id).status == "revoked"
     assert client.user_role(saved.key_ref) == {"role": "missing"}
+
+
+def test_aster_keys_and_agents_in_the_store(sandbox, store):
+    from toolkit.venues import aster as av
+    from toolkit.venues.eip712 import Wallet
+
+    main = Wallet.generate()
+    sandbox.aster_deposit(main.address, 50)
+    client = av.AsterClient(sandbox)
+    key = lifecycle.save_aster_api_key(store, client.base_url, client.create_api_key(main, "desk"))
+    agent = lifecycle.save_aster_agent(store, client.base_url, client.approve_agent(main, "bot", days=30))
+    assert key.public.endswith("…") and key.secret("api_secret").reveal() not in key.public
+    df = toolkit.keys(store, refresh=True)
+    assert sorted(zip(df["kind"], df["status"], strict=True)) == [("agent", "active"), ("api_key", "active")]
+
+    new = toolkit.keystore.rotate(agent, store=store, main_wallet=main)
+    assert store.get(agent.id).status == "revoked"
+    with av.AsterClient(sandbox, user=main.address, agent_key=new.secret("private_key")) as bot:
+        assert [a["agentAddress"] for a in bot.agents()] == [new.key_ref]
+    with pytest.raises(NotImplementedError, match="cannot be deleted by their owner"):
+        toolkit.keystore.revoke(key, store=store)
+    with pytest.raises(ValueError, match="managed by the main wallet"):
+        toolkit.keystore.revoke(new, store=store)
+    toolkit.keystore.revoke(new, store=store, main_wallet=main)
+    assert set(toolkit.keys(store, refresh=True).query("kind == 'agent'")["status"]) == {"revoked"}

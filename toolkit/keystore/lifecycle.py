@@ -8,6 +8,9 @@ from the venue, rotate, revoke. Each adapter follows its venue's rules:
 * Hyperliquid agents: a fresh agent under the same name replaces the old one; a zero-address
   approval removes it. Both are signed by the master key.
 
+* Aster: V1 keys cannot be deleted by their owner (refresh only); V3 agents are rotated and
+  revoked by the main wallet.
+
 Lighter keys get their adapter with their venue module.
 """
 
@@ -295,7 +298,113 @@ class HyperliquidAgents:
         return store.update(entry.id, status="revoked")
 
 
+# -- Aster ----------------------------------------------------------------------------------------------
+
+
+def _aster_network(base_url: str) -> str:
+    from toolkit.venues import aster
+
+    return next((n for n, url in aster.NETWORKS.items() if url == base_url.rstrip("/")), "sandbox")
+
+
+def save_aster_api_key(store: KeyStore, base_url: str, key: Any, *, label: str = "") -> Entry:
+    """Store a V1 key + secret from ``AsterClient.create_api_key``."""
+    entry = Entry(
+        venue="aster",
+        kind="api_key",
+        network=_aster_network(base_url),
+        account=key.address.lower(),
+        key_ref=key.key_id,
+        public=key.api_key[:8] + "…",
+        label=label or key.api_name,
+        base_url=base_url.rstrip("/"),
+        secrets={
+            "api_key": Secret(key.api_key, "api_key"),
+            "api_secret": Secret(key.api_secret, "api_secret"),
+        },
+    )
+    return store.put(entry)
+
+
+def save_aster_agent(store: KeyStore, base_url: str, agent: Any, *, label: str = "") -> Entry:
+    """Store a V3 agent from ``AsterClient.approve_agent`` or ``register_and_approve_agent``."""
+    entry = Entry(
+        venue="aster",
+        kind="agent",
+        network=_aster_network(base_url),
+        account=agent.user.lower(),
+        key_ref=agent.address.lower(),
+        public=agent.address,
+        label=label or agent.name,
+        expires_at=_ms_to_iso(agent.expired),
+        base_url=base_url.rstrip("/"),
+        extra={"name": agent.name},
+        secrets={"private_key": Secret(agent.private_key, "private_key")},
+    )
+    return store.put(entry)
+
+
+class AsterKeys:
+    """V1 keys cannot be deleted by their owner on Aster, so they are refreshed but never revoked
+    here; V3 agents are rotated by approving a fresh agent, then deleting the old one, both signed
+    by the main wallet (``main_wallet=``)."""
+
+    venue = "aster"
+
+    def _client(self, entry: Entry) -> Any:
+        from toolkit.venues.aster import AsterClient
+
+        if entry.kind == "agent":
+            return AsterClient(entry.base_url, user=entry.account, agent_key=entry.secret("private_key"))
+        return AsterClient(
+            entry.base_url, api_key=entry.secret("api_key").reveal(), api_secret=entry.secret("api_secret")
+        )
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        from toolkit.venues.aster import REJECTED_MBX_KEY, AsterError
+
+        with self._client(entry) as client:
+            try:
+                client.agents() if entry.kind == "agent" else client.balance()
+            except AsterError as exc:
+                if exc.code == REJECTED_MBX_KEY:
+                    return {"status": "revoked"}
+                raise
+        return {"status": "active", "last_used_at": _now_iso()}
+
+    def rotate(
+        self, store: KeyStore, entry: Entry, *, main_wallet: Any = None, days: float = 30, **_: Any
+    ) -> Entry:
+        if entry.kind != "agent":
+            raise NotImplementedError(
+                "Aster API keys cannot be deleted by their owner: create a new one with "
+                "AsterClient.create_api_key and stop using this one"
+            )
+        if main_wallet is None:
+            raise ValueError("Aster agents are managed by the main wallet: pass main_wallet=")
+        from toolkit.venues.aster import AsterClient
+
+        with AsterClient(entry.base_url) as client:
+            agent = client.approve_agent(main_wallet, entry.extra.get("name") or entry.label, days=days)
+            new = save_aster_agent(store, entry.base_url or client.base_url, agent, label=entry.label)
+            client.delete_agent(main_wallet, entry.key_ref)
+        store.update(entry.id, status="revoked")
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, main_wallet: Any = None, **_: Any) -> Entry:
+        if entry.kind != "agent":
+            raise NotImplementedError("Aster API keys cannot be deleted by their owner")
+        if main_wallet is None:
+            raise ValueError("Aster agents are managed by the main wallet: pass main_wallet=")
+        from toolkit.venues.aster import AsterClient
+
+        with AsterClient(entry.base_url) as client:
+            client.delete_agent(main_wallet, entry.key_ref)
+        return store.update(entry.id, status="revoked")
+
+
 ADAPTERS: dict[str, VenueKeys] = {
+    "aster": AsterKeys(),
     "paperx": PaperxKeys(),
     "kalshi": KalshiKeys(),
     "hyperliquid": HyperliquidAgents(),
@@ -327,11 +436,14 @@ def refresh_all(store: KeyStore) -> list[str]:
 
 __all__ = [
     "ADAPTERS",
+    "AsterKeys",
     "HyperliquidAgents",
     "KalshiKeys",
     "PaperxKeys",
     "adapter",
     "refresh_all",
+    "save_aster_agent",
+    "save_aster_api_key",
     "save_hyperliquid_agent",
     "save_kalshi_key",
     "save_paperx_key",
