@@ -43,8 +43,10 @@ def code(r) -> tuple[int, int, str]:
 
 def test_create_api_key_then_sign_v1(sandbox, client, wallet):
     key = client.create_api_key(wallet, "research")
-    assert len(key.api_key) == 64 and len(key.api_secret.reveal()) == 64 and key.api_name == "research"
-    assert key.api_secret.reveal() not in repr(key)
+    assert (
+        len(key.api_key.reveal()) == 64 and len(key.api_secret.reveal()) == 64 and key.api_name == "research"
+    )
+    assert key.api_secret.reveal() not in repr(key) and key.api_key.reveal() not in repr(key)
     assert client.balance()[0] | {"updateTime": 0} == {
         "accountAlias": wallet.address.lower()[-8:], "asset": "USDT", "balance": "1000.00000000",
         "crossWalletBalance": "1000.00000000", "crossUnPnl": "0.00000000",
@@ -111,7 +113,7 @@ def v1_get(http, key, query):
 
 
 def test_v1_refusals(http, v1):
-    key, secret = v1.api_key, v1.api_secret
+    key, secret = v1.api_key.reveal(), v1.api_secret
     now = int(time.time() * 1000)
     good = av.signed_v1_query({}, secret)
     assert v1_get(http, key, good).status_code == 200
@@ -150,7 +152,7 @@ def test_a_secret_signed_by_another_key_is_refused(http, v1, sandbox):
     other = av.AsterClient(sandbox)
     other.create_api_key(Wallet.generate(), "other")
     query = av.signed_v1_query({}, other.api_secret)
-    assert code(v1_get(http, v1.api_key, query))[1] == -1022
+    assert code(v1_get(http, v1.api_key.reveal(), query))[1] == -1022
 
 
 # -- V3 agents ------------------------------------------------------------------------------------------

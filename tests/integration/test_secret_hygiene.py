@@ -146,6 +146,12 @@ print(json.dumps({
     "hl_master_key": master.private_key.reveal(),
     "hl_agent_key": agent.private_key.reveal(),
     "hl_replacement_key": replacement.private_key.reveal(),
+    "aster_wallet_key": aster_wallet.private_key.reveal(),
+    "aster_api_key": aster_key.api_key.reveal(),
+    "aster_api_secret": aster_key.api_secret.reveal(),
+    "aster_agent_key": aster_agent.private_key.reveal(),
+    "hyperdex_api_key": hyperdex.api_key.reveal(),
+    "hyperdex_api_wallet_key": api_wallet.api_private_key.reveal(),
 }))
 """
 

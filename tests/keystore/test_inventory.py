@@ -217,7 +217,7 @@ def test_aster_keys_and_agents_in_the_store(sandbox, store):
     client = av.AsterClient(sandbox)
     key = lifecycle.save_aster_api_key(store, client.base_url, client.create_api_key(main, "desk"))
     agent = lifecycle.save_aster_agent(store, client.base_url, client.approve_agent(main, "bot", days=30))
-    assert key.public.endswith("…") and key.secret("api_secret").reveal() not in key.public
+    assert key.public.endswith("…") and key.secret("api_key").reveal() not in key.public
     df = toolkit.keys(store, refresh=True)
     assert sorted(zip(df["kind"], df["status"], strict=True)) == [("agent", "active"), ("api_key", "active")]
 

@@ -244,9 +244,9 @@ class HyperdexSandbox:
                 key = aster.create_api_key(wallet, f"hyperdex-{row.id[:8]}")
             except AsterError as exc:
                 raise HyperdexRefusal(400, f"Aster refused the registration: {exc.msg}") from None
-        created = self._store(
-            row.id, "aster", key.api_key, {"apiKey": key.api_key, "apiSecret": key.api_secret.reveal()}, None
-        )
+        api_key = key.api_key.reveal()
+        sealed_fields = {"apiKey": api_key, "apiSecret": key.api_secret.reveal()}
+        created = self._store(row.id, "aster", api_key, sealed_fields, None)
         return {
             "success": True,
             "message": "API key generated successfully",

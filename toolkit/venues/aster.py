@@ -254,9 +254,10 @@ class AsterError(Exception):
 
 @dataclass(frozen=True)
 class AsterApiKey:
-    """A V1 key from the web3 flow: the key goes in ``X-MBX-APIKEY``, the secret signs."""
+    """A V1 key from the web3 flow: the key goes in ``X-MBX-APIKEY``, the secret signs. Both are
+    credentials, so both are Secrets; ``key_id`` is the public handle."""
 
-    api_key: str
+    api_key: Secret
     api_secret: Secret
     key_id: str
     api_name: str
@@ -286,7 +287,7 @@ class AsterClient:
         self,
         target: Any = "mainnet",
         *,
-        api_key: str | None = None,
+        api_key: str | Secret | None = None,
         api_secret: str | Secret | None = None,
         user: str | None = None,
         agent_key: str | Secret | None = None,
@@ -297,7 +298,7 @@ class AsterClient:
         self.base_url, self.chain = _resolve(target)
         self.bapi_url = (bapi_url or (self.base_url + BAPI_PREFIX if self.base_url not in NETWORKS.values()
                          else BAPI_MAINNET)).rstrip("/")  # fmt: skip
-        self.api_key = api_key
+        self.api_key = Secret(api_key, "api_key") if api_key is not None else None
         self.api_secret = Secret(api_secret, "api_secret") if api_secret is not None else None
         self.user = user
         self.agent = Wallet.from_key(agent_key) if agent_key is not None else None
@@ -374,8 +375,13 @@ class AsterClient:
         if ip:
             body["ip"] = ip
         data = self._bapi("/public/future/web3/broker-create-api-key", body)
-        key = AsterApiKey(data["apiKey"], Secret(data["apiSecret"], "api_secret"), str(data["keyId"]),
-                          data["apiName"], wallet.address)  # fmt: skip
+        key = AsterApiKey(
+            Secret(data["apiKey"], "api_key"),
+            Secret(data["apiSecret"], "api_secret"),
+            str(data["keyId"]),
+            data["apiName"],
+            wallet.address,
+        )
         self.api_key, self.api_secret = key.api_key, key.api_secret
         return key
 
@@ -386,7 +392,7 @@ class AsterClient:
         if not (self.api_key and self.api_secret):
             raise AsterError(REJECTED_MBX_KEY, "this client has no V1 API key and secret")
         query = signed_v1_query(params or {}, self.api_secret, recv_window=recv_window)
-        headers = {"X-MBX-APIKEY": self.api_key}
+        headers = {"X-MBX-APIKEY": self.api_key.reveal()}
         return self._check(self._http.request(method, f"{self.base_url}{path}?{query}", headers=headers))
 
     def balance(self) -> list[dict[str, Any]]:
