@@ -226,22 +226,30 @@ def _hl_network(base_url: str) -> str:
     return next((n for n, url in hyperliquid.NETWORKS.items() if url == base_url.rstrip("/")), "sandbox")
 
 
-def save_hyperliquid_agent(store: KeyStore, base_url: str, agent: Any, *, label: str = "") -> Entry:
-    """Store an agent from ``HyperliquidClient.approve_agent`` (an ``ApprovedAgent``)."""
-    entry = Entry(
-        venue="hyperliquid",
+def _agent_entry(venue: str, network: str, base_url: str, agent: Any, master: str, valid_until: int | None,
+                 label: str) -> Entry:  # fmt: skip
+    """An agent (API wallet) of ``master``: its address is the public part, its key the secret."""
+    return Entry(
+        venue=venue,
         kind="agent",
-        network=_hl_network(base_url),
-        account=agent.master.lower(),
+        network=network,
+        account=master.lower(),
         key_ref=agent.address.lower(),
         public=agent.address,
         label=label or agent.name,
-        expires_at=_ms_to_iso(agent.valid_until),
+        expires_at=_ms_to_iso(valid_until),
         base_url=base_url.rstrip("/"),
         extra={"name": agent.name},
         secrets={"private_key": Secret(agent.private_key, "private_key")},
     )
-    return store.put(entry)
+
+
+def save_hyperliquid_agent(store: KeyStore, base_url: str, agent: Any, *, label: str = "") -> Entry:
+    """Store an agent from ``HyperliquidClient.approve_agent`` (an ``ApprovedAgent``)."""
+    network = _hl_network(base_url)
+    return store.put(
+        _agent_entry("hyperliquid", network, base_url, agent, agent.master, agent.valid_until, label)
+    )
 
 
 class HyperliquidAgents:
@@ -328,20 +336,8 @@ def save_aster_api_key(store: KeyStore, base_url: str, key: Any, *, label: str =
 
 def save_aster_agent(store: KeyStore, base_url: str, agent: Any, *, label: str = "") -> Entry:
     """Store a V3 agent from ``AsterClient.approve_agent`` or ``register_and_approve_agent``."""
-    entry = Entry(
-        venue="aster",
-        kind="agent",
-        network=_aster_network(base_url),
-        account=agent.user.lower(),
-        key_ref=agent.address.lower(),
-        public=agent.address,
-        label=label or agent.name,
-        expires_at=_ms_to_iso(agent.expired),
-        base_url=base_url.rstrip("/"),
-        extra={"name": agent.name},
-        secrets={"private_key": Secret(agent.private_key, "private_key")},
-    )
-    return store.put(entry)
+    network = _aster_network(base_url)
+    return store.put(_agent_entry("aster", network, base_url, agent, agent.user, agent.expired, label))
 
 
 class AsterKeys:

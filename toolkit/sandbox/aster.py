@@ -51,6 +51,14 @@ def _wall_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _require(params: dict[str, Any], names: Any) -> None:
+    for name in names:
+        if params.get(name) in (None, ""):
+            raise AsterRefusal(
+                BAD_PARAMETER, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+            )
+
+
 def _address(value: Any, name: str) -> str:
     text = str(value or "")
     if len(text) != 42 or not text.startswith("0x"):

@@ -29,6 +29,7 @@ import httpx
 
 from toolkit.secrets import Secret, reveal
 from toolkit.venues import eip712
+from toolkit.venues._http import HttpClient
 from toolkit.venues.eip712 import Signature, Wallet
 
 NETWORKS = {
@@ -275,7 +276,7 @@ class AsterAgent:
     user: str
 
 
-class AsterClient:
+class AsterClient(HttpClient):
     """Aster over httpx: the web3 key flow, V1 HMAC requests and V3 agents.
 
     ``AsterClient(sandbox)`` for the sandbox (it plays Mainnet's chain ids), ``"mainnet"`` or
@@ -309,15 +310,6 @@ class AsterClient:
     def __repr__(self) -> str:
         auth = "v1" if self.api_secret else "v3" if self.agent else "public"
         return f"AsterClient({self.base_url!r}, auth={auth}, user={self.user!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> AsterClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def next_nonce(self) -> int:
         """Microseconds now, strictly increasing within this client."""

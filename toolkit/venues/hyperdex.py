@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from toolkit.secrets import Secret, reveal
+from toolkit.venues._http import HttpClient
 
 MAINNET_URL = "https://api.dexaggregatorbeta.xyz"
 
@@ -41,7 +42,7 @@ class HyperliquidApiWallet:
     expiry_timestamp: int
 
 
-class HyperDexClient:
+class HyperDexClient(HttpClient):
     """HyperDEX over httpx; ``HyperDexClient(sandbox, api_key=sandbox.hyperdex_api_key())``."""
 
     def __init__(
@@ -61,15 +62,6 @@ class HyperDexClient:
 
     def __repr__(self) -> str:
         return f"HyperDexClient({self.base_url!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> HyperDexClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._http.request(method, path, json=body, headers={"X-API-KEY": self.api_key.reveal()})

@@ -26,6 +26,7 @@ import msgpack
 
 from toolkit.secrets import Secret
 from toolkit.venues import eip712
+from toolkit.venues._http import HttpClient
 from toolkit.venues.eip712 import ZERO_ADDRESS, Signature, Wallet
 
 NETWORKS = {
@@ -271,7 +272,7 @@ class ApprovedAgent:
     master: str
 
 
-class HyperliquidClient:
+class HyperliquidClient(HttpClient):
     """Hyperliquid's /info and /exchange over httpx.
 
     ``HyperliquidClient(sandbox, wallet=master_key)`` signs as the master account;
@@ -304,15 +305,6 @@ class HyperliquidClient:
     def __repr__(self) -> str:
         signer = self.wallet.address if self.wallet else None
         return f"HyperliquidClient({self.base_url!r}, account={self.account_address!r}, signer={signer!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> HyperliquidClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def next_nonce(self) -> int:
         """Milliseconds now, strictly increasing within this client (nonces are per signer)."""

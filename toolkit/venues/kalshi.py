@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from toolkit.secrets import Secret, reveal
+from toolkit.venues._http import HttpClient
 
 API_PREFIX = "/trade-api/v2"
 HOSTS = {
@@ -316,7 +317,7 @@ class GeneratedApiKey:
 
 
 @dataclass
-class KalshiClient:
+class KalshiClient(HttpClient):
     """The seed 002 API over httpx. Signs every request when it holds a key; otherwise uses a
     session token (``Authorization: Bearer``), as the venue's website does.
 
@@ -345,15 +346,6 @@ class KalshiClient:
     def __repr__(self) -> str:
         auth = "signed" if self._key else "session" if self.session_token else "anonymous"
         return f"KalshiClient({self.base_url!r}, api_key_id={self.api_key_id!r}, auth={auth})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> KalshiClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def use_key(self, api_key_id: str, private_key: Secret | str) -> None:
         """Sign from now on with this key."""

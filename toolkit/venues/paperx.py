@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from toolkit.secrets import Secret, reveal
+from toolkit.venues._http import HttpClient
 
 MAINNET_URL = "https://api.paperx.co"
 
@@ -277,7 +278,7 @@ def _base_url(target: Any) -> str:
     return url.rstrip("/")
 
 
-class PaperClient:
+class PaperClient(HttpClient):
     """PaperExchange over HTTP, one method per endpoint.
 
     ``PaperClient(sandbox)`` talks to the embedded sandbox; ``PaperClient(MAINNET_URL)`` to
@@ -302,15 +303,6 @@ class PaperClient:
     def __repr__(self) -> str:
         auth = "jwt" if self.access_token else "api_key" if self.api_key else "anonymous"
         return f"PaperClient({self.base_url!r}, auth={auth})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PaperClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- plumbing ------------------------------------------------------------------------
 
