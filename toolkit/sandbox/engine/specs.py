@@ -1,0 +1,127 @@
+"""Contract rules as Hyperliquid publishes them (reference/hyperliquid.md §5.2, §6).
+
+Margin tiers, tick and lot rules, the $10 minimum, the maximum order value, and fees. The error
+texts are Hyperliquid's where it documents them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+MAX_DECIMALS_PERP = 6
+MAX_SIGNIFICANT_FIGURES = 5
+MIN_ORDER_VALUE = 10.0
+TAKER_FEE = 0.00045
+MAKER_FEE = 0.00015
+MAX_ACCOUNT_LEVERAGE = 50.0  # PaperExchange: "Position would exceed max leverage" above 50x
+
+PRICE_ERROR = "Price must be divisible by tick size."
+SIZE_ERROR = "Order has invalid size."
+MIN_VALUE_ERROR = "Order must have minimum value of $10."
+
+
+class OrderRejected(ValueError):
+    """An order the venue refuses, with its message."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    lower_bound: float  # notional (USD) from which this tier applies
+    max_leverage: int
+
+    @property
+    def mmr(self) -> float:
+        return 1 / (2 * self.max_leverage)
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    sz_decimals: int
+    tiers: tuple[Tier, ...]
+    deductions: tuple[float, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        deductions = [0.0]
+        for prev, tier in zip(self.tiers, self.tiers[1:], strict=False):
+            deductions.append(deductions[-1] + tier.lower_bound * (tier.mmr - prev.mmr))
+        object.__setattr__(self, "deductions", tuple(deductions))
+
+    @property
+    def max_leverage(self) -> int:
+        return self.tiers[0].max_leverage
+
+    def tier_index(self, notional: float) -> int:
+        index = 0
+        for i, tier in enumerate(self.tiers):
+            if notional >= tier.lower_bound:
+                index = i
+        return index
+
+    def maintenance_margin(self, notional: float) -> float:
+        """``notional × mmr(tier) − deduction(tier)``: continuous across tier bounds."""
+        i = self.tier_index(abs(notional))
+        return abs(notional) * self.tiers[i].mmr - self.deductions[i]
+
+    def max_market_order_value(self) -> float:
+        lev = self.max_leverage
+        return 30e6 if lev >= 25 else 5e6 if lev >= 20 else 2e6 if lev >= 10 else 500e3
+
+    def check_price(self, price: float | str) -> Decimal:
+        """At most 5 significant figures and ``6 − szDecimals`` decimals; integers always pass."""
+        try:
+            px = Decimal(str(price))
+        except InvalidOperation:
+            raise OrderRejected(PRICE_ERROR) from None
+        if not px.is_finite() or px <= 0:
+            raise OrderRejected(PRICE_ERROR)
+        if px == px.to_integral_value():
+            return px
+        normal = px.normalize()
+        decimals = -normal.as_tuple().exponent
+        significant = len(normal.as_tuple().digits)
+        if significant > MAX_SIGNIFICANT_FIGURES or decimals > MAX_DECIMALS_PERP - self.sz_decimals:
+            raise OrderRejected(PRICE_ERROR)
+        return px
+
+    def check_size(self, size: float | str) -> Decimal:
+        """Positive, and no more decimals than ``szDecimals``."""
+        try:
+            sz = Decimal(str(size))
+        except InvalidOperation:
+            raise OrderRejected(SIZE_ERROR) from None
+        if not sz.is_finite() or sz <= 0 or sz != sz.quantize(Decimal(1).scaleb(-self.sz_decimals)):
+            raise OrderRejected(SIZE_ERROR)
+        return sz
+
+    def check_value(self, price: Decimal, size: Decimal, *, market: bool) -> float:
+        value = float(price * size)
+        if value < MIN_ORDER_VALUE:
+            raise OrderRejected(MIN_VALUE_ERROR)
+        cap = self.max_market_order_value() * (1 if market else 10)
+        if value > cap:
+            raise OrderRejected(f"Order value exceeds the maximum of ${cap:,.0f} for {self.name}.")
+        return value
+
+
+def _tiers(*pairs: tuple[float, int]) -> tuple[Tier, ...]:
+    return tuple(Tier(bound, lev) for bound, lev in pairs)
+
+
+CONTRACTS: dict[str, Contract] = {
+    c.name: c
+    for c in (
+        Contract("BTC", 5, _tiers((0, 40), (150e6, 20))),
+        Contract("ETH", 4, _tiers((0, 25), (100e6, 15))),
+        Contract("SOL", 2, _tiers((0, 20), (70e6, 10))),
+        Contract("AVAX", 2, _tiers((0, 10), (20e6, 5))),
+        Contract("LINK", 1, _tiers((0, 10), (20e6, 5))),
+        Contract("ARB", 1, _tiers((0, 10), (3e6, 5))),
+        Contract("DOGE", 0, _tiers((0, 10), (20e6, 5))),
+    )
+}
+
+
+def fee(notional: float, *, maker: bool) -> float:
+    return abs(notional) * (MAKER_FEE if maker else TAKER_FEE)
