@@ -1,0 +1,542 @@
+"""The paper perps engine: accounts, orders, fills, hourly funding, liquidations, statistics.
+
+Time only moves through ``advance_to``: every hour boundary on the way is processed in order
+(resting fills at the mark, then the hour's funding, then liquidation checks), so a week of funding
+is a loop over 168 vectorised ticks. Funding for an hour is paid exactly once: ``funded_hour`` only
+grows. Events (fills, funding batches, liquidations) go to ``events`` and to listeners, which is
+how the sandbox persists them; the engine itself knows no storage.
+
+Cash identity kept at all times, per account: ``cash = deposits + realized − fees + funding``.
+Isolated margin is an allocation inside cash, not a separate pot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from toolkit.sandbox.engine import funding as funding_math
+from toolkit.sandbox.engine import margin
+from toolkit.sandbox.engine.positions import PositionTable
+from toolkit.sandbox.engine.specs import CONTRACTS, MAX_ACCOUNT_LEVERAGE, OrderRejected, fee
+from toolkit.sandbox.market import HOUR_MS, Market
+
+LEVERAGE_ERROR = "Position would exceed max leverage"
+MARGIN_ERROR = "Insufficient margin to place order."
+REDUCE_ONLY_ERROR = "Reduce only order would increase position."
+ALO_ERROR = "Post only order would have immediately matched"
+NO_ORDER_ERROR = "Order was never placed, already canceled, or filled."
+
+
+def ioc_error(asset: int) -> str:
+    return f"Order could not immediately match against any resting orders. asset={asset}"
+
+
+@dataclass(frozen=True)
+class Fill:
+    time: int
+    account: int
+    coin: str
+    is_buy: bool
+    px: float
+    sz: float
+    fee: float
+    closed_pnl: float
+    start_position: float
+    maker: bool
+    oid: int
+    cloid: str | None = None
+    liquidation: bool = False
+
+
+@dataclass(frozen=True)
+class FundingBatch:
+    """One hour's payments, as columns: a row per open position."""
+
+    time: int
+    hour: int
+    account: NDArray[np.int64]
+    coin: NDArray[np.int64]
+    szi: NDArray[np.float64]
+    oracle_px: NDArray[np.float64]
+    rate: NDArray[np.float64]
+    usdc: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Liquidation:
+    time: int
+    account: int
+    coin: str
+    position_size: float
+    entry_price: float
+    liquidation_price: float | None
+    mark_price: float
+    account_value_before: float
+    maintenance_margin: float
+    realized_loss: float
+    leverage_type: str
+
+
+@dataclass
+class Order:
+    oid: int
+    account: int
+    coin: int
+    is_buy: bool
+    px: float
+    sz: float
+    orig_sz: float
+    tif: str
+    reduce_only: bool
+    cloid: str | None
+    time: int
+
+
+@dataclass
+class AccountBook:
+    """What the columns do not hold: leverage settings and the trade list for statistics."""
+
+    leverage: dict[int, tuple[int, bool]] = field(default_factory=dict)  # coin -> (leverage, isolated)
+    trade_pnls: list[float] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, market: Market, start_ms: int | None = None, capacity: int = 1024) -> None:
+        self.market = market
+        self.coins = tuple(market.coins)
+        self.contracts = [CONTRACTS[c] for c in self.coins]
+        self.now = market.start_ms if start_ms is None else start_ms
+        self.funded_hour = self._hour_of(self.now)  # hours below this one have been paid
+        self.positions = PositionTable(capacity)
+        self.books: list[AccountBook] = []
+        self._acc = {k: np.zeros(64) for k in ("cash", "deposits", "realized", "fees", "funding", "volume")}
+        self.orders: dict[int, Order] = {}
+        self.next_oid = 1
+        self.events: list[Fill | FundingBatch | Liquidation] = []
+        self.listeners: list[Callable[[Any], None]] = []
+        self.keep_events = True
+        n = len(self.contracts)
+        self._bound1 = np.array(
+            [c.tiers[1].lower_bound if len(c.tiers) > 1 else np.inf for c in self.contracts]
+        )
+        self._mmr0 = np.array([c.tiers[0].mmr for c in self.contracts])
+        self._mmr1 = np.array([c.tiers[-1].mmr for c in self.contracts])
+        self._ded1 = np.array([c.deductions[-1] for c in self.contracts])
+        assert all(len(c.tiers) <= 2 for c in self.contracts) and len(self._mmr0) == n
+
+    # -- accounts -------------------------------------------------------------------------------
+
+    def _hour_of(self, ts: int) -> int:
+        return -(-(ts - self.market.start_ms) // HOUR_MS)  # the next boundary at or after ts
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.books)
+
+    def _col(self, name: str) -> NDArray[np.float64]:
+        return self._acc[name][: self.n_accounts]
+
+    def open_account(self, deposit: float = 0.0) -> int:
+        account = len(self.books)
+        if account == len(self._acc["cash"]):
+            for k, col in self._acc.items():
+                self._acc[k] = np.concatenate([col, np.zeros_like(col)])
+        self.books.append(AccountBook())
+        if deposit:
+            self.deposit(account, deposit)
+        return account
+
+    def deposit(self, account: int, usdc: float) -> None:
+        if usdc <= 0:
+            raise ValueError("a deposit must be positive")
+        self._acc["cash"][account] += usdc
+        self._acc["deposits"][account] += usdc
+
+    def coin_index(self, coin: str) -> int:
+        try:
+            return self.coins.index(coin)
+        except ValueError:
+            raise OrderRejected(f"Unknown coin {coin}") from None
+
+    def leverage_of(self, account: int, coin: int) -> tuple[int, bool]:
+        return self.books[account].leverage.get(coin, (min(20, self.contracts[coin].max_leverage), False))
+
+    def update_leverage(self, account: int, coin: str, leverage: int, *, is_cross: bool = True) -> None:
+        c = self.coin_index(coin)
+        top = self.contracts[c].max_leverage
+        if not isinstance(leverage, int) or not 1 <= leverage <= top:
+            raise OrderRejected(f"Invalid leverage value: {coin} allows 1 to {top}")
+        row = self.positions.row(account, c)
+        if row is not None and bool(self.positions.get(row, "isolated")) == is_cross:
+            raise OrderRejected("Cannot switch leverage type with an open position")
+        self.books[account].leverage[c] = (leverage, not is_cross)
+        if row is not None:
+            self.positions.set(row, "leverage", leverage)
+
+    # -- prices and views -------------------------------------------------------------------------
+
+    def marks(self, ts: int | None = None) -> NDArray[np.float64]:
+        t = self.now if ts is None else ts
+        return np.array([self.market.mark(c, t) for c in self.coins])
+
+    def _maintenance(self, notional: NDArray[np.float64], coin: NDArray[np.int64]) -> NDArray[np.float64]:
+        high = notional >= self._bound1[coin]
+        return np.where(high, notional * self._mmr1[coin] - self._ded1[coin], notional * self._mmr0[coin])
+
+    def account_value(self, account: int, marks: NDArray[np.float64] | None = None) -> float:
+        marks = self.marks() if marks is None else marks
+        p = self.positions
+        mine = p.account == account
+        upnl = float(np.sum(p.szi[mine] * (marks[p.coin[mine]] - p.entry[mine])))
+        return float(self._acc["cash"][account]) + upnl
+
+    def positions_of(self, account: int, marks: NDArray[np.float64] | None = None) -> list[dict[str, Any]]:
+        marks = self.marks() if marks is None else marks
+        p, out = self.positions, []
+        value = self.account_value(account, marks)
+        for i in np.flatnonzero(p.account == account):
+            c = int(p.coin[i])
+            szi, entry, mark = float(p.szi[i]), float(p.entry[i]), float(marks[c])
+            contract, notional = self.contracts[c], abs(szi) * mark
+            if p.isolated[i]:
+                liq = margin.isolated_liquidation_price(
+                    contract, szi, mark, float(p.iso_margin[i]) + szi * (mark - entry)
+                )
+                used = float(p.iso_margin[i]) + szi * (mark - entry)
+            else:
+                others = self._cross_maintenance(account, marks) - contract.maintenance_margin(notional)
+                liq = margin.cross_liquidation_price(contract, szi, mark, value, others)
+                used = notional / float(p.leverage[i])
+            out.append({
+                "coin": self.coins[c], "szi": szi, "entry_px": entry, "mark_px": mark,
+                "position_value": notional, "unrealized_pnl": szi * (mark - entry),
+                "leverage": int(p.leverage[i]), "isolated": bool(p.isolated[i]), "margin_used": used,
+                "liquidation_px": liq, "cum_funding": float(p.cum_funding[i]),
+                "maintenance_margin": contract.maintenance_margin(notional),
+            })  # fmt: skip
+        return out
+
+    def _cross_maintenance(self, account: int, marks: NDArray[np.float64]) -> float:
+        p = self.positions
+        rows = (p.account == account) & ~p.isolated
+        return float(np.sum(self._maintenance(np.abs(p.szi[rows]) * marks[p.coin[rows]], p.coin[rows])))
+
+    def margin_used(self, account: int, marks: NDArray[np.float64] | None = None) -> float:
+        return sum(pos["margin_used"] for pos in self.positions_of(account, marks))
+
+    def stats(self, account: int, marks: NDArray[np.float64] | None = None) -> dict[str, Any]:
+        trades = self.books[account].trade_pnls
+        wins, losses = sum(t > 0 for t in trades), sum(t < 0 for t in trades)
+        unrealized = sum(pos["unrealized_pnl"] for pos in self.positions_of(account, marks))
+        return {
+            "total_trades": len(trades),
+            "winning_trades": wins,
+            "losing_trades": losses,
+            "win_rate": round(100 * wins / len(trades), 1) if trades else 0.0,
+            "total_volume": float(self._acc["volume"][account]),
+            "total_fees_paid": float(self._acc["fees"][account]),
+            "best_trade": max(trades) if trades else 0.0,
+            "worst_trade": min(trades) if trades else 0.0,
+            "realized_pnl": float(self._acc["realized"][account]),
+            "unrealized_pnl": unrealized,
+        }
+
+    def ledger(self, account: int) -> dict[str, float]:
+        return {
+            k: float(self._acc[k][account])
+            for k in ("cash", "deposits", "realized", "fees", "funding", "volume")
+        }
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def _emit(self, event: Any) -> None:
+        if self.keep_events:
+            self.events.append(event)
+        for listener in self.listeners:
+            listener(event)
+
+    # -- fills -------------------------------------------------------------------------------------
+
+    def _fill(self, account: int, c: int, is_buy: bool, px: float, sz: float, *, maker: bool, oid: int,
+              cloid: str | None = None, liquidation: bool = False) -> Fill:  # fmt: skip
+        p = self.positions
+        signed = sz if is_buy else -sz
+        row = p.row(account, c)
+        old = p.get(row, "szi") if row is not None else 0.0
+        entry = p.get(row, "entry") if row is not None else 0.0
+        cost = 0.0 if liquidation else fee(px * sz, maker=maker)
+        closed_sz = min(abs(signed), abs(old)) if old and (old > 0) != (signed > 0) else 0.0
+        closed_pnl = (1 if old > 0 else -1) * (px - entry) * closed_sz if closed_sz else 0.0
+        new = old + signed
+        if abs(new) < 1e-12:
+            new = 0.0
+        lev, isolated = self.leverage_of(account, c)
+        if row is None:
+            row = p.add(account, c, szi=new, entry=px, leverage=lev, isolated=isolated)
+            if isolated:
+                p.set(row, "iso_margin", abs(new) * px / lev)
+        elif new == 0.0:
+            p.remove(row)
+        else:
+            p.set(row, "szi", new)
+            if (new > 0) == (old > 0):
+                if abs(new) > abs(old):  # adding: size-weighted entry, more isolated margin
+                    p.set(row, "entry", (abs(old) * entry + abs(signed) * px) / abs(new))
+                    if p.get(row, "isolated"):
+                        p.set(row, "iso_margin", p.get(row, "iso_margin") + abs(signed) * px / lev)
+                elif p.get(row, "isolated"):  # reducing: release margin in proportion
+                    p.set(row, "iso_margin", p.get(row, "iso_margin") * abs(new) / abs(old))
+            else:  # flipped: the remainder opens at the fill price
+                p.set(row, "entry", px)
+                if p.get(row, "isolated"):
+                    p.set(row, "iso_margin", abs(new) * px / lev)
+        acc = self._acc
+        acc["cash"][account] += closed_pnl - cost
+        acc["realized"][account] += closed_pnl
+        acc["fees"][account] += cost
+        acc["volume"][account] += px * sz
+        if closed_sz:
+            self.books[account].trade_pnls.append(closed_pnl - cost * closed_sz / sz)
+        event = Fill(
+            self.now,
+            account,
+            self.coins[c],
+            is_buy,
+            px,
+            sz,
+            cost,
+            closed_pnl,
+            old,
+            maker,
+            oid,
+            cloid,
+            liquidation,
+        )
+        self._emit(event)
+        return event
+
+    def _check_margin(
+        self, account: int, c: int, signed: float, px: float, marks: NDArray[np.float64]
+    ) -> None:
+        """After the trade, the account must carry its initial margin and stay within 50x."""
+        p = self.positions
+        row = p.row(account, c)
+        old = p.get(row, "szi") if row is not None else 0.0
+        if abs(old + signed) <= abs(old) and (old + signed == 0 or (old + signed > 0) == (old > 0)):
+            return  # a reduction never needs margin
+        after = marks.copy()
+        after[c] = px
+        value = self.account_value(account, after) - fee(abs(signed) * px, maker=False)
+        mine = p.account == account
+        notional = np.abs(p.szi[mine]) * after[p.coin[mine]]
+        others = float(np.sum(notional[p.coin[mine] != c]))
+        lev, _ = self.leverage_of(account, c)
+        new_notional = abs(old + signed) * px
+        total = others + new_notional
+        if value <= 0 or total / value > MAX_ACCOUNT_LEVERAGE:
+            raise OrderRejected(LEVERAGE_ERROR)
+        required = (
+            float(np.sum(notional[p.coin[mine] != c] / p.leverage[mine][p.coin[mine] != c]))
+            + new_notional / lev
+        )
+        if required > value:
+            raise OrderRejected(MARGIN_ERROR)
+
+    # -- orders ------------------------------------------------------------------------------------
+
+    def place_order(
+        self,
+        account: int,
+        coin: str,
+        is_buy: bool,
+        px: float | str,
+        sz: float | str,
+        *,
+        tif: str = "Gtc",
+        reduce_only: bool = False,
+        cloid: str | None = None,
+    ) -> dict[str, Any]:
+        """One order, answered with Hyperliquid's status shapes (``resting``, ``filled``, ``error``)."""
+        try:
+            c = self.coin_index(coin)
+            contract = self.contracts[c]
+            price, size = contract.check_price(px), contract.check_size(sz)
+            if tif not in ("Gtc", "Ioc", "Alo"):
+                raise OrderRejected(f"Unknown time in force {tif!r}")
+            marks = self.marks()
+            mark = float(marks[c])
+            row = self.positions.row(account, c)
+            position = self.positions.get(row, "szi") if row is not None else 0.0
+            if reduce_only:
+                if position == 0 or (position > 0) == is_buy:
+                    raise OrderRejected(REDUCE_ONLY_ERROR)
+                size = min(size, Decimal(str(abs(position))))
+            contract.check_value(price, size, market=tif == "Ioc")
+            marketable = float(price) >= mark if is_buy else float(price) <= mark
+            if tif == "Alo" and marketable:
+                raise OrderRejected(ALO_ERROR)
+            if tif == "Ioc" and not marketable:
+                raise OrderRejected(ioc_error(c))
+            signed = float(size) if is_buy else -float(size)
+            self._check_margin(account, c, signed, mark if marketable else float(price), marks)
+        except OrderRejected as exc:
+            return {"error": str(exc)}
+        oid = self.next_oid
+        self.next_oid += 1
+        if marketable:
+            fill = self._fill(account, c, is_buy, mark, float(size), maker=False, oid=oid, cloid=cloid)
+            return {"filled": {"totalSz": _num(fill.sz), "avgPx": _num(fill.px), "oid": oid}}
+        self.orders[oid] = Order(oid, account, c, is_buy, float(price), float(size), float(size), tif,
+                                 reduce_only, cloid, self.now)  # fmt: skip
+        return {"resting": {"oid": oid} | ({"cloid": cloid} if cloid else {})}
+
+    def cancel(self, account: int, oid: int) -> str | dict[str, str]:
+        order = self.orders.get(oid)
+        if order is None or order.account != account:
+            return {"error": NO_ORDER_ERROR}
+        del self.orders[oid]
+        return "success"
+
+    def cancel_by_cloid(self, account: int, cloid: str) -> str | dict[str, str]:
+        for order in self.orders.values():
+            if order.account == account and order.cloid == cloid:
+                return self.cancel(account, order.oid)
+        return {"error": NO_ORDER_ERROR}
+
+    def open_orders(self, account: int) -> list[Order]:
+        return [o for o in self.orders.values() if o.account == account]
+
+    # -- time ---------------------------------------------------------------------------------------
+
+    def advance_to(self, ts: int) -> None:
+        """Process every hour boundary up to ``ts`` in order, then settle ``ts`` itself."""
+        if ts < self.now:
+            raise ValueError("the engine only moves forward")
+        while True:
+            boundary = self.market.start_ms + self.funded_hour * HOUR_MS
+            if boundary > ts:
+                break
+            self.now = boundary
+            marks = self.marks()
+            self._fill_resting(marks)
+            if self.funded_hour >= 1:
+                self._funding_tick(self.funded_hour - 1, boundary)
+            self.funded_hour += 1
+            self._liquidation_check(marks)
+        self.now = ts
+        marks = self.marks()
+        self._fill_resting(marks)
+        self._liquidation_check(marks)
+
+    def _fill_resting(self, marks: NDArray[np.float64]) -> None:
+        for order in sorted(self.orders.values(), key=lambda o: o.oid):
+            mark = float(marks[order.coin])
+            if (order.is_buy and mark <= order.px) or (not order.is_buy and mark >= order.px):
+                del self.orders[order.oid]
+                size = order.sz
+                if order.reduce_only:
+                    row = self.positions.row(order.account, order.coin)
+                    position = self.positions.get(row, "szi") if row is not None else 0.0
+                    if position == 0 or (position > 0) == order.is_buy:
+                        continue
+                    size = min(size, abs(position))
+                try:
+                    self._check_margin(
+                        order.account, order.coin, size if order.is_buy else -size, order.px, marks
+                    )
+                except OrderRejected:
+                    continue  # margin gone since placement: the order is cancelled
+                self._fill(order.account, order.coin, order.is_buy, order.px, size, maker=True, oid=order.oid,
+                           cloid=order.cloid)  # fmt: skip
+
+    def _funding_tick(self, hour: int, ts: int) -> FundingBatch | None:
+        """Pay the hour's funding on every open position, once."""
+        p = self.positions
+        if not len(p):
+            return None
+        snapshot = self.market.hour_snapshot(hour)
+        oracle = np.array([self.market.oracle(c, ts) for c in self.coins])
+        coin = p.coin.copy()
+        usdc = funding_math.payments(p.szi, oracle[coin], snapshot["rate"][coin])
+        n = self.n_accounts
+        per_account = np.bincount(p.account, weights=usdc, minlength=n)
+        self._acc["cash"][:n] += per_account
+        self._acc["funding"][:n] += per_account
+        p.cum_funding[:] += usdc
+        iso = p.isolated
+        p.iso_margin[iso] += usdc[iso]
+        batch = FundingBatch(
+            ts, hour, p.account.copy(), coin, p.szi.copy(), oracle[coin], snapshot["rate"][coin], usdc
+        )
+        self._emit(batch)
+        return batch
+
+    def _liquidation_check(self, marks: NDArray[np.float64]) -> list[Liquidation]:
+        p = self.positions
+        if not len(p):
+            return []
+        n = self.n_accounts
+        notional = np.abs(p.szi) * marks[p.coin]
+        upnl = p.szi * (marks[p.coin] - p.entry)
+        mm = self._maintenance(notional, p.coin)
+        cross = ~p.isolated
+        cross_mm = np.bincount(p.account[cross], weights=mm[cross], minlength=n)
+        cross_upnl = np.bincount(p.account[cross], weights=upnl[cross], minlength=n)
+        allocated = np.bincount(p.account[~cross], weights=p.iso_margin[~cross], minlength=n)
+        cross_value = self._col("cash") - allocated + cross_upnl
+        doomed_accounts = np.flatnonzero((cross_mm > 0) & (cross_value < cross_mm))
+        doomed_rows = np.flatnonzero(~cross & (p.iso_margin + upnl < mm))
+        # Read every target before closing any: closing swap-removes rows and shifts indices.
+        cross_targets = []
+        for account in doomed_accounts.tolist():
+            rows = np.flatnonzero((p.account == account) & cross)
+            targets = [(int(p.coin[i]), float(p.szi[i]), float(p.entry[i])) for i in rows]
+            cross_targets.append((account, targets, float(cross_value[account]), float(cross_mm[account])))
+        iso_targets = [
+            (
+                int(p.account[i]),
+                int(p.coin[i]),
+                float(p.szi[i]),
+                float(p.entry[i]),
+                float(p.iso_margin[i] + upnl[i]),
+                float(mm[i]),
+            )
+            for i in doomed_rows.tolist()
+        ]
+        events: list[Liquidation] = []
+        for account, targets, value, maint in cross_targets:
+            for c, szi, entry in targets:
+                events.append(self._liquidate(account, c, szi, entry, float(marks[c]), value, maint, "Cross"))
+            for order in [o for o in self.orders.values() if o.account == account]:
+                del self.orders[order.oid]
+        for account, c, szi, entry, equity, maint in iso_targets:
+            events.append(self._liquidate(account, c, szi, entry, float(marks[c]), equity, maint, "Isolated"))
+        return events
+
+    def _liquidate(self, account: int, c: int, szi: float, entry: float, mark: float, value: float,
+                   maintenance: float, kind: str) -> Liquidation:  # fmt: skip
+        contract = self.contracts[c]
+        if kind == "Cross":
+            liq_px = margin.cross_liquidation_price(
+                contract, szi, mark, value, maintenance - contract.maintenance_margin(abs(szi) * mark)
+            )
+        else:
+            liq_px = margin.isolated_liquidation_price(contract, szi, mark, value)
+        oid = self.next_oid
+        self.next_oid += 1
+        fill = self._fill(account, c, szi < 0, mark, abs(szi), maker=False, oid=oid, liquidation=True)
+        event = Liquidation(self.now, account, self.coins[c], szi, entry, liq_px, mark, value, maintenance,
+                            fill.closed_pnl, kind)  # fmt: skip
+        self._emit(event)
+        return event
+
+
+def _num(x: float) -> str:
+    text = f"{x:.8f}".rstrip("0").rstrip(".")
+    return text or "0"
