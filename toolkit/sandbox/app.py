@@ -23,6 +23,7 @@ from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.mail import Mailer
+from toolkit.sandbox.paper import PaperVenue
 from toolkit.sandbox.routes import admin, aster, hyperdex, hyperliquid, kalshi, paperx
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.vault import Vault
@@ -108,6 +109,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         HyperliquidSandbox(engine, clock),
         AsterSandbox(engine, clock, vault),
         HyperdexSandbox(engine, clock, config.home),
+        PaperVenue(clock),
     )
     app.include_router(paperx.router)
     app.include_router(kalshi.router)

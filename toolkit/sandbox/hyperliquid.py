@@ -99,6 +99,12 @@ class HyperliquidSandbox:
                 conn.execute(acc.update().where(acc.c.user == user).values(deposited_micro_usdc=total))
         return total / 1_000_000
 
+    def deposited(self, user: str) -> float:
+        acc = store.hl_accounts
+        with self.engine.connect() as conn:
+            micro = conn.execute(sa.select(acc.c.deposited_micro_usdc).where(acc.c.user == user)).scalar()
+        return (micro or 0) / 1_000_000
+
     def _exists(self, conn: Connection, user: str) -> bool:
         return (
             conn.execute(sa.select(store.hl_accounts.c.user).where(store.hl_accounts.c.user == user)).first()

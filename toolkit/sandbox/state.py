@@ -14,6 +14,7 @@ from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
+from toolkit.sandbox.paper import PaperVenue
 
 
 @dataclass
@@ -26,6 +27,7 @@ class SandboxState:
     hyperliquid: HyperliquidSandbox
     aster: AsterSandbox
     hyperdex: HyperdexSandbox
+    paper: PaperVenue
 
 
 def get_state(request: Request) -> SandboxState:

@@ -1,33 +1,31 @@
-"""The perpetual contracts the sandbox lists, with Hyperliquid's real specs (reference/hyperliquid.md)."""
+"""The perpetual contracts the sandbox lists, in asset-id order, with Hyperliquid's real specs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from toolkit.sandbox.engine.specs import CONTRACTS
 
-
-@dataclass(frozen=True)
-class Contract:
-    name: str
-    sz_decimals: int
-    max_leverage: int
-
-
-UNIVERSE: tuple[Contract, ...] = (
-    Contract("BTC", 5, 40),
-    Contract("ETH", 4, 25),
-    Contract("SOL", 2, 20),
-    Contract("AVAX", 2, 10),
-    Contract("LINK", 1, 10),
-    Contract("ARB", 1, 10),
-    Contract("DOGE", 0, 10),
-)
-ASSET_ID = {c.name: i for i, c in enumerate(UNIVERSE)}
+COINS: tuple[str, ...] = ("BTC", "ETH", "SOL", "AVAX", "LINK", "ARB", "DOGE")
+ASSET_ID = {name: i for i, name in enumerate(COINS)}
 
 
 def meta() -> dict:
     """``/info {"type": "meta"}``: the universe in listing order (the index is the asset id)."""
     return {
         "universe": [
-            {"name": c.name, "szDecimals": c.sz_decimals, "maxLeverage": c.max_leverage} for c in UNIVERSE
-        ]
+            {"name": n, "szDecimals": CONTRACTS[n].sz_decimals, "maxLeverage": CONTRACTS[n].max_leverage}
+            for n in COINS
+        ],
+        "marginTables": [
+            [
+                CONTRACTS[n].max_leverage,
+                {
+                    "description": n,
+                    "marginTiers": [
+                        {"lowerBound": f"{t.lower_bound:.1f}", "maxLeverage": t.max_leverage}
+                        for t in CONTRACTS[n].tiers
+                    ],
+                },
+            ]
+            for n in COINS
+        ],
     }

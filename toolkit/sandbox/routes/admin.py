@@ -95,6 +95,7 @@ def clock(state: State) -> dict:
 @router.post("/clock/advance", response_model=ClockState, summary="Move simulated time forward")
 def advance(body: Advance, state: State) -> dict:
     state.clock.advance(hours=body.hours, minutes=body.minutes, seconds=body.seconds)
+    state.paper.sync()  # every funding tick, fill and liquidation on the way, in time order
     return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
 
 
@@ -159,6 +160,7 @@ class HyperliquidDeposit(BaseModel):
 @router.post("/hyperliquid/deposit", summary="Credit USDC to a Hyperliquid account, creating it")
 def hyperliquid_deposit(body: HyperliquidDeposit, state: State) -> dict:
     total = state.hyperliquid.deposit(body.user.lower(), body.usdc)
+    state.paper.deposit(body.user.lower(), body.usdc)
     return {"user": body.user.lower(), "deposited": total}
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from toolkit.sandbox import universe
+from toolkit.sandbox.engine.specs import OrderRejected
 from toolkit.sandbox.hyperliquid import ActionRefused
 from toolkit.sandbox.state import SandboxState, get_state
 
@@ -24,6 +25,15 @@ OK = {"status": "ok", "response": {"type": "default"}}
 
 def err(message: str, status: int = 200) -> JSONResponse:
     return JSONResponse({"status": "err", "response": message}, status_code=status)
+
+
+def _ms(body: dict[str, Any], field: str, default: int | None = None) -> int | None:
+    value = body.get(field, default)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{field} must be milliseconds since the epoch")
+    return value
 
 
 def _address(body: dict[str, Any], field: str = "user") -> str:
@@ -42,6 +52,26 @@ def info(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
             return universe.meta()
         if kind == "spotMeta":
             return {"universe": [], "tokens": []}
+        if kind == "allMids":
+            return state.paper.all_mids()
+        if kind == "metaAndAssetCtxs":
+            return [universe.meta(), state.paper.asset_contexts()]
+        if kind == "clearinghouseState":
+            return state.paper.clearinghouse_state(_address(body))
+        if kind in ("openOrders", "frontendOpenOrders"):
+            return state.paper.open_orders(_address(body))
+        if kind == "userFills":
+            return state.paper.user_fills(_address(body))
+        if kind == "userFillsByTime":
+            return state.paper.user_fills(_address(body), _ms(body, "startTime", 0), _ms(body, "endTime"))
+        if kind == "fundingHistory":
+            return state.paper.funding_history(
+                str(body.get("coin")), _ms(body, "startTime", 0), _ms(body, "endTime")
+            )
+        if kind == "userFunding":
+            return state.paper.user_funding(_address(body), _ms(body, "startTime", 0), _ms(body, "endTime"))
+        if kind == "userNonFundingLedgerUpdates":
+            return state.paper.ledger(_address(body), _ms(body, "startTime", 0), _ms(body, "endTime"))
         if kind == "extraAgents":
             return state.hyperliquid.extra_agents(_address(body))
         if kind == "userRole":
@@ -65,6 +95,28 @@ def exchange(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
         if action["type"] == "noop":
             state.hyperliquid.authenticate_l1(body)
             return OK
-    except ActionRefused as exc:
+        if action["type"] in TRADING:
+            who = state.hyperliquid.authenticate_l1(body)
+            return {"status": "ok", "response": _trade(state, who.user, action)}
+    except (ActionRefused, OrderRejected) as exc:
         return err(str(exc))
+    except (KeyError, TypeError, ValueError) as exc:
+        return err(f"Invalid {action['type']} action: {exc}")
     return err(f"Unsupported action type {action['type']!r}")
+
+
+TRADING = ("order", "cancel", "cancelByCloid", "updateLeverage")
+
+
+def _trade(state: SandboxState, user: str, action: dict[str, Any]) -> dict[str, Any]:
+    paper = state.paper
+    if paper.account(user) is None:  # a sandbox restarted since the deposit: open the paper account again
+        paper.deposit(user, state.hyperliquid.deposited(user))
+    if action["type"] == "order":
+        return paper.order(user, action)
+    if action["type"] == "cancel":
+        return paper.cancel(user, action, by_cloid=False)
+    if action["type"] == "cancelByCloid":
+        return paper.cancel(user, action, by_cloid=True)
+    paper.update_leverage(user, action)
+    return {"type": "default"}
