@@ -50,7 +50,8 @@ def test_prices_are_positive_continuous_and_mark_tracks_oracle():
 def test_funding_history_rows_have_hyperliquids_shape():
     m = SyntheticMarket(seed=3, start_ms=START)
     rows = m.funding_history("BTC", START, START + 5 * HOUR_MS)
-    assert [r["time"] for r in rows] == [START + h * HOUR_MS for h in range(6)]
+    # stamped when paid: hour h's rate is applied at the end of hour h
+    assert [r["time"] for r in rows] == [START + (h + 1) * HOUR_MS for h in range(5)]
     assert set(rows[0]) == {"coin", "fundingRate", "premium", "time"}
     assert float(rows[2]["fundingRate"]) == pytest.approx(m.funding_rate("BTC", 2), abs=1e-10)
 

@@ -60,6 +60,9 @@ def test_the_official_sdk_trades_through_an_agent(sandbox, master, info):
     assert len(payments) == 6 and all(p["delta"]["coin"] == "ETH" for p in payments)
     for p in payments:  # a long pays a positive rate
         assert (float(p["delta"]["usdc"]) < 0) == (float(p["delta"]["fundingRate"]) > 0)
+    history = {r["time"]: r["fundingRate"] for r in info.funding_history("ETH", payments[0]["time"])}
+    for p in payments:  # each payment carries the rate published for that same hour
+        assert float(history[p["time"]]) == pytest.approx(float(p["delta"]["fundingRate"]), abs=1e-10)
     closed = ex.market_close("ETH")
     assert closed["response"]["data"]["statuses"][0]["filled"]["totalSz"] == "0.5"
     assert info.user_state(master.address)["assetPositions"] == []

@@ -83,17 +83,19 @@ class Market:
         return {k: np.array([r[k][hour] for r in rows]) for k in ("oracle", "mark", "premium", "rate")}
 
     def funding_history(self, coin: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        """Rows shaped like Hyperliquid's ``fundingHistory`` for whole hours in [start, end]."""
-        first = max(0, -(-(start_ms - self.start_ms) // HOUR_MS))
-        last = self.hour(end_ms)
+        """Rows shaped like Hyperliquid's ``fundingHistory``, stamped when each was paid: hour h's
+        rate (from that hour's premium) is applied at the end of hour h."""
+        first = max(1, -(-(start_ms - self.start_ms) // HOUR_MS))  # payment boundaries in [start, end]
+        last = (end_ms - self.start_ms) // HOUR_MS
         out = []
-        for h in range(first, last + 1):
+        for boundary in range(first, last + 1):
+            h = boundary - 1
             out.append(
                 {
                     "coin": coin,
                     "fundingRate": f"{self.funding_rate(coin, h):.10f}".rstrip("0").rstrip(".") or "0",
                     "premium": f"{self.premium(coin, h):.10f}".rstrip("0").rstrip(".") or "0",
-                    "time": self.start_ms + h * HOUR_MS,
+                    "time": self.start_ms + boundary * HOUR_MS,
                 }
             )
         return out

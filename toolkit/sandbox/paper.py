@@ -26,6 +26,11 @@ def _s(x: float) -> str:
     return _num(float(x))
 
 
+def _rate(x: float) -> str:
+    """Funding rates and premiums: 10 decimals, as in fundingHistory (8 would round small rates)."""
+    return f"{float(x):.10f}".rstrip("0").rstrip(".") or "0"
+
+
 class PaperVenue:
     def __init__(self, clock: Clock, seed: int = 0) -> None:
         self.clock = clock
@@ -35,8 +40,8 @@ class PaperVenue:
         self.engine = Engine(self.market, start_ms=now)
         self.engine.keep_events = False
         self.engine.listeners.append(self._record)
-        self.accounts: dict[str, int] = {}
-        self.addresses: list[str] = []
+        self.accounts: dict[str, int] = {}  # "venue:address" -> engine account
+        self.income: dict[int, list[dict[str, Any]]] = {}  # Aster-style income rows per account
         self.fills: dict[int, list[Fill]] = {}
         self.funding: dict[int, list[dict[str, Any]]] = {}
         self.ledger_updates: dict[int, list[dict[str, Any]]] = {}
@@ -44,9 +49,32 @@ class PaperVenue:
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 
+    def _income(
+        self, account: int, kind: str, amount: float, time: int, coin: str = "", trade: int | None = None
+    ) -> None:
+        rows = self.income.setdefault(account, [])
+        rows.append(
+            {
+                "symbol": f"{coin}USDT" if coin else "",
+                "incomeType": kind,
+                "income": f"{amount:.8f}",
+                "asset": "USDT",
+                "info": kind,
+                "time": time,
+                "tranId": str(len(rows) + 1 + account * 10_000_000),
+                "tradeId": str(trade) if trade is not None else "",
+            }
+        )
+
     def _record(self, event: Any) -> None:
         if isinstance(event, Fill):
             self.fills.setdefault(event.account, []).append(event)
+            if event.fee:
+                self._income(event.account, "COMMISSION", -event.fee, event.time, event.coin, event.oid)
+            if event.closed_pnl:
+                self._income(
+                    event.account, "REALIZED_PNL", event.closed_pnl, event.time, event.coin, event.oid
+                )
         elif isinstance(event, FundingBatch):
             for account, c, szi, rate, usdc in zip(
                 event.account.tolist(),
@@ -59,6 +87,7 @@ class PaperVenue:
                 self.funding.setdefault(account, []).append(
                     {"time": event.time, "coin": COINS[c], "usdc": usdc, "szi": szi, "fundingRate": rate}
                 )
+                self._income(account, "FUNDING_FEE", usdc, event.time, COINS[c])
         elif isinstance(event, Liquidation):
             self.ledger_updates.setdefault(event.account, []).append(
                 {
@@ -80,20 +109,31 @@ class PaperVenue:
             if now > self.engine.now:
                 self.engine.advance_to(now)
 
-    def deposit(self, user: str, usdc: float) -> None:
+    def deposit(self, user: str, usdc: float, venue: str = "hyperliquid") -> int:
         with self.lock:
             self.sync()
-            account = self.accounts.get(user)
+            key = f"{venue}:{user.lower()}"
+            account = self.accounts.get(key)
             if account is None:
-                account = self.accounts[user] = self.engine.open_account()
-                self.addresses.append(user)
+                account = self.accounts[key] = self.engine.open_account()
             self.engine.deposit(account, usdc)
+            now = self.clock.now_ms()
             self.ledger_updates.setdefault(account, []).append(
-                {"time": self.clock.now_ms(), "delta": {"type": "deposit", "usdc": _s(usdc)}}
+                {"time": now, "delta": {"type": "deposit", "usdc": _s(usdc)}}
             )
+            self._income(account, "TRANSFER", usdc, now)
+            return account
 
-    def account(self, user: str) -> int | None:
-        return self.accounts.get(user.lower())
+    def open(self, user: str, venue: str) -> int:
+        """The engine account of ``venue:user``, opened empty if it has none yet."""
+        with self.lock:
+            key = f"{venue}:{user.lower()}"
+            if key not in self.accounts:
+                self.accounts[key] = self.engine.open_account()
+            return self.accounts[key]
+
+    def account(self, user: str, venue: str = "hyperliquid") -> int | None:
+        return self.accounts.get(f"{venue}:{user.lower()}")
 
     # -- /exchange ---------------------------------------------------------------------------------------
 
@@ -101,7 +141,7 @@ class PaperVenue:
         statuses = []
         with self.lock:
             self.sync()
-            account = self.accounts[user]
+            account = self.accounts[f"hyperliquid:{user}"]
             for wire in action.get("orders") or []:
                 statuses.append(self._one_order(account, wire))
         return {"type": "order", "data": {"statuses": statuses}}
@@ -136,7 +176,7 @@ class PaperVenue:
         statuses = []
         with self.lock:
             self.sync()
-            account = self.accounts[user]
+            account = self.accounts[f"hyperliquid:{user}"]
             for item in action.get("cancels") or []:
                 try:
                     if by_cloid:
@@ -154,7 +194,7 @@ class PaperVenue:
             if not 0 <= asset < len(COINS):
                 raise ValueError(f"Asset {asset} does not exist")
             self.engine.update_leverage(
-                self.accounts[user],
+                self.accounts[f"hyperliquid:{user}"],
                 COINS[asset],
                 int(action["leverage"]),
                 is_cross=bool(action.get("isCross", True)),
@@ -183,12 +223,12 @@ class PaperVenue:
                 mark, oracle = self.market.mark(coin, now), self.market.oracle(coin, now)
                 ctxs.append(
                     {
-                        "funding": _s(self.market.funding_rate(coin, hour)),
+                        "funding": _rate(self.market.funding_rate(coin, hour)),
                         "openInterest": _s(oi[i]),
                         "oraclePx": _s(oracle),
                         "markPx": _s(mark),
                         "midPx": _s(mark),
-                        "premium": _s(self.market.premium(coin, hour)),
+                        "premium": _rate(self.market.premium(coin, hour)),
                         "impactPxs": None,
                         "dayNtlVlm": "0.0",
                         "prevDayPx": _s(self.market.oracle(coin, now - 24 * HOUR_MS)),
@@ -340,7 +380,7 @@ class PaperVenue:
                         "coin": r["coin"],
                         "usdc": _s(r["usdc"]),
                         "szi": _s(r["szi"]),
-                        "fundingRate": _s(r["fundingRate"]),
+                        "fundingRate": _rate(r["fundingRate"]),
                         "nSamples": None,
                     },
                     "hash": "0x" + "0" * 64,
@@ -360,6 +400,24 @@ class PaperVenue:
                 else []
             )
             return [r | {"hash": "0x" + "0" * 64} for r in rows[:PAGE]]
+
+    def income_rows(self, account: int | None, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Aster's ``income``: newest last; with no range, the last 7 days; ``limit`` ≤ 1000."""
+        with self.lock:
+            self.sync()
+            rows = self.income.get(account, []) if account is not None else []
+            end = int(params.get("endTime") or self.engine.now)
+            start = int(params.get("startTime") or end - 7 * 24 * HOUR_MS)
+            limit = min(int(params.get("limit") or 100), 1000)
+            symbol, kind = params.get("symbol"), params.get("incomeType")
+            picked = [
+                r
+                for r in rows
+                if start <= r["time"] <= end
+                and (not symbol or r["symbol"] == symbol)
+                and (not kind or r["incomeType"] == kind)
+            ]
+            return picked[:limit]
 
     def funding_history(self, coin: str, start: int, end: int | None) -> list[dict[str, Any]]:
         if coin not in COINS:

@@ -390,6 +390,45 @@ class AsterClient(HttpClient):
     def balance(self) -> list[dict[str, Any]]:
         return self.v1("GET", "/fapi/v2/balance")
 
+    def _signed(self, method: str, version: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        """V1 (HMAC) when this client holds a key and secret, else V3 (agent)."""
+        if self.api_secret is not None:
+            return self.v1(method, f"/fapi/v1/{path}", params)
+        return self.v3(method, f"/fapi/v3/{path}", params)
+
+    def order(
+        self,
+        symbol: str,
+        side: Literal["BUY", "SELL"],
+        quantity: str | float,
+        *,
+        price: str | float | None = None,
+        time_in_force: str = "GTC",
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A LIMIT order when ``price`` is given, else MARKET."""
+        kind = "LIMIT" if price is not None else "MARKET"
+        params: dict[str, Any] = {"symbol": symbol, "side": side, "type": kind, "quantity": quantity}
+        if price is not None:
+            params |= {"price": price, "timeInForce": time_in_force}
+        if reduce_only:
+            params["reduceOnly"] = "true"
+        if client_order_id:
+            params["newClientOrderId"] = client_order_id
+        return self._signed("POST", "", "order", params)
+
+    def income(self, **params: Any) -> list[dict[str, Any]]:
+        """Income rows (``incomeType`` TRANSFER, FUNDING_FEE, COMMISSION, REALIZED_PNL, ...)."""
+        return self._signed("GET", "", "income", params)
+
+    def funding_rate(self, symbol: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        query = {"symbol": symbol} if symbol else {}
+        return self._check(self._http.get(f"{self.base_url}/fapi/v1/fundingRate", params=query | params))
+
+    def funding_info(self) -> list[dict[str, Any]]:
+        return self._check(self._http.get(f"{self.base_url}/fapi/v1/fundingInfo"))
+
     # -- V3 agents ------------------------------------------------------------------------------
 
     def approve_agent(

@@ -171,7 +171,9 @@ class AsterDeposit(BaseModel):
 
 @router.post("/aster/deposit", summary="Credit USDT to an Aster account, creating it")
 def aster_deposit(body: AsterDeposit, state: State) -> dict:
-    return {"address": body.address.lower(), "balance": state.aster.deposit(body.address.lower(), body.usdt)}
+    balance = state.aster.deposit(body.address.lower(), body.usdt)
+    state.paper.deposit(body.address.lower(), body.usdt, venue="aster")
+    return {"address": body.address.lower(), "balance": balance}
 
 
 class HyperdexTenant(BaseModel):

@@ -132,3 +132,201 @@ async def balance_v3(request: Request, state: State) -> Any:
         return state.aster.balance(state.aster.authenticate_v3(query, body).user)
 
     return await _run(work)
+
+
+# -- trading and funding on the paper engine ------------------------------------------------------------
+
+# engine refusal -> Aster code (Binance-futures numbering)
+ENGINE_CODES = {
+    "Price must be divisible by tick size.": -1111,
+    "Order has invalid size.": -1111,
+    "Order must have minimum value of $10.": -4164,
+    "Insufficient margin to place order.": -2019,
+    "Position would exceed max leverage": -2027,
+    "Reduce only order would increase position.": -2022,
+    "Post only order would have immediately matched": -5022,
+}
+TIF = {"GTC": "Gtc", "IOC": "Ioc", "FOK": "Ioc", "GTX": "Alo"}
+
+
+def _paper_account(state: SandboxState, address: str) -> int:
+    account = state.paper.account(address, "aster")
+    return account if account is not None else state.paper.open(address, "aster")
+
+
+def place_order(state: SandboxState, address: str, params: dict[str, str]) -> dict[str, Any]:
+    from toolkit.sandbox.engine.core import _num
+    from toolkit.sandbox.universe import COINS
+
+    symbol = params.get("symbol", "")
+    coin = symbol.removesuffix("USDT")
+    if not symbol.endswith("USDT") or coin not in COINS:
+        raise AsterRefusal(-1121, "Invalid symbol.")
+    side, kind = params.get("side"), params.get("type")
+    if side not in ("BUY", "SELL"):
+        raise AsterRefusal(-1102, "Parameter 'side' must be BUY or SELL.")
+    if kind not in ("LIMIT", "MARKET"):
+        raise AsterRefusal(-1116, "Invalid orderType: LIMIT and MARKET are supported.")
+    quantity = params.get("quantity")
+    if not quantity:
+        raise AsterRefusal(
+            -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."
+        )
+    is_buy = side == "BUY"
+    with state.paper.lock:
+        state.paper.sync()
+        engine = state.paper.engine
+        c = engine.coin_index(coin)
+        if kind == "MARKET":
+            tif = "Ioc"
+            mark = float(engine.marks()[c])
+            price = f"{mark * (1.05 if is_buy else 0.95):.5g}"
+            price = repr(round(float(price), max(0, 6 - engine.contracts[c].sz_decimals)))
+        else:
+            price = params.get("price")
+            if not price:
+                raise AsterRefusal(
+                    -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
+                )
+            tif = TIF.get(params.get("timeInForce", "GTC"))
+            if tif is None:
+                raise AsterRefusal(-1115, "Invalid timeInForce.")
+        reduce_only = params.get("reduceOnly", "false").lower() == "true"
+        account = _paper_account(state, address)
+        result = engine.place_order(
+            account,
+            coin,
+            is_buy,
+            price,
+            quantity,
+            tif=tif,
+            reduce_only=reduce_only,
+            cloid=params.get("newClientOrderId"),
+        )
+        now = engine.now
+    if "error" in result:
+        message = result["error"]
+        if message.startswith("Order could not immediately match"):
+            result = {"expired": True}
+        else:
+            raise AsterRefusal(ENGINE_CODES.get(message, -1000), message)
+    filled = result.get("filled")
+    oid = filled["oid"] if filled else result.get("resting", {}).get("oid", 0)
+    executed = filled["totalSz"] if filled else "0"
+    avg = filled["avgPx"] if filled else "0"
+    status = "FILLED" if filled else "EXPIRED" if result.get("expired") else "NEW"
+    return {
+        "orderId": oid,
+        "symbol": symbol,
+        "status": status,
+        "clientOrderId": params.get("newClientOrderId", ""),
+        "price": price if kind == "LIMIT" else "0",
+        "avgPrice": avg,
+        "origQty": quantity,
+        "executedQty": executed,
+        "cumQuote": _num(float(executed) * float(avg)),
+        "timeInForce": params.get("timeInForce", "GTC" if kind == "LIMIT" else "IOC"),
+        "type": kind,
+        "reduceOnly": reduce_only,
+        "side": side,
+        "positionSide": "BOTH",
+        "updateTime": now,
+    }
+
+
+@router.post("/fapi/v1/order", summary="New order (TRADE, HMAC-signed)")
+async def order_v1(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+
+    def work() -> Any:
+        address = state.aster.authenticate_v1(request.headers.get("x-mbx-apikey"), query, body)
+        return place_order(state, address, _form(query, body))
+
+    return await _run(work)
+
+
+@router.post("/fapi/v3/order", summary="New order (signed by an agent)")
+async def order_v3(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+
+    def work() -> Any:
+        caller = state.aster.authenticate_v3(query, body)
+        return place_order(state, caller.user, caller.params)
+
+    return await _run(work)
+
+
+@router.get("/fapi/v1/income", summary="Income history (USER_DATA, HMAC-signed)")
+async def income_v1(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+
+    def work() -> Any:
+        address = state.aster.authenticate_v1(request.headers.get("x-mbx-apikey"), query, body)
+        return state.paper.income_rows(state.paper.account(address, "aster"), _form(query, body))
+
+    return await _run(work)
+
+
+@router.get("/fapi/v3/income", summary="Income history (signed by an agent)")
+async def income_v3(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+
+    def work() -> Any:
+        caller = state.aster.authenticate_v3(query, body)
+        return state.paper.income_rows(state.paper.account(caller.user, "aster"), caller.params)
+
+    return await _run(work)
+
+
+def funding_rate_rows(state: SandboxState, params: dict[str, str]) -> list[dict[str, Any]]:
+    from toolkit.sandbox.market import HOUR_MS
+    from toolkit.sandbox.universe import COINS
+
+    try:
+        limit = min(int(params.get("limit") or 100), 1000)
+        start = int(params["startTime"]) if params.get("startTime") else None
+        end = int(params["endTime"]) if params.get("endTime") else None
+    except ValueError:
+        raise AsterRefusal(-1102, "Parameters 'startTime', 'endTime' and 'limit' must be integers.") from None
+    symbol = params.get("symbol")
+    coins = COINS if not symbol else [symbol.removesuffix("USDT")]
+    if symbol and (not symbol.endswith("USDT") or coins[0] not in COINS):
+        raise AsterRefusal(-1121, "Invalid symbol.")
+    with state.paper.lock:
+        state.paper.sync()
+        market, now = state.paper.market, state.paper.engine.now
+        end = min(end if end is not None else now, now)
+        rows = []
+        for coin in coins:
+            first = start if start is not None else end - limit * HOUR_MS
+            for r in market.funding_history(coin, max(first, market.start_ms), end):
+                rows.append(
+                    {
+                        "symbol": f"{coin}USDT",
+                        "fundingRate": f"{float(r['fundingRate']):.8f}",
+                        "fundingTime": r["time"],
+                    }
+                )
+    rows.sort(key=lambda r: (r["fundingTime"], r["symbol"]))
+    return rows[:limit] if start is not None else rows[-limit:]
+
+
+@router.get("/fapi/v1/fundingRate", summary="Funding-rate history (public)")
+@router.get("/fapi/v3/fundingRate", summary="Funding-rate history (public)")
+async def funding_rate(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+    return await _run(funding_rate_rows, state, _form(query, body))
+
+
+@router.get("/fapi/v1/fundingInfo", summary="Funding settings per symbol (public)")
+@router.get("/fapi/v3/fundingInfo", summary="Funding settings per symbol (public)")
+def funding_info(state: State) -> list[dict[str, Any]]:
+    from toolkit.sandbox.engine.funding import HOURLY_CAP
+    from toolkit.sandbox.universe import COINS
+
+    now = state.clock.now_ms()
+    return [
+        {"symbol": f"{c}USDT", "interestRate": "0.00010000", "time": now, "fundingIntervalHours": 1,
+         "fundingFeeCap": HOURLY_CAP, "fundingFeeFloor": -HOURLY_CAP}
+        for c in COINS
+    ]  # fmt: skip

@@ -110,7 +110,7 @@ TRADING = ("order", "cancel", "cancelByCloid", "updateLeverage")
 
 def _trade(state: SandboxState, user: str, action: dict[str, Any]) -> dict[str, Any]:
     paper = state.paper
-    if paper.account(user) is None:  # a sandbox restarted since the deposit: open the paper account again
+    if paper.account(user) is None:  # a sandbox restarted since the deposit: reopen the paper account
         paper.deposit(user, state.hyperliquid.deposited(user))
     if action["type"] == "order":
         return paper.order(user, action)
