@@ -24,7 +24,7 @@ from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.mail import Mailer
 from toolkit.sandbox.paper import PaperVenue
-from toolkit.sandbox.routes import admin, aster, hyperdex, hyperliquid, kalshi, paperx
+from toolkit.sandbox.routes import admin, aster, hyperdex, hyperliquid, kalshi, paperx, paperx_trading
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.vault import Vault
 
@@ -112,6 +112,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         PaperVenue(clock),
     )
     app.include_router(paperx.router)
+    app.include_router(paperx_trading.router)
     app.include_router(kalshi.router)
     app.include_router(hyperliquid.router)
     app.include_router(aster.router)

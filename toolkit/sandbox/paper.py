@@ -45,6 +45,7 @@ class PaperVenue:
         self.fills: dict[int, list[Fill]] = {}
         self.funding: dict[int, list[dict[str, Any]]] = {}
         self.ledger_updates: dict[int, list[dict[str, Any]]] = {}
+        self.liquidations: dict[int, list[Liquidation]] = {}
         self.lock = threading.RLock()
 
     # -- bookkeeping ---------------------------------------------------------------------------------
@@ -76,19 +77,28 @@ class PaperVenue:
                     event.account, "REALIZED_PNL", event.closed_pnl, event.time, event.coin, event.oid
                 )
         elif isinstance(event, FundingBatch):
-            for account, c, szi, rate, usdc in zip(
+            for account, c, szi, rate, usdc, oracle in zip(
                 event.account.tolist(),
                 event.coin.tolist(),
                 event.szi.tolist(),
                 event.rate.tolist(),
                 event.usdc.tolist(),
+                event.oracle_px.tolist(),
                 strict=True,
             ):
                 self.funding.setdefault(account, []).append(
-                    {"time": event.time, "coin": COINS[c], "usdc": usdc, "szi": szi, "fundingRate": rate}
+                    {
+                        "time": event.time,
+                        "coin": COINS[c],
+                        "usdc": usdc,
+                        "szi": szi,
+                        "fundingRate": rate,
+                        "oracle": oracle,
+                    }
                 )
                 self._income(account, "FUNDING_FEE", usdc, event.time, COINS[c])
         elif isinstance(event, Liquidation):
+            self.liquidations.setdefault(event.account, []).append(event)
             self.ledger_updates.setdefault(event.account, []).append(
                 {
                     "time": event.time,
@@ -137,11 +147,11 @@ class PaperVenue:
 
     # -- /exchange ---------------------------------------------------------------------------------------
 
-    def order(self, user: str, action: dict[str, Any]) -> dict[str, Any]:
+    def order(self, user: str, action: dict[str, Any], venue: str = "hyperliquid") -> dict[str, Any]:
         statuses = []
         with self.lock:
             self.sync()
-            account = self.accounts[f"hyperliquid:{user}"]
+            account = self.accounts[f"{venue}:{user}"]
             for wire in action.get("orders") or []:
                 statuses.append(self._one_order(account, wire))
         return {"type": "order", "data": {"statuses": statuses}}
@@ -172,11 +182,13 @@ class PaperVenue:
             cloid=wire.get("c"),
         )
 
-    def cancel(self, user: str, action: dict[str, Any], by_cloid: bool) -> dict[str, Any]:
+    def cancel(
+        self, user: str, action: dict[str, Any], by_cloid: bool, venue: str = "hyperliquid"
+    ) -> dict[str, Any]:
         statuses = []
         with self.lock:
             self.sync()
-            account = self.accounts[f"hyperliquid:{user}"]
+            account = self.accounts[f"{venue}:{user}"]
             for item in action.get("cancels") or []:
                 try:
                     if by_cloid:
@@ -187,14 +199,14 @@ class PaperVenue:
                     statuses.append({"error": "Invalid cancel parameters"})
         return {"type": "cancel", "data": {"statuses": statuses}}
 
-    def update_leverage(self, user: str, action: dict[str, Any]) -> None:
+    def update_leverage(self, user: str, action: dict[str, Any], venue: str = "hyperliquid") -> None:
         with self.lock:
             self.sync()
             asset = int(action["asset"])
             if not 0 <= asset < len(COINS):
                 raise ValueError(f"Asset {asset} does not exist")
             self.engine.update_leverage(
-                self.accounts[f"hyperliquid:{user}"],
+                self.accounts[f"{venue}:{user}"],
                 COINS[asset],
                 int(action["leverage"]),
                 is_cross=bool(action.get("isCross", True)),
@@ -237,10 +249,10 @@ class PaperVenue:
                 )
             return ctxs
 
-    def clearinghouse_state(self, user: str) -> dict[str, Any]:
+    def clearinghouse_state(self, user: str, venue: str = "hyperliquid") -> dict[str, Any]:
         with self.lock:
             self.sync()
-            account = self.account(user)
+            account = self.account(user, venue)
             now = self.engine.now
             if account is None:
                 empty = {
@@ -310,10 +322,10 @@ class PaperVenue:
                 "withdrawable": _s(max(value - used, 0.0)),
             }
 
-    def open_orders(self, user: str) -> list[dict[str, Any]]:
+    def open_orders(self, user: str, venue: str = "hyperliquid") -> list[dict[str, Any]]:
         with self.lock:
             self.sync()
-            account = self.account(user)
+            account = self.account(user, venue)
             if account is None:
                 return []
             return [
@@ -330,10 +342,12 @@ class PaperVenue:
                 for o in self.engine.open_orders(account)
             ]
 
-    def user_fills(self, user: str, start: int | None = None, end: int | None = None) -> list[dict[str, Any]]:
+    def user_fills(
+        self, user: str, start: int | None = None, end: int | None = None, venue: str = "hyperliquid"
+    ) -> list[dict[str, Any]]:
         with self.lock:
             self.sync()
-            account = self.account(user)
+            account = self.account(user, venue)
             rows = []
             for f in reversed(self.fills.get(account, []) if account is not None else []):
                 if (start is not None and f.time < start) or (end is not None and f.time > end):
@@ -363,10 +377,12 @@ class PaperVenue:
                 )
             return rows[:2000]
 
-    def user_funding(self, user: str, start: int, end: int | None) -> list[dict[str, Any]]:
+    def user_funding(
+        self, user: str, start: int, end: int | None, venue: str = "hyperliquid"
+    ) -> list[dict[str, Any]]:
         with self.lock:
             self.sync()
-            account = self.account(user)
+            account = self.account(user, venue)
             end = self.engine.now if end is None else end
             rows = (
                 [r for r in self.funding.get(account, []) if start <= r["time"] <= end]
@@ -389,10 +405,12 @@ class PaperVenue:
                 for r in rows[:PAGE]
             ]
 
-    def ledger(self, user: str, start: int, end: int | None) -> list[dict[str, Any]]:
+    def ledger(
+        self, user: str, start: int, end: int | None, venue: str = "hyperliquid"
+    ) -> list[dict[str, Any]]:
         with self.lock:
             self.sync()
-            account = self.account(user)
+            account = self.account(user, venue)
             end = self.engine.now if end is None else end
             rows = (
                 [r for r in self.ledger_updates.get(account, []) if start <= r["time"] <= end]

@@ -377,6 +377,83 @@ class PaperClient(HttpClient):
         data = self._call("DELETE", f"/v1/auth/api-keys/{key_id}", auth="jwt")
         return MessageResponse.model_validate(data).message
 
+    # -- /v1/exchanges/hyperliquid: paper trading -------------------------------------------
+
+    HL = "/v1/exchanges/hyperliquid"
+
+    def info(self, body: dict[str, Any]) -> Any:
+        """A Hyperliquid info request on this account (``clearinghouseState``, ``userFills``, ...)."""
+        return self._call("POST", f"{self.HL}/info", json=body)
+
+    def exchange(self, action: dict[str, Any]) -> Any:
+        """A Hyperliquid action (order, cancel, cancelByCloid, updateLeverage); no signature needed."""
+        data = self._call("POST", f"{self.HL}/exchange", json={"action": action})
+        if isinstance(data, dict) and data.get("status") == "err":
+            raise PaperExchangeError(200, str(data.get("response")))
+        return data["response"]
+
+    def asset(self, coin: str) -> int:
+        if not hasattr(self, "_assets"):
+            meta = self.info({"type": "meta"})
+            self._assets = {u["name"]: i for i, u in enumerate(meta["universe"])}
+        try:
+            return self._assets[coin]
+        except KeyError:
+            raise PaperExchangeError(400, f"Unknown coin {coin}") from None
+
+    def order(
+        self,
+        coin: str,
+        is_buy: bool,
+        size: float | str,
+        price: float | str | None = None,
+        *,
+        tif: Literal["Gtc", "Ioc", "Alo"] = "Gtc",
+        reduce_only: bool = False,
+        cloid: str | None = None,
+    ) -> dict[str, Any]:
+        """One order; without ``price`` it is a market order (PaperExchange's ``p: "0"`` with Ioc).
+        Returns its status: ``{"filled": ...}``, ``{"resting": ...}`` or ``{"error": ...}``."""
+        from toolkit.venues.hyperliquid import float_to_wire
+
+        wire: dict[str, Any] = {
+            "a": self.asset(coin),
+            "b": is_buy,
+            "p": "0" if price is None else float_to_wire(price),
+            "s": float_to_wire(size),
+            "r": reduce_only,
+            "t": {"limit": {"tif": "Ioc" if price is None else tif}},
+        }
+        if cloid:
+            wire["c"] = cloid
+        response = self.exchange({"type": "order", "orders": [wire], "grouping": "na"})
+        return response["data"]["statuses"][0]
+
+    def cancel(self, coin: str, oid: int) -> Any:
+        response = self.exchange({"type": "cancel", "cancels": [{"a": self.asset(coin), "o": oid}]})
+        return response["data"]["statuses"][0]
+
+    def update_leverage(self, coin: str, leverage: int, *, is_cross: bool = True) -> None:
+        self.exchange(
+            {"type": "updateLeverage", "asset": self.asset(coin), "isCross": is_cross, "leverage": leverage}
+        )
+
+    def overview(self) -> dict[str, Any]:
+        return self._call("GET", f"{self.HL}/account/overview")
+
+    def reset(self) -> dict[str, Any]:
+        return self._call("POST", f"{self.HL}/account/reset")
+
+    def funding(self, coin: str | None = None, limit: int = 100) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit} | ({"coin": coin} if coin else {})
+        return self._call("GET", f"{self.HL}/account/funding", params=params)
+
+    def funding_summary(self) -> dict[str, Any]:
+        return self._call("GET", f"{self.HL}/account/funding/summary")
+
+    def liquidations(self) -> dict[str, Any]:
+        return self._call("GET", f"{self.HL}/account/liquidations")
+
     # -- sandbox only ----------------------------------------------------------------------
 
     def outbox(self, email: str | None = None) -> list[ResetMail]:

@@ -1,0 +1,230 @@
+"""PaperExchange trading (seed 003): the Hyperliquid-compatible /info and /exchange under
+/v1/exchanges/hyperliquid, authenticated by ``X-API-Key`` (or a login), and the account views:
+overview, reset, funding, liquidations. Each PaperExchange user has one paper account, opened with
+its plan's balance."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse
+
+from toolkit.sandbox.accounts import User
+from toolkit.sandbox.clock import iso
+from toolkit.sandbox.engine.specs import OrderRejected
+from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.routes.hyperliquid import TRADING, _ms
+from toolkit.sandbox.routes.paperx import ERRORS, AnyUser
+from toolkit.sandbox.state import SandboxState, get_state
+from toolkit.venues import paperx as px
+
+router = APIRouter(prefix="/v1/exchanges/hyperliquid", tags=["PaperExchange trading"], responses=ERRORS)
+State = Annotated[SandboxState, Depends(get_state)]
+VENUE = "paperx"
+RESET_BELOW = 100.0
+
+
+def _account(state: SandboxState, user: User) -> int:
+    account = state.paper.account(user.id, VENUE)
+    if account is None:
+        account = state.paper.deposit(user.id, px.PLANS[user.plan].balance, venue=VENUE)
+    return account
+
+
+def require_active(state: SandboxState, user: User) -> None:
+    """A lapsed trial or subscription may read, but not trade or top up."""
+    if user.subscription_status(state.clock.now_ms()) == "expired":
+        raise ApiError(
+            403, "Trial expired" if user.subscription_expires_at is None else "Subscription expired"
+        )
+
+
+@router.post("/info", summary="Hyperliquid info requests for the caller's paper account")
+def info(user: AnyUser, state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
+    from toolkit.sandbox import universe
+
+    _account(state, user)
+    paper, kind, uid = state.paper, body.get("type"), user.id
+    try:
+        if kind == "meta":
+            return universe.meta()
+        if kind == "allMids":
+            return paper.all_mids()
+        if kind == "metaAndAssetCtxs":
+            return [universe.meta(), paper.asset_contexts()]
+        if kind == "clearinghouseState":
+            return paper.clearinghouse_state(uid, VENUE)
+        if kind in ("openOrders", "frontendOpenOrders"):
+            return paper.open_orders(uid, VENUE)
+        if kind == "userFills":
+            return paper.user_fills(uid, venue=VENUE)
+        if kind == "fundingHistory":
+            return paper.funding_history(
+                str(body.get("coin")), _ms(body, "startTime", 0), _ms(body, "endTime")
+            )
+        if kind == "userFunding":
+            return paper.user_funding(uid, _ms(body, "startTime", 0), _ms(body, "endTime"), VENUE)
+        if kind == "userNonFundingLedgerUpdates":
+            return paper.ledger(uid, _ms(body, "startTime", 0), _ms(body, "endTime"), VENUE)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    raise ApiError(400, f"Unknown info request type {kind!r}")
+
+
+@router.post("/exchange", summary="Hyperliquid actions on the caller's paper account (no signature)")
+def exchange(user: AnyUser, state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
+    action = body.get("action")
+    if not isinstance(action, dict) or action.get("type") not in TRADING:
+        raise ApiError(400, f"Invalid order parameters: action.type must be one of {', '.join(TRADING)}")
+    require_active(state, user)
+    _account(state, user)
+    paper = state.paper
+    try:
+        if action["type"] == "order":
+            return {"status": "ok", "response": paper.order(user.id, action, VENUE)}
+        if action["type"] in ("cancel", "cancelByCloid"):
+            response = paper.cancel(user.id, action, by_cloid=action["type"] == "cancelByCloid", venue=VENUE)
+            return {"status": "ok", "response": response}
+        paper.update_leverage(user.id, action, VENUE)
+        return {"status": "ok", "response": {"type": "default"}}
+    except OrderRejected as exc:
+        return JSONResponse({"status": "err", "response": str(exc)})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ApiError(400, f"Invalid order parameters: {exc}") from None
+
+
+@router.get("/account/overview", summary="Account value, PnL, positions and trading statistics")
+def overview(user: AnyUser, state: State) -> dict[str, Any]:
+    account = _account(state, user)
+    paper = state.paper
+    with paper.lock:
+        paper.sync()
+        engine = paper.engine
+        marks = engine.marks()
+        positions = engine.positions_of(account, marks)
+        value = engine.account_value(account, marks)
+        initial = engine.ledger(account)["deposits"]
+        used = sum(p["margin_used"] for p in positions)
+        stats = engine.stats(account, marks)
+        orders = len(engine.open_orders(account))
+    return {
+        "account_value": value,
+        "initial_balance": initial,
+        "total_pnl": value - initial,
+        "total_pnl_percent": round(100 * (value - initial) / initial, 4) if initial else 0.0,
+        "withdrawable": max(value - used, 0.0),
+        "margin_used": used,
+        "positions_count": len(positions),
+        "open_orders_count": orders,
+        "positions": [
+            {
+                k: p[k]
+                for k in (
+                    "coin",
+                    "szi",
+                    "entry_px",
+                    "mark_px",
+                    "position_value",
+                    "unrealized_pnl",
+                    "leverage",
+                    "isolated",
+                    "margin_used",
+                    "liquidation_px",
+                    "cum_funding",
+                )
+            }
+            for p in positions
+        ],
+        "stats": stats,
+    }
+
+
+@router.post("/account/reset", summary="Top up a nearly empty account (balance below $100)")
+def reset(user: AnyUser, state: State) -> dict[str, Any]:
+    require_active(state, user)
+    account = _account(state, user)
+    paper = state.paper
+    with paper.lock:
+        paper.sync()
+        before = paper.engine.account_value(account)
+        if before >= RESET_BELOW:
+            raise ApiError(400, "Balance too high for reset")
+        added = px.PLANS[user.plan].balance
+        paper.deposit(user.id, added, venue=VENUE)
+        after = paper.engine.account_value(account)
+    return {"message": "Account topped up successfully", "previous_balance": before, "added_amount": added,
+            "new_balance": after}  # fmt: skip
+
+
+@router.get("/account/funding", summary="Funding payments, newest first, with a summary")
+def funding(
+    user: AnyUser,
+    state: State,
+    coin: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    account = _account(state, user)
+    with state.paper.lock:
+        state.paper.sync()
+        rows = [r for r in state.paper.funding.get(account, []) if coin is None or r["coin"] == coin]
+    paid = sum(r["usdc"] for r in rows if r["usdc"] < 0)
+    received = sum(r["usdc"] for r in rows if r["usdc"] > 0)
+    return {
+        "funding_payments": [
+            {
+                "coin": r["coin"],
+                "position_size": r["szi"],
+                "funding_rate": r["fundingRate"],
+                "oracle_price": r["oracle"],
+                "payment_amount": r["usdc"],
+                "timestamp": iso(r["time"]),
+            }
+            for r in reversed(rows[-limit:])
+        ],
+        "summary": {
+            "total_paid": paid,
+            "total_received": received,
+            "net": paid + received,
+            "count": len(rows),
+        },
+    }
+
+
+@router.get("/account/funding/summary", summary="Funding totals by coin")
+def funding_summary(user: AnyUser, state: State) -> dict[str, Any]:
+    account = _account(state, user)
+    with state.paper.lock:
+        state.paper.sync()
+        rows = list(state.paper.funding.get(account, []))
+    by_coin: dict[str, dict[str, float | int]] = {}
+    for r in rows:
+        entry = by_coin.setdefault(r["coin"], {"total_funding": 0.0, "payment_count": 0})
+        entry["total_funding"] += r["usdc"]
+        entry["payment_count"] += 1
+    return {"by_coin": by_coin, "total": sum(r["usdc"] for r in rows)}
+
+
+@router.get("/account/liquidations", summary="Liquidation events with a summary")
+def liquidations(user: AnyUser, state: State) -> dict[str, Any]:
+    account = _account(state, user)
+    with state.paper.lock:
+        state.paper.sync()
+        events = list(state.paper.liquidations.get(account, []))
+    return {
+        "liquidations": [
+            {
+                "coin": e.coin,
+                "position_size": e.position_size,
+                "entry_price": e.entry_price,
+                "liquidation_price": e.liquidation_price,
+                "mark_price": e.mark_price,
+                "account_value_before": e.account_value_before,
+                "maintenance_margin": e.maintenance_margin,
+                "realized_loss": e.realized_loss,
+                "timestamp": iso(e.time),
+            }
+            for e in reversed(events)
+        ],
+        "summary": {"total_liquidations": len(events), "total_loss": sum(e.realized_loss for e in events)},
+    }
