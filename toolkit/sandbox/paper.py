@@ -377,18 +377,22 @@ class PaperVenue:
                 )
             return rows[:2000]
 
+    def _window(
+        self, history: dict[int, list[dict[str, Any]]], user: str, venue: str, start: int, end: int | None
+    ) -> list[dict[str, Any]]:
+        """An account's rows of ``history`` with ``start <= time <= end`` (end defaults to now)."""
+        account = self.account(user, venue)
+        end = self.engine.now if end is None else end
+        return (
+            [r for r in history.get(account, []) if start <= r["time"] <= end] if account is not None else []
+        )
+
     def user_funding(
         self, user: str, start: int, end: int | None, venue: str = "hyperliquid"
     ) -> list[dict[str, Any]]:
         with self.lock:
             self.sync()
-            account = self.account(user, venue)
-            end = self.engine.now if end is None else end
-            rows = (
-                [r for r in self.funding.get(account, []) if start <= r["time"] <= end]
-                if account is not None
-                else []
-            )
+            rows = self._window(self.funding, user, venue, start, end)
             return [
                 {
                     "delta": {
@@ -410,13 +414,7 @@ class PaperVenue:
     ) -> list[dict[str, Any]]:
         with self.lock:
             self.sync()
-            account = self.account(user, venue)
-            end = self.engine.now if end is None else end
-            rows = (
-                [r for r in self.ledger_updates.get(account, []) if start <= r["time"] <= end]
-                if account is not None
-                else []
-            )
+            rows = self._window(self.ledger_updates, user, venue, start, end)
             return [r | {"hash": "0x" + "0" * 64} for r in rows[:PAGE]]
 
     def income_rows(self, account: int | None, params: dict[str, str]) -> list[dict[str, Any]]:

@@ -431,6 +431,12 @@ class AsterClient(HttpClient):
 
     # -- V3 agents ------------------------------------------------------------------------------
 
+    def _main_action(self, main: Any, primary: str, method: str, path: str, params: dict[str, Any]) -> Any:
+        """Sign ``params`` as the main wallet's ``primary`` action (chain 56) and send them as a form."""
+        signed = params | {"signature": sign_main_action(main.signer, primary, params)}
+        signed["signatureChainId"] = MAIN_CHAIN_ID
+        return self._check(self._http.request(method, f"{self.base_url}{path}", data=_form(signed)))
+
     def approve_agent(
         self,
         main_wallet: Wallet | str | Secret,
@@ -458,9 +464,7 @@ class AsterClient(HttpClient):
             "user": main.address,
             "nonce": self.next_nonce(),
         }
-        params["signature"] = sign_main_action(main.signer, "ApproveAgent", params)
-        params["signatureChainId"] = MAIN_CHAIN_ID
-        self._check(self._http.post(f"{self.base_url}/fapi/v3/approveAgent", data=_form(params)))
+        self._main_action(main, "ApproveAgent", "POST", "/fapi/v3/approveAgent", params)
         self.user, self.agent = main.address, agent
         return AsterAgent(agent.address, agent.private_key, name, expired, main.address)
 
@@ -504,9 +508,7 @@ class AsterClient(HttpClient):
             "user": main.address,
             "nonce": self.next_nonce(),
         }
-        params["signature"] = sign_main_action(main.signer, "DelAgent", params)
-        params["signatureChainId"] = MAIN_CHAIN_ID
-        self._check(self._http.request("DELETE", f"{self.base_url}/fapi/v3/agent", data=_form(params)))
+        self._main_action(main, "DelAgent", "DELETE", "/fapi/v3/agent", params)
 
     def v3(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
         """A request signed by the agent: business params, then asterChain, user, signer, nonce."""
