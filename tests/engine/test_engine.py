@@ -4,6 +4,7 @@ statistics, and (hypothesis) a ledger that always reconciles."""
 from __future__ import annotations
 
 import contextlib
+import json
 
 import numpy as np
 import pytest
@@ -258,11 +259,7 @@ ACTIONS = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), actions=ACTIONS)
-def test_every_ledger_reconciles(seed, actions):
-    e = Engine(SyntheticMarket(seed=seed, start_ms=START))
-    accounts = [e.open_account(d) for d in (1_000, 5_000, 20_000, 100_000)]
+def play(e: Engine, accounts: list[int], actions: list[tuple]) -> None:
     for kind, acct, coin, is_buy, px_frac, sz_frac, tif, n in actions:
         account = accounts[acct]
         c = e.coin_index(coin)
@@ -280,6 +277,14 @@ def test_every_ledger_reconciles(seed, actions):
             size = round(e.ledger(account)["deposits"] * sz_frac / mark, e.contracts[c].sz_decimals)
             if size > 0:
                 e.place_order(account, coin, is_buy, f"{px:.6f}".rstrip("0").rstrip("."), repr(size), tif=tif)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), actions=ACTIONS)
+def test_every_ledger_reconciles(seed, actions):
+    e = Engine(SyntheticMarket(seed=seed, start_ms=START))
+    accounts = [e.open_account(d) for d in (1_000, 5_000, 20_000, 100_000)]
+    play(e, accounts, actions)
     for account in accounts:
         cash_identity(e, account)
     # funding paid and received across all accounts nets to the funding of the net open interest
@@ -289,3 +294,29 @@ def test_every_ledger_reconciles(seed, actions):
     assert total == pytest.approx(net, abs=1e-9)
     assert sum(e.ledger(a)["funding"] for a in accounts) == pytest.approx(total, abs=1e-6)
     assert np.all(np.isfinite(e.positions.szi))
+
+
+def _same_state(a: Engine, b: Engine) -> None:
+    (arrays_a, meta_a), (arrays_b, meta_b) = a.export_state(), b.export_state()
+    assert meta_a == meta_b
+    assert arrays_a.keys() == arrays_b.keys()
+    for k in arrays_a:
+        np.testing.assert_array_equal(arrays_a[k], arrays_b[k], err_msg=k)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), actions=ACTIONS, cut=st.integers(0, 40))
+def test_a_restored_engine_carries_on_exactly_like_the_original(seed, actions, cut):
+    """The sandbox persists ``export_state`` and restarts from it: nothing may drift."""
+    original = Engine(SyntheticMarket(seed=seed, start_ms=START))
+    accounts = [original.open_account(d) for d in (1_000, 5_000, 20_000, 100_000)]
+    play(original, accounts, actions[:cut])
+    arrays, meta = original.export_state()
+    restored = Engine(SyntheticMarket(seed=seed, start_ms=START))
+    restored.import_state({k: v.copy() for k, v in arrays.items()}, json.loads(json.dumps(meta)))
+    _same_state(original, restored)
+    for e in (original, restored):
+        play(e, accounts, actions[cut:])
+        e.advance_to(e.now + 5 * HOUR_MS)
+    _same_state(original, restored)
+    assert [o.oid for o in original.orders.values()] == [o.oid for o in restored.orders.values()]

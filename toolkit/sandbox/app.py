@@ -84,7 +84,9 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     logs.install()
     engine = store.create_engine(config.database_url)
     store.migrate(engine)
-    clock = clock or Clock()
+    if clock is None:  # simulated time survives a restart: the offset is stored before it is used
+        offset = int(store.read_meta(engine, "clock_offset_ms") or 0)
+        clock = Clock(offset, lambda ms: store.write_meta(engine, "clock_offset_ms", str(ms)))
     mailer = Mailer(engine, config.smtp_url)
     accounts = Accounts(engine, clock, load_jwt_secret(config.home), mailer)
 
@@ -109,7 +111,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         HyperliquidSandbox(engine, clock),
         AsterSandbox(engine, clock, vault),
         HyperdexSandbox(engine, clock, config.home),
-        PaperVenue(clock),
+        PaperVenue(clock, engine),
     )
     app.include_router(paperx.router)
     app.include_router(paperx_trading.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 
@@ -14,9 +15,16 @@ class Clock:
     and never move time backwards, so trials expire and tokens age on demand.
     """
 
-    def __init__(self) -> None:
-        self._offset_ms = 0
+    def __init__(self, offset_ms: int = 0, on_change: Callable[[int], None] | None = None) -> None:
+        """``on_change`` receives the new offset before ``advance`` returns: a sandbox stores it, so a
+        restart (even one after a crash in the middle of processing the advance) keeps the time."""
+        self._offset_ms = offset_ms
+        self._on_change = on_change
         self._lock = threading.Lock()
+
+    @property
+    def offset_ms(self) -> int:
+        return self._offset_ms
 
     def now_ms(self) -> int:
         return int(time.time() * 1000) + self._offset_ms
@@ -31,6 +39,8 @@ class Clock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset_ms += delta
+            if self._on_change is not None:
+                self._on_change(self._offset_ms)
         return self.now_ms()
 
     def advance_to(self, ts_ms: int) -> int:
@@ -40,6 +50,8 @@ class Clock:
             if ts_ms < now:
                 raise ValueError("the clock only moves forward")
             self._offset_ms += ts_ms - now
+            if self._on_change is not None:
+                self._on_change(self._offset_ms)
         return self.now_ms()
 
 

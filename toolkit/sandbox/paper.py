@@ -2,24 +2,31 @@
 
 Each Hyperliquid address that has deposited gets an engine account. Every request first brings the
 engine up to the sandbox clock, so a clock moved forward by hand is processed hour by hour before
-anything is read or traded. Fills, funding and liquidations are kept per account for the /info
-history requests (in memory for now: a restarted sandbox starts its paper accounts afresh).
+anything is read or traded. Every change ends in a commit of the engine state and its new events
+(``paper_store``); a restarted sandbox carries on from the last one.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine as Database
 
 from toolkit.sandbox.clock import Clock
-from toolkit.sandbox.engine.core import Engine, Fill, FundingBatch, Liquidation, _num
+from toolkit.sandbox.engine.core import Engine, _num
 from toolkit.sandbox.market import HOUR_MS, SyntheticMarket
+from toolkit.sandbox.paper_store import PaperStore, Pending
 from toolkit.sandbox.universe import COINS
 
 HISTORY_DAYS = 90  # market history available before the sandbox started
 PAGE = 500
+COMMIT_HOURS = 24  # a long advance commits at least once a simulated day...
+COMMIT_ROWS = 20_000  # ...and whenever this many event rows are waiting
 
 
 def _s(x: float) -> str:
@@ -32,107 +39,92 @@ def _rate(x: float) -> str:
 
 
 class PaperVenue:
-    def __init__(self, clock: Clock, seed: int = 0) -> None:
+    def __init__(self, clock: Clock, db: Database, seed: int = 0) -> None:
         self.clock = clock
-        now = clock.now_ms()
-        self.market = SyntheticMarket(seed=seed, start_ms=now - HISTORY_DAYS * 24 * HOUR_MS)
+        self.store = PaperStore(db)
+        self.lock = threading.RLock()
+        self._seed = seed
+        self._load()
+
+    # -- state -----------------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Build the engine from the last commit, or afresh on a new database."""
+        saved = self.store.load()
+        now = self.clock.now_ms()
+        if saved is not None:
+            self._seed = saved.market_seed
+        start = saved.market_start if saved is not None else now - HISTORY_DAYS * 24 * HOUR_MS
+        self.market = SyntheticMarket(seed=self._seed, start_ms=start)
         assert self.market.coins == COINS
-        self.engine = Engine(self.market, start_ms=now)
+        self.engine = Engine(self.market, start_ms=now if saved is None else saved.meta["now"])
         self.engine.keep_events = False
         self.engine.listeners.append(self._record)
         self.accounts: dict[str, int] = {}  # "venue:address" -> engine account
-        self.income: dict[int, list[dict[str, Any]]] = {}  # Aster-style income rows per account
-        self.fills: dict[int, list[Fill]] = {}
-        self.funding: dict[int, list[dict[str, Any]]] = {}
-        self.ledger_updates: dict[int, list[dict[str, Any]]] = {}
-        self.liquidations: dict[int, list[Liquidation]] = {}
-        self.lock = threading.RLock()
-
-    # -- bookkeeping ---------------------------------------------------------------------------------
-
-    def _income(
-        self, account: int, kind: str, amount: float, time: int, coin: str = "", trade: int | None = None
-    ) -> None:
-        rows = self.income.setdefault(account, [])
-        rows.append(
-            {
-                "symbol": f"{coin}USDT" if coin else "",
-                "incomeType": kind,
-                "income": f"{amount:.8f}",
-                "asset": "USDT",
-                "info": kind,
-                "time": time,
-                "tranId": str(len(rows) + 1 + account * 10_000_000),
-                "tradeId": str(trade) if trade is not None else "",
-            }
-        )
+        if saved is not None:
+            self.engine.import_state(saved.arrays, saved.meta)
+            self.accounts = dict(saved.meta["accounts"])
+        self.pending = Pending()
+        self._committed_hour = self.engine.funded_hour
 
     def _record(self, event: Any) -> None:
-        if isinstance(event, Fill):
-            self.fills.setdefault(event.account, []).append(event)
-            if event.fee:
-                self._income(event.account, "COMMISSION", -event.fee, event.time, event.coin, event.oid)
-            if event.closed_pnl:
-                self._income(
-                    event.account, "REALIZED_PNL", event.closed_pnl, event.time, event.coin, event.oid
-                )
-        elif isinstance(event, FundingBatch):
-            for account, c, szi, rate, usdc, oracle in zip(
-                event.account.tolist(),
-                event.coin.tolist(),
-                event.szi.tolist(),
-                event.rate.tolist(),
-                event.usdc.tolist(),
-                event.oracle_px.tolist(),
-                strict=True,
-            ):
-                self.funding.setdefault(account, []).append(
-                    {
-                        "time": event.time,
-                        "coin": COINS[c],
-                        "usdc": usdc,
-                        "szi": szi,
-                        "fundingRate": rate,
-                        "oracle": oracle,
-                    }
-                )
-                self._income(account, "FUNDING_FEE", usdc, event.time, COINS[c])
-        elif isinstance(event, Liquidation):
-            self.liquidations.setdefault(event.account, []).append(event)
-            self.ledger_updates.setdefault(event.account, []).append(
-                {
-                    "time": event.time,
-                    "delta": {
-                        "type": "liquidation",
-                        "liquidatedNtlPos": _s(abs(event.position_size) * event.mark_price),
-                        "accountValue": _s(event.account_value_before),
-                        "leverageType": event.leverage_type,
-                        "liquidatedPositions": [{"coin": event.coin, "szi": _s(event.position_size)}],
-                    },
-                }
-            )
+        self.pending.add(event, self.engine.coins)
+
+    def _commit(self) -> None:
+        """Write the waiting events and the state after them; on failure, fall back to the last commit."""
+        arrays, meta = self.engine.export_state()
+        meta["accounts"] = self.accounts
+        try:
+            now = self.clock.now_ms()
+            self.store.commit(self.pending, self._seed, self.market.start_ms, arrays, meta, now)
+        except BaseException:
+            self._load()
+            raise
+        self.pending = Pending()
+        self._committed_hour = self.engine.funded_hour
 
     def sync(self) -> None:
-        """Bring the engine up to the sandbox clock, hour by hour."""
+        """Bring the engine up to the sandbox clock, hour by hour, committing as it goes."""
         with self.lock:
-            now = self.clock.now_ms()
-            if now > self.engine.now:
-                self.engine.advance_to(now)
+            target = self.clock.now_ms()
+            engine = self.engine
+            if target <= engine.now:
+                return
+            try:
+                while (boundary := self.market.start_ms + engine.funded_hour * HOUR_MS) <= target:
+                    engine.advance_to(boundary)
+                    hours = engine.funded_hour - self._committed_hour
+                    if hours >= COMMIT_HOURS or len(self.pending) >= COMMIT_ROWS:
+                        self._commit()
+                engine.advance_to(target)
+            except BaseException:
+                self._load()  # never leave memory ahead of the database
+                raise
+            if len(self.pending) or engine.funded_hour != self._committed_hour:
+                self._commit()
 
-    def deposit(self, user: str, usdc: float, venue: str = "hyperliquid") -> int:
+    @contextmanager
+    def _change(self) -> Iterator[None]:
+        """Up to the clock, then the caller's change, then one commit; a failure keeps the last commit."""
         with self.lock:
             self.sync()
+            try:
+                yield
+            except BaseException:
+                self._load()
+                raise
+            self._commit()
+
+    def deposit(self, user: str, usdc: float, venue: str = "hyperliquid") -> int:
+        with self._change():
             key = f"{venue}:{user.lower()}"
             account = self.accounts.get(key)
             if account is None:
                 account = self.accounts[key] = self.engine.open_account()
             self.engine.deposit(account, usdc)
-            now = self.clock.now_ms()
-            self.ledger_updates.setdefault(account, []).append(
-                {"time": now, "delta": {"type": "deposit", "usdc": _s(usdc)}}
-            )
-            self._income(account, "TRANSFER", usdc, now)
-            return account
+            delta = {"type": "deposit", "usdc": _s(usdc)}
+            self.pending.ledger_row(account, self.engine.now, "deposit", usdc, delta)
+        return account
 
     def open(self, user: str, venue: str) -> int:
         """The engine account of ``venue:user``, opened empty if it has none yet."""
@@ -140,6 +132,7 @@ class PaperVenue:
             key = f"{venue}:{user.lower()}"
             if key not in self.accounts:
                 self.accounts[key] = self.engine.open_account()
+                self._commit()
             return self.accounts[key]
 
     def account(self, user: str, venue: str = "hyperliquid") -> int | None:
@@ -149,8 +142,7 @@ class PaperVenue:
 
     def order(self, user: str, action: dict[str, Any], venue: str = "hyperliquid") -> dict[str, Any]:
         statuses = []
-        with self.lock:
-            self.sync()
+        with self._change():
             account = self.accounts[f"{venue}:{user}"]
             for wire in action.get("orders") or []:
                 statuses.append(self._one_order(account, wire))
@@ -186,8 +178,7 @@ class PaperVenue:
         self, user: str, action: dict[str, Any], by_cloid: bool, venue: str = "hyperliquid"
     ) -> dict[str, Any]:
         statuses = []
-        with self.lock:
-            self.sync()
+        with self._change():
             account = self.accounts[f"{venue}:{user}"]
             for item in action.get("cancels") or []:
                 try:
@@ -200,8 +191,7 @@ class PaperVenue:
         return {"type": "cancel", "data": {"statuses": statuses}}
 
     def update_leverage(self, user: str, action: dict[str, Any], venue: str = "hyperliquid") -> None:
-        with self.lock:
-            self.sync()
+        with self._change():
             asset = int(action["asset"])
             if not 0 <= asset < len(COINS):
                 raise ValueError(f"Asset {asset} does not exist")
@@ -345,95 +335,101 @@ class PaperVenue:
     def user_fills(
         self, user: str, start: int | None = None, end: int | None = None, venue: str = "hyperliquid"
     ) -> list[dict[str, Any]]:
+        """Newest first, at most 2,000, as Hyperliquid serves them."""
         with self.lock:
             self.sync()
             account = self.account(user, venue)
-            rows = []
-            for f in reversed(self.fills.get(account, []) if account is not None else []):
-                if (start is not None and f.time < start) or (end is not None and f.time > end):
-                    continue
-                opening = f.start_position == 0 or (f.start_position > 0) == f.is_buy
-                direction = ("Open " if opening else "Close ") + (
-                    "Long" if (f.is_buy == opening) else "Short"
-                )
-                rows.append(
-                    {
-                        "coin": f.coin,
-                        "px": _s(f.px),
-                        "sz": _s(f.sz),
-                        "side": "B" if f.is_buy else "A",
-                        "time": f.time,
-                        "startPosition": _s(f.start_position),
-                        "dir": direction,
-                        "closedPnl": _s(f.closed_pnl),
-                        "hash": f"0x{f.oid:064x}",
-                        "oid": f.oid,
-                        "crossed": not f.maker,
-                        "fee": _s(f.fee),
-                        "tid": f.oid,
-                        "feeToken": "USDC",
-                    }
-                    | ({"liquidation": {"markPx": _s(f.px), "method": "market"}} if f.liquidation else {})
-                )
-            return rows[:2000]
-
-    def _window(
-        self, history: dict[int, list[dict[str, Any]]], user: str, venue: str, start: int, end: int | None
-    ) -> list[dict[str, Any]]:
-        """An account's rows of ``history`` with ``start <= time <= end`` (end defaults to now)."""
-        account = self.account(user, venue)
-        end = self.engine.now if end is None else end
-        return (
-            [r for r in history.get(account, []) if start <= r["time"] <= end] if account is not None else []
-        )
+            fills = self.store.fills(account, start, end, 2000) if account is not None else []
+        rows = []
+        for f in fills:
+            opening = f["start_position"] == 0 or (f["start_position"] > 0) == f["is_buy"]
+            direction = ("Open " if opening else "Close ") + ("Long" if (f["is_buy"] == opening) else "Short")
+            rows.append(
+                {
+                    "coin": f["coin"],
+                    "px": _s(f["px"]),
+                    "sz": _s(f["sz"]),
+                    "side": "B" if f["is_buy"] else "A",
+                    "time": f["time"],
+                    "startPosition": _s(f["start_position"]),
+                    "dir": direction,
+                    "closedPnl": _s(f["closed_pnl"]),
+                    "hash": f"0x{f['id']:064x}",
+                    "oid": f["oid"],
+                    "crossed": not f["maker"],
+                    "fee": _s(f["fee"]),
+                    "tid": f["id"],
+                    "feeToken": "USDC",
+                }
+                | ({"cloid": f["cloid"]} if f["cloid"] else {})
+                | ({"liquidation": {"markPx": _s(f["px"]), "method": "market"}} if f["liquidation"] else {})
+            )
+        return rows
 
     def user_funding(
         self, user: str, start: int, end: int | None, venue: str = "hyperliquid"
     ) -> list[dict[str, Any]]:
+        """Oldest first from ``start``, one page of 500."""
         with self.lock:
             self.sync()
-            rows = self._window(self.funding, user, venue, start, end)
-            return [
-                {
-                    "delta": {
-                        "type": "funding",
-                        "coin": r["coin"],
-                        "usdc": _s(r["usdc"]),
-                        "szi": _s(r["szi"]),
-                        "fundingRate": _rate(r["fundingRate"]),
-                        "nSamples": None,
-                    },
-                    "hash": "0x" + "0" * 64,
-                    "time": r["time"],
-                }
-                for r in rows[:PAGE]
-            ]
+            account = self.account(user, venue)
+            rows = self.store.funding(account, start, end, limit=PAGE) if account is not None else []
+        return [
+            {
+                "delta": {
+                    "type": "funding",
+                    "coin": r["coin"],
+                    "usdc": _s(r["usdc"]),
+                    "szi": _s(r["szi"]),
+                    "fundingRate": _rate(r["rate"]),
+                    "nSamples": None,
+                },
+                "hash": "0x" + "0" * 64,
+                "time": r["time"],
+            }
+            for r in rows
+        ]
 
     def ledger(
         self, user: str, start: int, end: int | None, venue: str = "hyperliquid"
     ) -> list[dict[str, Any]]:
         with self.lock:
             self.sync()
-            rows = self._window(self.ledger_updates, user, venue, start, end)
-            return [r | {"hash": "0x" + "0" * 64} for r in rows[:PAGE]]
+            account = self.account(user, venue)
+            end = self.engine.now if end is None else end
+            rows = self.store.ledger(account, start, end, PAGE) if account is not None else []
+        return [{"time": r["time"], "hash": "0x" + "0" * 64, "delta": json.loads(r["delta"])} for r in rows]
 
     def income_rows(self, account: int | None, params: dict[str, str]) -> list[dict[str, Any]]:
         """Aster's ``income``: newest last; with no range, the last 7 days; ``limit`` ≤ 1000."""
         with self.lock:
             self.sync()
-            rows = self.income.get(account, []) if account is not None else []
             end = int(params.get("endTime") or self.engine.now)
-            start = int(params.get("startTime") or end - 7 * 24 * HOUR_MS)
-            limit = min(int(params.get("limit") or 100), 1000)
-            symbol, kind = params.get("symbol"), params.get("incomeType")
-            picked = [
-                r
-                for r in rows
-                if start <= r["time"] <= end
-                and (not symbol or r["symbol"] == symbol)
-                and (not kind or r["incomeType"] == kind)
-            ]
-            return picked[:limit]
+        if account is None:
+            return []
+        start = int(params.get("startTime") or end - 7 * 24 * HOUR_MS)
+        limit = min(int(params.get("limit") or 100), 1000)
+        symbol = params.get("symbol") or None
+        coin = symbol.removesuffix("USDT") if symbol else None
+        return self.store.income(account, start, end, coin, params.get("incomeType") or None, limit)
+
+    # -- PaperExchange account views -------------------------------------------------------------------
+
+    def funding_payments(self, account: int, coin: str | None, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` payments, newest first."""
+        with self.lock:
+            self.sync()
+            return self.store.funding(account, coin=coin, limit=limit, newest_first=True)
+
+    def funding_totals(self, account: int, coin: str | None = None) -> dict[str, dict[str, float]]:
+        with self.lock:
+            self.sync()
+            return self.store.funding_totals(account, coin)
+
+    def liquidation_events(self, account: int) -> list[dict[str, Any]]:
+        with self.lock:
+            self.sync()
+            return self.store.liquidations(account)
 
     def funding_history(self, coin: str, start: int, end: int | None) -> list[dict[str, Any]]:
         if coin not in COINS:

@@ -224,6 +224,86 @@ hd_credentials = sa.Table(
     sa.Column("expires_at", sa.BigInteger, nullable=True),
 )
 
+# The paper engine: one state row (the engine's columns and the rest, written with every change) and
+# its event tables. Rows and state are written in one transaction, so a restart resumes exactly at
+# the last commit: a funding hour is either in both or in neither, and the primary key of
+# pp_funding refuses a second payment for the same (account, coin, hour) outright.
+pp_state = sa.Table(
+    "pp_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("market_seed", sa.Integer, nullable=False),
+    sa.Column("market_start", sa.BigInteger, nullable=False),
+    sa.Column("now", sa.BigInteger, nullable=False),
+    sa.Column("funded_hour", sa.Integer, nullable=False),
+    sa.Column("arrays", sa.LargeBinary, nullable=False),
+    sa.Column("meta", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+pp_fills = sa.Table(
+    "pp_fills",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.Integer, nullable=False),
+    sa.Column("time", sa.BigInteger, nullable=False),
+    sa.Column("coin", sa.String(16), nullable=False),
+    sa.Column("is_buy", sa.Boolean, nullable=False),
+    sa.Column("px", sa.Float, nullable=False),
+    sa.Column("sz", sa.Float, nullable=False),
+    sa.Column("fee", sa.Float, nullable=False),
+    sa.Column("closed_pnl", sa.Float, nullable=False),
+    sa.Column("start_position", sa.Float, nullable=False),
+    sa.Column("maker", sa.Boolean, nullable=False),
+    sa.Column("oid", sa.BigInteger, nullable=False),
+    sa.Column("cloid", sa.String(34), nullable=True),
+    sa.Column("liquidation", sa.Boolean, nullable=False),
+    sa.Index("ix_pp_fills_account_time", "account", "time"),
+)
+
+pp_funding = sa.Table(
+    "pp_funding",
+    metadata,
+    sa.Column("account", sa.Integer, primary_key=True),
+    sa.Column("coin", sa.String(16), primary_key=True),
+    sa.Column("hour", sa.Integer, primary_key=True),
+    sa.Column("time", sa.BigInteger, nullable=False),
+    sa.Column("szi", sa.Float, nullable=False),
+    sa.Column("rate", sa.Float, nullable=False),
+    sa.Column("oracle_px", sa.Float, nullable=False),
+    sa.Column("usdc", sa.Float, nullable=False),
+    sa.Index("ix_pp_funding_account_time", "account", "time"),
+)
+
+pp_ledger = sa.Table(
+    "pp_ledger",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.Integer, nullable=False),
+    sa.Column("time", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("usdc", sa.Float, nullable=False),
+    sa.Column("delta", sa.Text, nullable=False),  # Hyperliquid's JSON delta, as served
+    sa.Index("ix_pp_ledger_account_time", "account", "time"),
+)
+
+pp_liquidations = sa.Table(
+    "pp_liquidations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.Integer, nullable=False, index=True),
+    sa.Column("time", sa.BigInteger, nullable=False),
+    sa.Column("coin", sa.String(16), nullable=False),
+    sa.Column("position_size", sa.Float, nullable=False),
+    sa.Column("entry_price", sa.Float, nullable=False),
+    sa.Column("liquidation_price", sa.Float, nullable=True),
+    sa.Column("mark_price", sa.Float, nullable=False),
+    sa.Column("account_value_before", sa.Float, nullable=False),
+    sa.Column("maintenance_margin", sa.Float, nullable=False),
+    sa.Column("realized_loss", sa.Float, nullable=False),
+    sa.Column("leverage_type", sa.String(8), nullable=False),
+)
+
 
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
@@ -254,8 +334,14 @@ def _v5(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v6(conn: Connection) -> None:
+    """The paper engine's state and its fills, funding payments, ledger updates and liquidations."""
+    for table in (pp_state, pp_fills, pp_funding, pp_ledger, pp_liquidations):
+        table.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -302,3 +388,15 @@ def migrate(engine: Engine) -> int:
                 meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
             )
     return SCHEMA_VERSION
+
+
+def read_meta(engine: Engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+def write_meta(engine: Engine, key: str, value: str) -> None:
+    """Insert or replace one ``toolkit_meta`` value, in its own transaction."""
+    with engine.begin() as conn:
+        if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
+            conn.execute(meta.insert().values(key=key, value=value))

@@ -112,11 +112,12 @@ class Engine:
         self.coins = tuple(market.coins)
         self.contracts = [CONTRACTS[c] for c in self.coins]
         self.now = market.start_ms if start_ms is None else start_ms
-        self.funded_hour = self._hour_of(self.now)  # hours below this one have been paid
+        self.funded_hour = self._hour_of(self.now)  # next boundary to process; boundary k pays hour k - 1
         self.positions = PositionTable(capacity)
         self.books: list[AccountBook] = []
         self._acc = {k: np.zeros(64) for k in ("cash", "deposits", "realized", "fees", "funding", "volume")}
-        self.orders: dict[int, Order] = {}
+        self.orders: dict[int, Order] = {}  # resting orders by oid, in placement order
+        self._orders_of: dict[int, dict[int, Order]] = {}  # account -> its resting orders
         self.next_oid = 1
         self.events: list[Fill | FundingBatch | Liquidation] = []
         self.listeners: list[Callable[[Any], None]] = []
@@ -192,7 +193,7 @@ class Engine:
     def account_value(self, account: int, marks: NDArray[np.float64] | None = None) -> float:
         marks = self.marks() if marks is None else marks
         p = self.positions
-        mine = p.account == account
+        mine = p.rows_of(account)
         upnl = float(np.sum(p.szi[mine] * (marks[p.coin[mine]] - p.entry[mine])))
         return float(self._acc["cash"][account]) + upnl
 
@@ -200,7 +201,7 @@ class Engine:
         marks = self.marks() if marks is None else marks
         p, out = self.positions, []
         value = self.account_value(account, marks)
-        for i in np.flatnonzero(p.account == account):
+        for i in p.rows_of(account).tolist():
             c = int(p.coin[i])
             szi, entry, mark = float(p.szi[i]), float(p.entry[i]), float(marks[c])
             contract, notional = self.contracts[c], abs(szi) * mark
@@ -224,7 +225,8 @@ class Engine:
 
     def _cross_maintenance(self, account: int, marks: NDArray[np.float64]) -> float:
         p = self.positions
-        rows = (p.account == account) & ~p.isolated
+        rows = p.rows_of(account)
+        rows = rows[~p.isolated[rows]]
         return float(np.sum(self._maintenance(np.abs(p.szi[rows]) * marks[p.coin[rows]], p.coin[rows])))
 
     def margin_used(self, account: int, marks: NDArray[np.float64] | None = None) -> float:
@@ -252,6 +254,61 @@ class Engine:
             k: float(self._acc[k][account])
             for k in ("cash", "deposits", "realized", "fees", "funding", "volume")
         }
+
+    # -- state -------------------------------------------------------------------------------------
+
+    def export_state(self) -> tuple[dict[str, NDArray], dict[str, Any]]:
+        """Everything needed to carry on exactly where this engine is: columns and a JSON-able rest.
+
+        The market is not included: it is rebuilt from its own parameters (seed and start)."""
+        n, p = self.n_accounts, self.positions
+        arrays: dict[str, NDArray] = {f"acc_{k}": col[:n].copy() for k, col in self._acc.items()}
+        arrays |= {f"pos_{k}": getattr(p, k).copy() for k in p.FIELDS}
+        pnls = [b.trade_pnls for b in self.books]
+        arrays["trade_pnls"] = np.array([x for t in pnls for x in t], dtype=np.float64)
+        arrays["trade_counts"] = np.array([len(t) for t in pnls], dtype=np.int64)
+        meta = {
+            "now": self.now,
+            "funded_hour": self.funded_hour,
+            "next_oid": self.next_oid,
+            "leverage": [[[c, lev, iso] for c, (lev, iso) in b.leverage.items()] for b in self.books],
+            "orders": [
+                [o.oid, o.account, o.coin, o.is_buy, o.px, o.sz, o.orig_sz, o.tif, o.reduce_only, o.cloid,
+                 o.time]
+                for o in self.orders.values()
+            ],
+        }  # fmt: skip
+        return arrays, meta
+
+    def import_state(self, arrays: dict[str, NDArray], meta: dict[str, Any]) -> None:
+        """Replace this engine's state with one from ``export_state``."""
+        counts = arrays["trade_counts"]
+        n = len(counts)
+        cap = max(64, 1 << int(n).bit_length())
+        for k in self._acc:
+            col = np.zeros(cap)
+            col[:n] = arrays[f"acc_{k}"]
+            self._acc[k] = col
+        pnls = arrays["trade_pnls"].tolist()
+        offsets = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        self.books = [
+            AccountBook(
+                leverage={int(c): (int(lev), bool(iso)) for c, lev, iso in meta["leverage"][i]},
+                trade_pnls=pnls[offsets[i] : offsets[i + 1]],
+            )
+            for i in range(n)
+        ]
+        rows = len(arrays["pos_szi"])
+        self.positions = PositionTable(max(1024, 1 << int(rows).bit_length()))
+        p = self.positions
+        for k in p.FIELDS:
+            p.cols[k][:rows] = arrays[f"pos_{k}"]
+        p.n = rows
+        p.rebuild_index()
+        self.orders, self._orders_of = {}, {}
+        for o in meta["orders"]:
+            self._rest(Order(*o))
+        self.now, self.funded_hour, self.next_oid = meta["now"], meta["funded_hour"], meta["next_oid"]
 
     # -- events ------------------------------------------------------------------------------------
 
@@ -333,7 +390,7 @@ class Engine:
         after = marks.copy()
         after[c] = px
         value = self.account_value(account, after) - fee(abs(signed) * px, maker=False)
-        mine = p.account == account
+        mine = p.rows_of(account)
         notional = np.abs(p.szi[mine]) * after[p.coin[mine]]
         others = float(np.sum(notional[p.coin[mine] != c]))
         lev, _ = self.leverage_of(account, c)
@@ -392,25 +449,33 @@ class Engine:
         if marketable:
             fill = self._fill(account, c, is_buy, mark, float(size), maker=False, oid=oid, cloid=cloid)
             return {"filled": {"totalSz": _num(fill.sz), "avgPx": _num(fill.px), "oid": oid}}
-        self.orders[oid] = Order(oid, account, c, is_buy, float(price), float(size), float(size), tif,
-                                 reduce_only, cloid, self.now)  # fmt: skip
+        self._rest(Order(oid, account, c, is_buy, float(price), float(size), float(size), tif, reduce_only,
+                         cloid, self.now))  # fmt: skip
         return {"resting": {"oid": oid} | ({"cloid": cloid} if cloid else {})}
 
     def cancel(self, account: int, oid: int) -> str | dict[str, str]:
         order = self.orders.get(oid)
         if order is None or order.account != account:
             return {"error": NO_ORDER_ERROR}
-        del self.orders[oid]
+        self._unrest(order)
         return "success"
 
     def cancel_by_cloid(self, account: int, cloid: str) -> str | dict[str, str]:
-        for order in self.orders.values():
-            if order.account == account and order.cloid == cloid:
+        for order in self._orders_of.get(account, {}).values():
+            if order.cloid == cloid:
                 return self.cancel(account, order.oid)
         return {"error": NO_ORDER_ERROR}
 
     def open_orders(self, account: int) -> list[Order]:
-        return [o for o in self.orders.values() if o.account == account]
+        return list(self._orders_of.get(account, {}).values())
+
+    def _rest(self, order: Order) -> None:
+        self.orders[order.oid] = order
+        self._orders_of.setdefault(order.account, {})[order.oid] = order
+
+    def _unrest(self, order: Order) -> None:
+        del self.orders[order.oid]
+        del self._orders_of[order.account][order.oid]
 
     # -- time ---------------------------------------------------------------------------------------
 
@@ -438,7 +503,7 @@ class Engine:
         for order in sorted(self.orders.values(), key=lambda o: o.oid):
             mark = float(marks[order.coin])
             if (order.is_buy and mark <= order.px) or (not order.is_buy and mark >= order.px):
-                del self.orders[order.oid]
+                self._unrest(order)
                 size = order.sz
                 if order.reduce_only:
                     row = self.positions.row(order.account, order.coin)
@@ -495,7 +560,8 @@ class Engine:
         # Read every target before closing any: closing swap-removes rows and shifts indices.
         cross_targets = []
         for account in doomed_accounts.tolist():
-            rows = np.flatnonzero((p.account == account) & cross)
+            rows = p.rows_of(account)
+            rows = rows[cross[rows]]
             targets = [(int(p.coin[i]), float(p.szi[i]), float(p.entry[i])) for i in rows]
             cross_targets.append((account, targets, float(cross_value[account]), float(cross_mm[account])))
         iso_targets = [
@@ -513,8 +579,8 @@ class Engine:
         for account, targets, value, maint in cross_targets:
             for c, szi, entry in targets:
                 events.append(self._liquidate(account, c, szi, entry, float(marks[c]), value, maint, "Cross"))
-            for order in [o for o in self.orders.values() if o.account == account]:
-                del self.orders[order.oid]
+            for order in self.open_orders(account):
+                self._unrest(order)
         for account, c, szi, entry, equity, maint in iso_targets:
             events.append(self._liquidate(account, c, szi, entry, float(marks[c]), equity, maint, "Isolated"))
         return events

@@ -27,6 +27,22 @@ class PositionTable:
         self.n = 0
         self.cols: dict[str, NDArray] = {k: np.zeros(capacity, dtype=t) for k, t in self.FIELDS.items()}
         self.index: dict[tuple[int, int], int] = {}
+        self.coins_of: dict[int, set[int]] = {}  # account -> coins it holds, for per-account reads
+
+    def rows_of(self, account: int) -> NDArray[np.int64]:
+        """The rows of one account's positions, without scanning the table."""
+        coins = self.coins_of.get(account)
+        if not coins:
+            return np.empty(0, dtype=np.int64)
+        return np.fromiter((self.index[(account, c)] for c in sorted(coins)), dtype=np.int64)
+
+    def rebuild_index(self) -> None:
+        self.index = {}
+        self.coins_of = {}
+        for i in range(self.n):
+            a, c = int(self.cols["account"][i]), int(self.cols["coin"][i])
+            self.index[(a, c)] = i
+            self.coins_of.setdefault(a, set()).add(c)
 
     def __len__(self) -> int:
         return self.n
@@ -52,6 +68,7 @@ class PositionTable:
         for k, v in values.items():
             self.cols[k][i] = v
         self.index[(account, coin)] = i
+        self.coins_of.setdefault(account, set()).add(coin)
         return i
 
     def get(self, i: int, name: str) -> float:
@@ -64,6 +81,7 @@ class PositionTable:
         last = self.n - 1
         key = (int(self.cols["account"][i]), int(self.cols["coin"][i]))
         del self.index[key]
+        self.coins_of[key[0]].discard(key[1])
         if i != last:
             for col in self.cols.values():
                 col[i] = col[last]

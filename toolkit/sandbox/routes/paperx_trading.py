@@ -165,28 +165,26 @@ def funding(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     account = _account(state, user)
-    with state.paper.lock:
-        state.paper.sync()
-        rows = [r for r in state.paper.funding.get(account, []) if coin is None or r["coin"] == coin]
-    paid = sum(r["usdc"] for r in rows if r["usdc"] < 0)
-    received = sum(r["usdc"] for r in rows if r["usdc"] > 0)
+    rows = state.paper.funding_payments(account, coin, limit)
+    totals = state.paper.funding_totals(account, coin).values()
+    paid, received = sum(t["paid"] for t in totals), sum(t["received"] for t in totals)
     return {
         "funding_payments": [
             {
                 "coin": r["coin"],
                 "position_size": r["szi"],
-                "funding_rate": r["fundingRate"],
-                "oracle_price": r["oracle"],
+                "funding_rate": r["rate"],
+                "oracle_price": r["oracle_px"],
                 "payment_amount": r["usdc"],
                 "timestamp": iso(r["time"]),
             }
-            for r in reversed(rows[-limit:])
+            for r in rows
         ],
         "summary": {
             "total_paid": paid,
             "total_received": received,
             "net": paid + received,
-            "count": len(rows),
+            "count": sum(int(t["count"]) for t in totals),
         },
     }
 
@@ -194,37 +192,18 @@ def funding(
 @router.get("/account/funding/summary", summary="Funding totals by coin")
 def funding_summary(user: AnyUser, state: State) -> dict[str, Any]:
     account = _account(state, user)
-    with state.paper.lock:
-        state.paper.sync()
-        rows = list(state.paper.funding.get(account, []))
-    by_coin: dict[str, dict[str, float | int]] = {}
-    for r in rows:
-        entry = by_coin.setdefault(r["coin"], {"total_funding": 0.0, "payment_count": 0})
-        entry["total_funding"] += r["usdc"]
-        entry["payment_count"] += 1
-    return {"by_coin": by_coin, "total": sum(r["usdc"] for r in rows)}
+    totals = state.paper.funding_totals(account)
+    by_coin = {c: {"total_funding": t["net"], "payment_count": int(t["count"])} for c, t in totals.items()}
+    return {"by_coin": by_coin, "total": sum(t["net"] for t in totals.values())}
 
 
 @router.get("/account/liquidations", summary="Liquidation events with a summary")
 def liquidations(user: AnyUser, state: State) -> dict[str, Any]:
     account = _account(state, user)
-    with state.paper.lock:
-        state.paper.sync()
-        events = list(state.paper.liquidations.get(account, []))
+    events = state.paper.liquidation_events(account)
+    fields = ("coin", "position_size", "entry_price", "liquidation_price", "mark_price",
+              "account_value_before", "maintenance_margin", "realized_loss")  # fmt: skip
     return {
-        "liquidations": [
-            {
-                "coin": e.coin,
-                "position_size": e.position_size,
-                "entry_price": e.entry_price,
-                "liquidation_price": e.liquidation_price,
-                "mark_price": e.mark_price,
-                "account_value_before": e.account_value_before,
-                "maintenance_margin": e.maintenance_margin,
-                "realized_loss": e.realized_loss,
-                "timestamp": iso(e.time),
-            }
-            for e in reversed(events)
-        ],
-        "summary": {"total_liquidations": len(events), "total_loss": sum(e.realized_loss for e in events)},
+        "liquidations": [{k: e[k] for k in fields} | {"timestamp": iso(e["time"])} for e in events],
+        "summary": {"total_liquidations": len(events), "total_loss": sum(e["realized_loss"] for e in events)},
     }

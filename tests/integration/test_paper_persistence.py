@@ -1,0 +1,174 @@
+"""The paper engine survives restarts: positions, resting orders, histories and simulated time come
+back as they were, and a process killed in the middle of a long clock advance resumes it without
+paying any hour's funding twice or skipping one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import toolkit.sandbox
+from toolkit.sandbox import _attach
+from toolkit.sandbox.paper_store import _unpack
+from toolkit.venues import hyperliquid as hl
+from toolkit.venues.eip712 import Wallet
+
+HOUR = 3_600_000
+
+
+def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
+    wallet = Wallet.generate()
+    with toolkit.sandbox.start(home=tmp_path) as sb:
+        sb.hyperliquid_deposit(wallet.address, 10_000)
+        with hl.HyperliquidClient(sb, wallet=wallet) as client:
+            client.order([hl.order_wire(1, True, "5000", "0.5", tif="Ioc")])
+            resting = client.order([hl.order_wire(0, True, "20000", "0.01")])
+            oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
+            sb.advance(hours=10)
+            before = {
+                "state": client.info({"type": "clearinghouseState", "user": wallet.address}),
+                "orders": client.info({"type": "openOrders", "user": wallet.address}),
+                "fills": client.info({"type": "userFills", "user": wallet.address}),
+                "funding": client.info({"type": "userFunding", "user": wallet.address, "startTime": 0}),
+            }
+        stopped_at = sb.now_ms()
+    assert len(before["funding"]) == 10
+
+    with toolkit.sandbox.start(home=tmp_path) as sb, hl.HyperliquidClient(sb, wallet=wallet) as client:
+        assert sb.now_ms() >= stopped_at  # simulated time is not handed back to the wall clock
+        assert client.info({"type": "openOrders", "user": wallet.address}) == before["orders"]
+        assert [o["oid"] for o in before["orders"]] == [oid]
+        assert client.info({"type": "userFills", "user": wallet.address}) == before["fills"]
+        assert (
+            client.info({"type": "userFunding", "user": wallet.address, "startTime": 0}) == before["funding"]
+        )
+        state = client.info({"type": "clearinghouseState", "user": wallet.address})
+        assert state["assetPositions"][0]["position"]["szi"] == "0.5"
+        assert (
+            state["assetPositions"][0]["position"]["entryPx"]
+            == (before["state"]["assetPositions"][0]["position"]["entryPx"])
+        )
+        sb.advance(hours=5)
+        funding = client.info({"type": "userFunding", "user": wallet.address, "startTime": 0})
+        assert len(funding) == 15 and funding[:10] == before["funding"]
+        # order ids carry on from where they were, never reused
+        again = client.order([hl.order_wire(0, True, "20000", "0.01")])
+        assert again["response"]["data"]["statuses"][0]["resting"]["oid"] > oid
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen:
+    env = os.environ | {"TOOLKIT_HOME": str(home)}
+    env.pop("TOOLKIT_SANDBOX_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "sandbox", "--port", str(port), "--home", str(home),
+         "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while _attach(f"http://127.0.0.1:{port}") is None:
+        assert proc.poll() is None, "the sandbox process exited while starting"
+        assert time.monotonic() < deadline, "the sandbox process did not start"
+        time.sleep(0.1)
+    return proc
+
+
+def _committed(db: Path) -> tuple[int, dict[str, np.ndarray]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute("select funded_hour, arrays from pp_state where id = 1").fetchone()
+    return row[0], _unpack(row[1])
+
+
+def _funding_rows(db: Path) -> list[tuple[int, str, int, float]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return conn.execute(
+            "select account, coin, hour, usdc from pp_funding order by account, coin, hour"
+        ).fetchall()
+
+
+@pytest.mark.timeout(300)
+def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(tmp_path):
+    port, days = _free_port(), 150
+    proc = _serve(tmp_path, port)
+    try:
+        sb = _attach(f"http://127.0.0.1:{port}")
+        wallets = [Wallet.generate() for _ in range(40)]
+        for wallet in wallets:
+            sb.hyperliquid_deposit(wallet.address, 100_000)
+            with hl.HyperliquidClient(sb, wallet=wallet) as client:
+                statuses = client.order([
+                    hl.order_wire(0, True, "150000", "0.2", tif="Ioc"),
+                    hl.order_wire(1, False, "1000", "5", tif="Ioc"),
+                    hl.order_wire(2, True, "400", "50", tif="Ioc"),
+                ])["response"]["data"]["statuses"]  # fmt: skip
+                assert all("filled" in s for s in statuses), statuses
+        db = tmp_path / "sandbox.db"
+        first_hour, _ = _committed(db)
+        target = sb.now_ms() + days * 24 * HOUR
+        advancing = threading.Thread(target=lambda: _swallow(sb.advance, hours=days * 24), daemon=True)
+        advancing.start()
+        deadline = time.monotonic() + 120
+        while _committed(db)[0] < first_hour + 48:  # a few days in: well inside the advance
+            assert time.monotonic() < deadline, "the advance made no progress"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        killed_at, _ = _committed(db)
+        assert killed_at < first_hour + days * 24, "the advance finished before the kill: make it longer"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+
+    proc = _serve(tmp_path, port)
+    try:
+        sb = _attach(f"http://127.0.0.1:{port}")
+        assert sb.now_ms() >= target  # the advance was stored before it was processed
+        with hl.HyperliquidClient(sb, wallet=wallets[0]) as client:  # any request brings the engine up
+            state = client.info({"type": "clearinghouseState", "user": wallets[0].address})
+        assert len(state["assetPositions"]) == 3
+        final_hour, arrays = _committed(db)
+        assert final_hour >= first_hour + days * 24
+    finally:
+        proc.kill()
+        proc.wait(30)
+
+    rows = _funding_rows(db)
+    by_position: dict[tuple[int, str], list[int]] = {}
+    paid = np.zeros(len(wallets))
+    for account, coin, hour, usdc in rows:
+        by_position.setdefault((account, coin), []).append(hour)
+        paid[account] += usdc
+    assert len(by_position) == 3 * len(wallets)
+    last_paid = final_hour - 2  # boundary k pays hour k - 1, then the next boundary is k + 1
+    for hours in by_position.values():  # every hour from the opening one to the last, once each
+        assert hours == list(range(hours[0], last_paid + 1))
+        assert hours[0] < first_hour
+    # and the engine's cash holds exactly those payments, once
+    np.testing.assert_allclose(arrays["acc_funding"], paid, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        arrays["acc_cash"],
+        arrays["acc_deposits"] + arrays["acc_realized"] - arrays["acc_fees"] + arrays["acc_funding"],
+        rtol=0, atol=1e-6,
+    )  # fmt: skip
+
+
+def _swallow(fn, **kwargs) -> None:
+    with contextlib.suppress(Exception):  # the process is killed under this call: its connection drops
+        fn(**kwargs)

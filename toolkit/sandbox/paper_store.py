@@ -1,0 +1,234 @@
+"""Persistence of the paper venue: the engine's state and its event rows, written together.
+
+Every change the venue makes (an order, a deposit, a stretch of hours) ends in ``commit``: the
+events since the last commit and the engine state after them go to the database in one
+transaction. A process killed at any point restarts from the last commit, and the clock (stored
+separately, before an advance is processed) brings it forward again through the same hours, so no
+funding payment is applied twice or lost. The reads serve the venue's history requests.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from numpy.typing import NDArray
+from sqlalchemy.engine import Engine as Database
+
+from toolkit.sandbox import store
+from toolkit.sandbox.engine.core import Fill, FundingBatch, Liquidation, _num
+from toolkit.sandbox.universe import COINS
+
+
+@dataclass
+class Saved:
+    market_seed: int
+    market_start: int
+    arrays: dict[str, NDArray]
+    meta: dict[str, Any]
+
+
+@dataclass
+class Pending:
+    """Events since the last commit, in the shape of their tables."""
+
+    fills: list[dict[str, Any]] = field(default_factory=list)
+    funding: list[dict[str, Any]] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    liquidations: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.fills) + len(self.funding) + len(self.ledger) + len(self.liquidations)
+
+    def add(self, event: Any, coins: tuple[str, ...]) -> None:
+        if isinstance(event, Fill):
+            self.fills.append(
+                {
+                    "account": event.account, "time": event.time, "coin": event.coin, "is_buy": event.is_buy,
+                    "px": event.px, "sz": event.sz, "fee": event.fee, "closed_pnl": event.closed_pnl,
+                    "start_position": event.start_position, "maker": event.maker, "oid": event.oid,
+                    "cloid": event.cloid, "liquidation": event.liquidation,
+                }
+            )  # fmt: skip
+        elif isinstance(event, FundingBatch):
+            names = np.array(coins, dtype=object)[event.coin]
+            self.funding.extend(
+                {"account": a, "coin": c, "hour": event.hour, "time": event.time, "szi": s, "rate": r,
+                 "oracle_px": o, "usdc": u}
+                for a, c, s, r, o, u in zip(
+                    event.account.tolist(), names.tolist(), event.szi.tolist(), event.rate.tolist(),
+                    event.oracle_px.tolist(), event.usdc.tolist(), strict=True,
+                )
+            )  # fmt: skip
+        elif isinstance(event, Liquidation):
+            self.liquidations.append(
+                {
+                    "account": event.account, "time": event.time, "coin": event.coin,
+                    "position_size": event.position_size, "entry_price": event.entry_price,
+                    "liquidation_price": event.liquidation_price, "mark_price": event.mark_price,
+                    "account_value_before": event.account_value_before,
+                    "maintenance_margin": event.maintenance_margin, "realized_loss": event.realized_loss,
+                    "leverage_type": event.leverage_type,
+                }
+            )  # fmt: skip
+            delta = {
+                "type": "liquidation",
+                "liquidatedNtlPos": _num(abs(event.position_size) * event.mark_price),
+                "accountValue": _num(event.account_value_before),
+                "leverageType": event.leverage_type,
+                "liquidatedPositions": [{"coin": event.coin, "szi": _num(event.position_size)}],
+            }
+            self.ledger_row(event.account, event.time, "liquidation", event.realized_loss, delta)
+
+    def ledger_row(self, account: int, time: int, kind: str, usdc: float, delta: dict[str, Any]) -> None:
+        self.ledger.append(
+            {"account": account, "time": time, "kind": kind, "usdc": usdc, "delta": json.dumps(delta)}
+        )
+
+
+def _pack(arrays: dict[str, NDArray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _unpack(blob: bytes) -> dict[str, NDArray]:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+class PaperStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def load(self) -> Saved | None:
+        with self.db.connect() as conn:
+            row = conn.execute(sa.select(store.pp_state).where(store.pp_state.c.id == 1)).first()
+        if row is None:
+            return None
+        return Saved(row.market_seed, row.market_start, _unpack(row.arrays), json.loads(row.meta))
+
+    def commit(
+        self, pending: Pending, seed: int, start: int, arrays: dict[str, NDArray], meta: dict[str, Any],
+        now_ms: int,
+    ) -> None:  # fmt: skip
+        """The pending rows and the state after them, in one transaction."""
+        values = {
+            "market_seed": seed,
+            "market_start": start,
+            "now": meta["now"],
+            "funded_hour": meta["funded_hour"],
+            "arrays": _pack(arrays),
+            "meta": json.dumps(meta, separators=(",", ":")),
+            "updated_at": now_ms,
+        }
+        with self.db.begin() as conn:
+            for table, rows in (
+                (store.pp_fills, pending.fills),
+                (store.pp_funding, pending.funding),
+                (store.pp_ledger, pending.ledger),
+                (store.pp_liquidations, pending.liquidations),
+            ):
+                if rows:
+                    conn.execute(table.insert(), rows)
+            updated = conn.execute(store.pp_state.update().where(store.pp_state.c.id == 1).values(**values))
+            if updated.rowcount == 0:
+                conn.execute(store.pp_state.insert().values(id=1, **values))
+
+    # -- reads -------------------------------------------------------------------------------------------
+
+    def _rows(self, query: sa.Select) -> list[dict[str, Any]]:
+        with self.db.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def fills(self, account: int, start: int | None, end: int | None, limit: int) -> list[dict[str, Any]]:
+        """Newest first."""
+        t = store.pp_fills
+        q = sa.select(t).where(t.c.account == account)
+        if start is not None:
+            q = q.where(t.c.time >= start)
+        if end is not None:
+            q = q.where(t.c.time <= end)
+        return self._rows(q.order_by(t.c.id.desc()).limit(limit))
+
+    def funding(
+        self, account: int, start: int = 0, end: int | None = None, coin: str | None = None,
+        limit: int | None = None, newest_first: bool = False,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        t = store.pp_funding
+        q = sa.select(t).where(t.c.account == account, t.c.time >= start)
+        if end is not None:
+            q = q.where(t.c.time <= end)
+        if coin is not None:
+            q = q.where(t.c.coin == coin)
+        order = (t.c.time.desc(), t.c.coin.desc()) if newest_first else (t.c.time, t.c.coin)
+        return self._rows(q.order_by(*order).limit(limit))
+
+    def funding_totals(self, account: int, coin: str | None = None) -> dict[str, dict[str, float]]:
+        """Per coin: paid (negative payments), received, net and count."""
+        t = store.pp_funding
+        neg = sa.func.coalesce(sa.func.sum(sa.case((t.c.usdc < 0, t.c.usdc), else_=0.0)), 0.0)
+        pos = sa.func.coalesce(sa.func.sum(sa.case((t.c.usdc > 0, t.c.usdc), else_=0.0)), 0.0)
+        q = sa.select(t.c.coin, neg, pos, sa.func.count()).where(t.c.account == account)
+        if coin is not None:
+            q = q.where(t.c.coin == coin)
+        with self.db.connect() as conn:
+            rows = conn.execute(q.group_by(t.c.coin).order_by(t.c.coin)).all()
+        return {c: {"paid": p, "received": r, "net": p + r, "count": n} for c, p, r, n in rows}
+
+    def ledger(self, account: int, start: int, end: int, limit: int) -> list[dict[str, Any]]:
+        t = store.pp_ledger
+        q = sa.select(t).where(t.c.account == account, t.c.time >= start, t.c.time <= end)
+        return self._rows(q.order_by(t.c.id).limit(limit))
+
+    def liquidations(self, account: int) -> list[dict[str, Any]]:
+        """Newest first."""
+        t = store.pp_liquidations
+        return self._rows(sa.select(t).where(t.c.account == account).order_by(t.c.id.desc()))
+
+    def income(self, account: int, start: int, end: int, symbol_coin: str | None, kind: str | None,
+               limit: int) -> list[dict[str, Any]]:  # fmt: skip
+        """Aster's income rows (oldest first), derived from fills, funding payments and deposits."""
+        out: list[dict[str, Any]] = []
+
+        def row(kind_: str, amount: float, time: int, coin: str, tran: str, trade: int | None) -> None:
+            out.append(
+                {"symbol": f"{coin}USDT" if coin else "", "incomeType": kind_, "income": f"{amount:.8f}",
+                 "asset": "USDT", "info": kind_, "time": time, "tranId": tran,
+                 "tradeId": str(trade) if trade is not None else ""}
+            )  # fmt: skip
+
+        def want(k: str) -> bool:
+            return kind in (None, k)
+
+        with self.db.connect() as conn:
+            if want("COMMISSION") or want("REALIZED_PNL"):
+                t = store.pp_fills
+                q = sa.select(t).where(t.c.account == account, t.c.time >= start, t.c.time <= end)
+                if symbol_coin:
+                    q = q.where(t.c.coin == symbol_coin)
+                for f in conn.execute(q.order_by(t.c.id)):
+                    if f.fee and want("COMMISSION"):
+                        row("COMMISSION", -f.fee, f.time, f.coin, f"1{f.id:012d}", f.oid)
+                    if f.closed_pnl and want("REALIZED_PNL"):
+                        row("REALIZED_PNL", f.closed_pnl, f.time, f.coin, f"2{f.id:012d}", f.oid)
+            if want("FUNDING_FEE"):
+                t = store.pp_funding
+                q = sa.select(t).where(t.c.account == account, t.c.time >= start, t.c.time <= end)
+                if symbol_coin:
+                    q = q.where(t.c.coin == symbol_coin)
+                for f in conn.execute(q.order_by(t.c.time, t.c.coin).limit(limit)):
+                    tran = f"3{f.hour:07d}{COINS.index(f.coin):02d}{f.account:06d}"
+                    row("FUNDING_FEE", f.usdc, f.time, f.coin, tran, None)
+            if want("TRANSFER") and not symbol_coin:
+                t = store.pp_ledger
+                q = sa.select(t).where(t.c.account == account, t.c.kind == "deposit", t.c.time >= start,
+                                       t.c.time <= end)  # fmt: skip
+                for d in conn.execute(q.order_by(t.c.id)):
+                    row("TRANSFER", d.usdc, d.time, "", f"4{d.id:012d}", None)
+        out.sort(key=lambda r: (r["time"], r["tranId"]))
+        return out[:limit]
