@@ -131,6 +131,14 @@ class Sandbox:
         body = {"subaccount": subaccount, "balance_cents": balance_cents}
         self._admin("POST", f"/kalshi/members/{member_id}/balance", json=body)
 
+    def confirm_checkout(self, session_id: str) -> dict[str, Any]:
+        """Pay a PaperExchange checkout session, as the payment provider would; returns its status."""
+        return self._admin("POST", f"/checkout/{session_id}/confirm")
+
+    def expire_checkout(self, session_id: str) -> dict[str, Any]:
+        """Abandon a PaperExchange checkout session unpaid."""
+        return self._admin("POST", f"/checkout/{session_id}/expire")
+
     def hyperliquid_deposit(self, user: str, usdc: float = 10_000.0) -> float:
         """Credit USDC to a Hyperliquid address (which makes it an account); returns the total."""
         return self._admin("POST", "/hyperliquid/deposit", json={"user": user, "usdc": usdc})["deposited"]

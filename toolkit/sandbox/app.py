@@ -16,6 +16,7 @@ from toolkit import __version__
 from toolkit.sandbox import logs, store
 from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.aster import AsterSandbox
+from toolkit.sandbox.billing import Billing
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.errors import ApiError
@@ -24,9 +25,20 @@ from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.mail import Mailer
 from toolkit.sandbox.paper import PaperVenue
-from toolkit.sandbox.routes import admin, aster, hyperdex, hyperliquid, kalshi, paperx, paperx_trading
+from toolkit.sandbox.ratelimit import FixedWindows
+from toolkit.sandbox.routes import (
+    admin,
+    aster,
+    billing,
+    hyperdex,
+    hyperliquid,
+    kalshi,
+    paperx,
+    paperx_trading,
+)
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.vault import Vault
+from toolkit.venues import paperx as px
 
 log = logging.getLogger("toolkit.sandbox")
 
@@ -57,6 +69,9 @@ def _envelope(
     details: str = "",
 ) -> JSONResponse:
     """Each venue answers in its own words; PaperExchange's {"detail": ...} is the default."""
+    limits = getattr(request.state, "rate_limit_headers", None)
+    if limits:  # a PaperExchange API-key request that got this far was counted: say so
+        headers = limits | (headers or {})
     if request.url.path.startswith("/fapi/"):
         return JSONResponse({"code": -1102 if status == 400 else -1000, "msg": message}, status_code=status)
     if request.url.path.startswith(aster.WEB3):
@@ -112,9 +127,12 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         AsterSandbox(engine, clock, vault),
         HyperdexSandbox(engine, clock, config.home),
         PaperVenue(clock, engine),
+        Billing(engine, clock),
+        FixedWindows(px.RATE_LIMIT_WINDOW_SECONDS),
     )
     app.include_router(paperx.router)
     app.include_router(paperx_trading.router)
+    app.include_router(billing.router)
     app.include_router(kalshi.router)
     app.include_router(hyperliquid.router)
     app.include_router(aster.router)

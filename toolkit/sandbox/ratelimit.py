@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -44,3 +45,48 @@ class TokenBuckets:
                 self._buckets.clear()
             else:
                 self._buckets.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int  # epoch seconds when the window ends
+
+    def headers(self, now: float) -> dict[str, str]:
+        """``X-RateLimit-*`` as PaperExchange sends them, and ``Retry-After`` on a refusal."""
+        out = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+        if not self.allowed:
+            out["Retry-After"] = str(max(1, math.ceil(self.reset - now)))
+        return out
+
+
+class FixedWindows:
+    """Requests per key per fixed window (aligned to the epoch), the model ``X-RateLimit-*`` describes.
+
+    Wall-clock time on purpose: moving the sandbox's simulated clock does not refill anyone.
+    """
+
+    def __init__(self, window_seconds: int, now: Callable[[], float] = time.time) -> None:
+        self.window = window_seconds
+        self._now = now
+        self._counts: dict[object, tuple[int, int]] = {}  # key -> (window index, requests in it)
+        self._lock = threading.Lock()
+
+    def hit(self, key: object, limit: int) -> Verdict:
+        """Count one request against ``key``; refused requests are not counted."""
+        with self._lock:
+            index = int(self._now() // self.window)
+            current, used = self._counts.get(key, (index, 0))
+            if current != index:
+                used = 0
+            reset = (index + 1) * self.window
+            if used >= limit:
+                return Verdict(False, limit, 0, reset)
+            self._counts[key] = (index, used + 1)
+            return Verdict(True, limit, limit - used - 1, reset)

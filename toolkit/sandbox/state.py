@@ -9,12 +9,14 @@ from sqlalchemy.engine import Engine
 
 from toolkit.sandbox.accounts import Accounts
 from toolkit.sandbox.aster import AsterSandbox
+from toolkit.sandbox.billing import Billing
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.paper import PaperVenue
+from toolkit.sandbox.ratelimit import FixedWindows
 
 
 @dataclass
@@ -28,6 +30,8 @@ class SandboxState:
     aster: AsterSandbox
     hyperdex: HyperdexSandbox
     paper: PaperVenue
+    billing: Billing
+    limits: FixedWindows  # PaperExchange API-key rate limits
 
 
 def get_state(request: Request) -> SandboxState:

@@ -304,6 +304,23 @@ pp_liquidations = sa.Table(
     sa.Column("leverage_type", sa.String(8), nullable=False),
 )
 
+px_checkouts = sa.Table(
+    "px_checkouts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("px_users.id"), nullable=False, index=True),
+    sa.Column("plan", sa.String(16), nullable=False),
+    sa.Column("amount", sa.Numeric(10, 2), nullable=False),
+    sa.Column("original_amount", sa.Numeric(10, 2), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("paid_at", sa.BigInteger, nullable=True),
+    sa.Column("expired_at", sa.BigInteger, nullable=True),  # set when expired by hand before its time
+    sa.Column("period_start", sa.BigInteger, nullable=True),
+    sa.Column("period_end", sa.BigInteger, nullable=True),
+)
+
 
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
@@ -340,8 +357,13 @@ def _v6(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v7(conn: Connection) -> None:
+    """PaperExchange billing: checkout sessions and the periods they paid for."""
+    px_checkouts.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

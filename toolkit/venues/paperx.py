@@ -47,6 +47,13 @@ PLANS: dict[str, Plan] = {
 }
 
 TRIAL_DAYS = 3
+SUBSCRIPTION_DAYS = 30  # one paid period
+# Monthly prices in USD. PaperExchange does not publish its prices; these are the sandbox's, chosen so
+# that a first Pro month reproduces the documented checkout example (50.00 less 20.00 = 30.00).
+PRICES: dict[str, float] = {"basic": 20.0, "pro": 50.0}
+FIRST_MONTH_DISCOUNT = 0.40  # for an account that has never paid
+CHECKOUT_LIFETIME_MINUTES = 30
+RATE_LIMIT_WINDOW_SECONDS = 60  # a plan's rate_limit is requests per API key per minute
 JWT_LIFETIME_HOURS = 24
 RESET_TOKEN_LIFETIME_HOURS = 1
 PASSWORD_MIN_LENGTH = 8
@@ -194,6 +201,45 @@ class Outbox(_Response):
 
 class ErrorResponse(_Response):
     detail: str
+
+
+class SubscribeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plan: PlanName
+
+
+class Features(_Response):
+    balance: float
+    api_keys: int
+    rate_limit: int
+    history_days: int
+
+
+class Subscription(_Response):
+    status: Literal["trial", "active", "expired"]
+    plan: PlanName
+    current_period_start: datetime
+    current_period_end: datetime
+    days_remaining: int
+    features: Features
+
+
+class CheckoutSession(_Response):
+    checkout_url: str
+    session_id: str
+    plan: PlanName
+    amount: float
+    original_amount: float
+    discount: float
+    currency: str
+
+
+class CheckoutStatus(CheckoutSession):
+    """A checkout session and where it stands: ``open`` until paid, or expired unpaid."""
+
+    status: Literal["open", "paid", "expired"]
+    expires_at: datetime
+    paid_at: datetime | None
 
 
 FORGOT_PASSWORD_MESSAGE = "If an account exists with this email, a password reset link has been sent."
@@ -376,6 +422,20 @@ class PaperClient(HttpClient):
     def revoke_api_key(self, key_id: str) -> str:
         data = self._call("DELETE", f"/v1/auth/api-keys/{key_id}", auth="jwt")
         return MessageResponse.model_validate(data).message
+
+    # -- /v1/billing ---------------------------------------------------------------------------
+
+    def subscription(self) -> Subscription:
+        """Status, plan, current period, days remaining and what the plan gives."""
+        return Subscription.model_validate(self._call("GET", "/v1/billing/subscription"))
+
+    def subscribe(self, plan: PlanName) -> CheckoutSession:
+        """Open a checkout session for a month of ``plan``; paying it (``checkout_url``) activates it."""
+        data = self._call("POST", "/v1/billing/subscribe", auth="jwt", json={"plan": plan})
+        return CheckoutSession.model_validate(data)
+
+    def checkout(self, session_id: str) -> CheckoutStatus:
+        return CheckoutStatus.model_validate(self._call("GET", f"/v1/billing/checkout/{session_id}"))
 
     # -- /v1/exchanges/hyperliquid: paper trading -------------------------------------------
 

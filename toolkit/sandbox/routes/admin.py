@@ -183,3 +183,27 @@ class HyperdexTenant(BaseModel):
 @router.post("/hyperdex/api-keys", summary="Issue a HyperDEX tenant API key (shown once)")
 def hyperdex_api_key(body: HyperdexTenant, state: State) -> dict:
     return {"api_key": state.hyperdex.create_tenant(body.label)}
+
+
+# -- billing: what the payment provider would do ---------------------------------------------------------
+
+
+@router.get(
+    "/checkout/{session_id}", response_model=px.CheckoutStatus, summary="A checkout session (its page)"
+)
+def checkout_page(session_id: str, state: State, request: Request) -> dict:
+    return state.billing.checkout(session_id, str(request.base_url))
+
+
+@router.post(
+    "/checkout/{session_id}/confirm", response_model=px.CheckoutStatus, summary="Pay a checkout session"
+)
+def confirm_checkout(session_id: str, state: State, request: Request) -> dict:
+    return state.billing.confirm(session_id, str(request.base_url))
+
+
+@router.post(
+    "/checkout/{session_id}/expire", response_model=px.CheckoutStatus, summary="Abandon a checkout session"
+)
+def expire_checkout(session_id: str, state: State, request: Request) -> dict:
+    return state.billing.expire(session_id, str(request.base_url))

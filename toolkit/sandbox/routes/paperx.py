@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from toolkit.sandbox.accounts import User
@@ -43,18 +44,38 @@ def _from_bearer(
     return state.accounts.user_from_jwt(creds.credentials)
 
 
+def rate_limit(state: SandboxState, request: Request, response: Response, user: User) -> None:
+    """Per API key, the plan's requests a minute; the headers go on every answer, 429 past the limit."""
+    assert user.via_api_key is not None
+    limit = px.PLANS[user.plan].rate_limit
+    verdict = state.limits.hit(user.via_api_key, limit)
+    headers = verdict.headers(time.time())
+    request.state.rate_limit_headers = headers  # error envelopes carry them too
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            f"Rate limit exceeded: {limit} requests per minute per API key on the {user.plan} plan;"
+            f" retry after {headers['Retry-After']} s",
+            headers,
+        )
+    response.headers.update(headers)
+
+
 def current_user(
     state: State,
     request: Request,
+    response: Response,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> User:
-    """The caller, by JWT (``Authorization: Bearer``) or by key (``X-API-Key``)."""
+    """The caller, by JWT (``Authorization: Bearer``) or by key (``X-API-Key``, rate limited)."""
     user = _from_bearer(state, request, creds)
     if user is not None:
         return user
     if api_key is not None:
-        return state.accounts.user_from_api_key(api_key)
+        user = state.accounts.user_from_api_key(api_key)
+        rate_limit(state, request, response, user)
+        return user
     raise ApiError(
         401,
         "Not authenticated: send Authorization: Bearer <token> or X-API-Key",
@@ -74,7 +95,8 @@ def logged_in_user(
         return user
     if api_key is not None:
         state.accounts.user_from_api_key(api_key)  # an invalid key is still a 401
-        raise ApiError(403, "API keys cannot manage API keys: log in and use Authorization: Bearer")
+        what = "billing" if request.url.path.startswith("/v1/billing") else "API keys"
+        raise ApiError(403, f"API keys cannot manage {what}: log in and use Authorization: Bearer")
     raise ApiError(
         401, "Not authenticated: send Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
     )

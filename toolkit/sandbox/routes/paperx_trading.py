@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
 
 from toolkit.sandbox.accounts import User
 from toolkit.sandbox.clock import iso
@@ -89,7 +88,7 @@ def exchange(user: AnyUser, state: State, body: Annotated[dict[str, Any], Body()
         paper.update_leverage(user.id, action, VENUE)
         return {"status": "ok", "response": {"type": "default"}}
     except OrderRejected as exc:
-        return JSONResponse({"status": "err", "response": str(exc)})
+        return {"status": "err", "response": str(exc)}
     except (KeyError, TypeError, ValueError) as exc:
         raise ApiError(400, f"Invalid order parameters: {exc}") from None
 
