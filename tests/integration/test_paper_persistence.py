@@ -5,6 +5,7 @@ paying any hour's funding twice or skipping one."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -20,7 +21,6 @@ import pytest
 
 import toolkit.sandbox
 from toolkit.sandbox import _attach
-from toolkit.sandbox.paper_store import _unpack
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 
@@ -90,9 +90,13 @@ def _serve(home: Path, port: int) -> subprocess.Popen:
 
 
 def _committed(db: Path) -> tuple[int, dict[str, np.ndarray]]:
+    """The last committed funding boundary, and each account's balances as columns."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        row = conn.execute("select funded_hour, arrays from pp_state where id = 1").fetchone()
-    return row[0], _unpack(row[1])
+        (hour,) = conn.execute("select funded_hour from pp_state where id = 1").fetchone()
+        states = [json.loads(s) for (s,) in conn.execute("select state from pp_accounts order by account")]
+    acc = np.array([s["acc"] for s in states]).reshape(-1, 6)
+    names = ("cash", "deposits", "realized", "fees", "funding", "volume")
+    return hour, {f"acc_{k}": acc[:, i] for i, k in enumerate(names)}
 
 
 def _funding_rows(db: Path) -> list[tuple[int, str, int, float]]:

@@ -11,8 +11,11 @@ simulated clock, so fast-forwarding the sandbox expires agents.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,8 +59,29 @@ class HyperliquidSandbox:
         self.chain = chain
         self.is_mainnet = chain == "Mainnet"
         self._lock = threading.Lock()
+        # Write-through caches, read on the hot path of every signed action (this process owns the
+        # database): each signer's kept nonces, and the addresses known to be accounts.
+        self._kept: dict[str, list[int]] = {}
+        self._users: set[str] = set()
+        a, n = store.hl_agents, store.hl_nonces
+        self._agent_by_address = sa.select(a).where(a.c.address == sa.bindparam("address"))
+        self._kept_of = sa.select(n.c.nonce).where(n.c.signer == sa.bindparam("signer")).order_by(n.c.nonce)
+        self._add_nonce = n.insert()
+        self._prune = n.delete().where(
+            n.c.signer == sa.bindparam("signer"), n.c.nonce < sa.bindparam("below")
+        )
 
     # -- nonces ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, signer: str) -> Iterator[Connection]:
+        """One transaction that may use ``signer``'s nonce; if it rolls back, the cache is reloaded."""
+        try:
+            with self._lock, self.engine.begin() as conn:
+                yield conn
+        except BaseException:
+            self._kept.pop(signer, None)
+            raise
 
     def _use_nonce(self, conn: Connection, signer: str, nonce: Any) -> None:
         if not isinstance(nonce, int) or isinstance(nonce, bool) or nonce < 0:
@@ -67,17 +91,20 @@ class HyperliquidSandbox:
             raise ActionRefused(
                 f"Invalid nonce: {nonce} is outside the allowed window (T - 2 days, T + 1 day) around {now}"
             )
-        n = store.hl_nonces
-        kept = (
-            conn.execute(sa.select(n.c.nonce).where(n.c.signer == signer).order_by(n.c.nonce)).scalars().all()
-        )
+        kept = self._kept.get(signer)
+        if kept is None:
+            stored = conn.execute(self._kept_of, {"signer": signer}).scalars().all()
+            kept = self._kept[signer] = list(stored[-NONCES_KEPT:])
         if nonce in kept:
             raise ActionRefused(f"Invalid nonce: duplicate nonce {nonce}")
         if len(kept) >= NONCES_KEPT and nonce <= kept[0]:
             raise ActionRefused(f"Invalid nonce: {nonce} is too low; it must exceed {kept[0]}")
-        conn.execute(n.insert().values(signer=signer, nonce=nonce))
-        if len(kept) >= NONCES_KEPT:
-            conn.execute(n.delete().where(n.c.signer == signer, n.c.nonce <= kept[len(kept) - NONCES_KEPT]))
+        conn.execute(self._add_nonce, {"signer": signer, "nonce": nonce})
+        bisect.insort(kept, nonce)
+        if len(kept) > NONCES_KEPT:
+            del kept[0]
+            if nonce % NONCES_KEPT == 0:  # now and then, drop the rows that no longer count
+                conn.execute(self._prune, {"signer": signer, "below": kept[0]})
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -106,10 +133,13 @@ class HyperliquidSandbox:
         return (micro or 0) / 1_000_000
 
     def _exists(self, conn: Connection, user: str) -> bool:
-        return (
-            conn.execute(sa.select(store.hl_accounts.c.user).where(store.hl_accounts.c.user == user)).first()
-            is not None
-        )
+        if user in self._users:  # accounts are never closed
+            return True
+        acc = store.hl_accounts
+        found = conn.execute(sa.select(acc.c.user).where(acc.c.user == user)).first() is not None
+        if found:
+            self._users.add(user)
+        return found
 
     # -- agents ------------------------------------------------------------------------------
 
@@ -150,7 +180,7 @@ class HyperliquidSandbox:
             if valid_until > now + hl.MAX_AGENT_DAYS * hl.MS_PER_DAY:
                 raise ActionRefused("valid_until may be at most 180 days in the future")
         a = store.hl_agents
-        with self._lock, self.engine.begin() as conn:
+        with self._transaction(user) as conn:
             role = self._role(conn, user, now)
             if role.get("role") == "agent":
                 raise ActionRefused(
@@ -209,9 +239,8 @@ class HyperliquidSandbox:
         now = self.clock.now_ms()
         if expires_after is not None and expires_after < int(time.time() * 1000):
             raise ActionRefused(f"Action expired at {expires_after}")
-        a = store.hl_agents
-        with self._lock, self.engine.begin() as conn:
-            record = conn.execute(sa.select(a).where(a.c.address == signer)).first()
+        with self._transaction(signer) as conn:
+            record = conn.execute(self._agent_by_address, {"address": signer}).first()
             if record is not None:
                 if record.removed_at is not None:
                     raise ActionRefused(f"User or API Wallet {signer} does not exist.")
@@ -220,7 +249,7 @@ class HyperliquidSandbox:
                         f"API Wallet {signer} expired at {_fmt(record.valid_until)}; approve a new agent"
                     )
                 who = Signer(record.user, signer, record.name)
-            elif self._role(conn, signer, now)["role"] == "user":
+            elif self._exists(conn, signer):  # never an agent: is it an account?
                 who = Signer(signer, signer)
             else:
                 raise ActionRefused(f"User or API Wallet {signer} does not exist.")

@@ -57,13 +57,14 @@ class PaperVenue:
         start = saved.market_start if saved is not None else now - HISTORY_DAYS * 24 * HOUR_MS
         self.market = SyntheticMarket(seed=self._seed, start_ms=start)
         assert self.market.coins == COINS
-        self.engine = Engine(self.market, start_ms=now if saved is None else saved.meta["now"])
+        self.engine = Engine(self.market, start_ms=now if saved is None else saved.clock["now"])
         self.engine.keep_events = False
         self.engine.listeners.append(self._record)
         self.accounts: dict[str, int] = {}  # "venue:address" -> engine account
         if saved is not None:
-            self.engine.import_state(saved.arrays, saved.meta)
-            self.accounts = dict(saved.meta["accounts"])
+            self.engine.load_state(saved.clock, saved.accounts)
+            self.accounts = saved.owners
+        self._owners = {account: owner for owner, account in self.accounts.items()}
         self.pending = Pending()
         self._committed_hour = self.engine.funded_hour
 
@@ -72,11 +73,19 @@ class PaperVenue:
 
     def _commit(self) -> None:
         """Write the waiting events and the state after them; on failure, fall back to the last commit."""
-        arrays, meta = self.engine.export_state()
-        meta["accounts"] = self.accounts
+        engine = self.engine
+        changed = {account: engine.account_state(account) for account in engine.take_dirty()}
         try:
             now = self.clock.now_ms()
-            self.store.commit(self.pending, self._seed, self.market.start_ms, arrays, meta, now)
+            self.store.commit(
+                self.pending,
+                self._seed,
+                self.market.start_ms,
+                engine.clock_state(),
+                changed,
+                self._owners,
+                now,
+            )
         except BaseException:
             self._load()
             raise
@@ -120,7 +129,7 @@ class PaperVenue:
             key = f"{venue}:{user.lower()}"
             account = self.accounts.get(key)
             if account is None:
-                account = self.accounts[key] = self.engine.open_account()
+                account = self._open(key)
             self.engine.deposit(account, usdc)
             delta = {"type": "deposit", "usdc": _s(usdc)}
             self.pending.ledger_row(account, self.engine.now, "deposit", usdc, delta)
@@ -131,9 +140,14 @@ class PaperVenue:
         with self.lock:
             key = f"{venue}:{user.lower()}"
             if key not in self.accounts:
-                self.accounts[key] = self.engine.open_account()
+                self._open(key)
                 self._commit()
             return self.accounts[key]
+
+    def _open(self, key: str) -> int:
+        account = self.accounts[key] = self.engine.open_account()
+        self._owners[account] = key
+        return account
 
     def account(self, user: str, venue: str = "hyperliquid") -> int | None:
         return self.accounts.get(f"{venue}:{user.lower()}")

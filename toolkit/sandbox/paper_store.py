@@ -9,14 +9,12 @@ funding payment is applied twice or lost. The reads serve the venue's history re
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from numpy.typing import NDArray
 from sqlalchemy.engine import Engine as Database
 
 from toolkit.sandbox import store
@@ -28,8 +26,9 @@ from toolkit.sandbox.universe import COINS
 class Saved:
     market_seed: int
     market_start: int
-    arrays: dict[str, NDArray]
-    meta: dict[str, Any]
+    clock: dict[str, int]
+    accounts: list[dict[str, Any]]  # account_state of each account, in account order
+    owners: dict[str, int]  # "venue:address" -> account
 
 
 @dataclass
@@ -90,54 +89,67 @@ class Pending:
         )
 
 
-def _pack(arrays: dict[str, NDArray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def _unpack(blob: bytes) -> dict[str, NDArray]:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
-
-
 class PaperStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.stored_accounts = 0  # accounts 0..n-1 have a row; later ones are inserted
+        a, st = store.pp_accounts, store.pp_state
+        self._update_account = (
+            a.update().where(a.c.account == sa.bindparam("b_account")).values(state=sa.bindparam("b_state"))
+        )
+        fields = ("market_seed", "market_start", "now", "funded_hour", "next_oid", "updated_at")
+        self._update_state = (
+            st.update().where(st.c.id == 1).values({f: sa.bindparam(f"b_{f}") for f in fields})
+        )
 
     def load(self) -> Saved | None:
         with self.db.connect() as conn:
             row = conn.execute(sa.select(store.pp_state).where(store.pp_state.c.id == 1)).first()
-        if row is None:
-            return None
-        return Saved(row.market_seed, row.market_start, _unpack(row.arrays), json.loads(row.meta))
+            if row is None:
+                return None
+            a = store.pp_accounts
+            accounts = conn.execute(sa.select(a.c.owner, a.c.state).order_by(a.c.account)).all()
+        self.stored_accounts = len(accounts)
+        return Saved(
+            row.market_seed,
+            row.market_start,
+            {"now": row.now, "funded_hour": row.funded_hour, "next_oid": row.next_oid},
+            [json.loads(state) for _, state in accounts],
+            {owner: i for i, (owner, _) in enumerate(accounts)},
+        )
 
     def commit(
-        self, pending: Pending, seed: int, start: int, arrays: dict[str, NDArray], meta: dict[str, Any],
-        now_ms: int,
+        self, pending: Pending, seed: int, start: int, clock: dict[str, int],
+        changed: dict[int, dict[str, Any]], owners: dict[int, str], now_ms: int,
     ) -> None:  # fmt: skip
-        """The pending rows and the state after them, in one transaction."""
-        values = {
-            "market_seed": seed,
-            "market_start": start,
-            "now": meta["now"],
-            "funded_hour": meta["funded_hour"],
-            "arrays": _pack(arrays),
-            "meta": json.dumps(meta, separators=(",", ":")),
-            "updated_at": now_ms,
-        }
+        """The pending rows, the changed accounts and the clock, in one transaction."""
+        updates = [
+            {"b_account": account, "b_state": json.dumps(state, separators=(",", ":"))}
+            for account, state in changed.items()
+            if account < self.stored_accounts
+        ]
+        inserts = [
+            {"account": account, "owner": owners[account], "state": json.dumps(state, separators=(",", ":"))}
+            for account, state in sorted(changed.items())
+            if account >= self.stored_accounts
+        ]
+        values = clock | {"market_seed": seed, "market_start": start, "updated_at": now_ms}
         with self.db.begin() as conn:
             for table, rows in (
                 (store.pp_fills, pending.fills),
                 (store.pp_funding, pending.funding),
                 (store.pp_ledger, pending.ledger),
                 (store.pp_liquidations, pending.liquidations),
+                (store.pp_accounts, inserts),
             ):
                 if rows:
                     conn.execute(table.insert(), rows)
-            updated = conn.execute(store.pp_state.update().where(store.pp_state.c.id == 1).values(**values))
-            if updated.rowcount == 0:
+            if updates:
+                conn.execute(self._update_account, updates)
+            if conn.execute(self._update_state, {f"b_{k}": v for k, v in values.items()}).rowcount == 0:
                 conn.execute(store.pp_state.insert().values(id=1, **values))
+        if inserts:
+            self.stored_accounts = inserts[-1]["account"] + 1
 
     # -- reads -------------------------------------------------------------------------------------------
 

@@ -224,10 +224,11 @@ hd_credentials = sa.Table(
     sa.Column("expires_at", sa.BigInteger, nullable=True),
 )
 
-# The paper engine: one state row (the engine's columns and the rest, written with every change) and
-# its event tables. Rows and state are written in one transaction, so a restart resumes exactly at
-# the last commit: a funding hour is either in both or in neither, and the primary key of
-# pp_funding refuses a second payment for the same (account, coin, hour) outright.
+# The paper engine: one row for its clock, one row per account (balances, positions, resting orders,
+# leverage and trade statistics as JSON), and its event tables. A change writes the rows it touched
+# and its new events in one transaction, so a restart resumes exactly at the last commit: a funding
+# hour is either in both or in neither, and pp_funding's primary key refuses a second payment for
+# the same (account, coin, hour) outright.
 pp_state = sa.Table(
     "pp_state",
     metadata,
@@ -236,9 +237,16 @@ pp_state = sa.Table(
     sa.Column("market_start", sa.BigInteger, nullable=False),
     sa.Column("now", sa.BigInteger, nullable=False),
     sa.Column("funded_hour", sa.Integer, nullable=False),
-    sa.Column("arrays", sa.LargeBinary, nullable=False),
-    sa.Column("meta", sa.Text, nullable=False),
+    sa.Column("next_oid", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+pp_accounts = sa.Table(
+    "pp_accounts",
+    metadata,
+    sa.Column("account", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("owner", sa.String(100), nullable=False, unique=True),  # "venue:address or user id"
+    sa.Column("state", sa.Text, nullable=False),
 )
 
 pp_fills = sa.Table(
@@ -353,7 +361,7 @@ def _v5(conn: Connection) -> None:
 
 def _v6(conn: Connection) -> None:
     """The paper engine's state and its fills, funding payments, ledger updates and liquidations."""
-    for table in (pp_state, pp_fills, pp_funding, pp_ledger, pp_liquidations):
+    for table in (pp_state, pp_accounts, pp_fills, pp_funding, pp_ledger, pp_liquidations):
         table.create(conn, checkfirst=True)
 
 

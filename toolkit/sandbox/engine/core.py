@@ -100,10 +100,22 @@ class Order:
 
 @dataclass
 class AccountBook:
-    """What the columns do not hold: leverage settings and the trade list for statistics."""
+    """What the columns do not hold: leverage settings and running trade statistics."""
 
     leverage: dict[int, tuple[int, bool]] = field(default_factory=dict)  # coin -> (leverage, isolated)
-    trade_pnls: list[float] = field(default_factory=list)
+    trades: int = 0
+    wins: int = 0
+    losses: int = 0
+    best: float = 0.0
+    worst: float = 0.0
+
+    def record_trade(self, pnl: float) -> None:
+        first = self.trades == 0
+        self.trades += 1
+        self.wins += pnl > 0
+        self.losses += pnl < 0
+        self.best = pnl if first else max(self.best, pnl)
+        self.worst = pnl if first else min(self.worst, pnl)
 
 
 class Engine:
@@ -122,6 +134,9 @@ class Engine:
         self.events: list[Fill | FundingBatch | Liquidation] = []
         self.listeners: list[Callable[[Any], None]] = []
         self.keep_events = True
+        # Accounts changed since ``take_dirty``: what a store must write. A funding tick changes all.
+        self.dirty: set[int] = set()
+        self.all_dirty = False
         n = len(self.contracts)
         self._bound1 = np.array(
             [c.tiers[1].lower_bound if len(c.tiers) > 1 else np.inf for c in self.contracts]
@@ -149,6 +164,7 @@ class Engine:
             for k, col in self._acc.items():
                 self._acc[k] = np.concatenate([col, np.zeros_like(col)])
         self.books.append(AccountBook())
+        self.dirty.add(account)
         if deposit:
             self.deposit(account, deposit)
         return account
@@ -158,6 +174,7 @@ class Engine:
             raise ValueError("a deposit must be positive")
         self._acc["cash"][account] += usdc
         self._acc["deposits"][account] += usdc
+        self.dirty.add(account)
 
     def coin_index(self, coin: str) -> int:
         try:
@@ -177,6 +194,7 @@ class Engine:
         if row is not None and bool(self.positions.get(row, "isolated")) == is_cross:
             raise OrderRejected("Cannot switch leverage type with an open position")
         self.books[account].leverage[c] = (leverage, not is_cross)
+        self.dirty.add(account)
         if row is not None:
             self.positions.set(row, "leverage", leverage)
 
@@ -233,18 +251,17 @@ class Engine:
         return sum(pos["margin_used"] for pos in self.positions_of(account, marks))
 
     def stats(self, account: int, marks: NDArray[np.float64] | None = None) -> dict[str, Any]:
-        trades = self.books[account].trade_pnls
-        wins, losses = sum(t > 0 for t in trades), sum(t < 0 for t in trades)
+        book = self.books[account]
         unrealized = sum(pos["unrealized_pnl"] for pos in self.positions_of(account, marks))
         return {
-            "total_trades": len(trades),
-            "winning_trades": wins,
-            "losing_trades": losses,
-            "win_rate": round(100 * wins / len(trades), 1) if trades else 0.0,
+            "total_trades": book.trades,
+            "winning_trades": book.wins,
+            "losing_trades": book.losses,
+            "win_rate": round(100 * book.wins / book.trades, 1) if book.trades else 0.0,
             "total_volume": float(self._acc["volume"][account]),
             "total_fees_paid": float(self._acc["fees"][account]),
-            "best_trade": max(trades) if trades else 0.0,
-            "worst_trade": min(trades) if trades else 0.0,
+            "best_trade": book.best,
+            "worst_trade": book.worst,
             "realized_pnl": float(self._acc["realized"][account]),
             "unrealized_pnl": unrealized,
         }
@@ -257,58 +274,58 @@ class Engine:
 
     # -- state -------------------------------------------------------------------------------------
 
-    def export_state(self) -> tuple[dict[str, NDArray], dict[str, Any]]:
-        """Everything needed to carry on exactly where this engine is: columns and a JSON-able rest.
+    ACCOUNT_FIELDS = ("cash", "deposits", "realized", "fees", "funding", "volume")
 
-        The market is not included: it is rebuilt from its own parameters (seed and start)."""
-        n, p = self.n_accounts, self.positions
-        arrays: dict[str, NDArray] = {f"acc_{k}": col[:n].copy() for k, col in self._acc.items()}
-        arrays |= {f"pos_{k}": getattr(p, k).copy() for k in p.FIELDS}
-        pnls = [b.trade_pnls for b in self.books]
-        arrays["trade_pnls"] = np.array([x for t in pnls for x in t], dtype=np.float64)
-        arrays["trade_counts"] = np.array([len(t) for t in pnls], dtype=np.int64)
-        meta = {
-            "now": self.now,
-            "funded_hour": self.funded_hour,
-            "next_oid": self.next_oid,
-            "leverage": [[[c, lev, iso] for c, (lev, iso) in b.leverage.items()] for b in self.books],
-            "orders": [
-                [o.oid, o.account, o.coin, o.is_buy, o.px, o.sz, o.orig_sz, o.tif, o.reduce_only, o.cloid,
-                 o.time]
-                for o in self.orders.values()
-            ],
+    def take_dirty(self) -> list[int]:
+        """The accounts changed since the last call (every account after a funding tick), and forget them."""
+        dirty = list(range(self.n_accounts)) if self.all_dirty else sorted(self.dirty)
+        self.dirty, self.all_dirty = set(), False
+        return dirty
+
+    def clock_state(self) -> dict[str, int]:
+        return {"now": self.now, "funded_hour": self.funded_hour, "next_oid": self.next_oid}
+
+    def account_state(self, account: int) -> dict[str, Any]:
+        """One account, whole and JSON-able: balances, positions, resting orders, leverage, trade stats.
+
+        Floats survive JSON exactly (shortest repr), so a restored engine carries on bit for bit."""
+        p, book = self.positions, self.books[account]
+        rows = p.rows_of(account).tolist()
+        return {
+            "acc": [float(self._acc[k][account]) for k in self.ACCOUNT_FIELDS],
+            "positions": [[int(p.coin[i]), float(p.szi[i]), float(p.entry[i]), float(p.leverage[i]),
+                           bool(p.isolated[i]), float(p.iso_margin[i]), float(p.cum_funding[i])]
+                          for i in rows],
+            "orders": [[o.oid, o.coin, o.is_buy, o.px, o.sz, o.orig_sz, o.tif, o.reduce_only, o.cloid, o.time]
+                       for o in self.open_orders(account)],
+            "leverage": [[c, lev, iso] for c, (lev, iso) in book.leverage.items()],
+            "trades": [book.trades, book.wins, book.losses, book.best, book.worst],
         }  # fmt: skip
-        return arrays, meta
 
-    def import_state(self, arrays: dict[str, NDArray], meta: dict[str, Any]) -> None:
-        """Replace this engine's state with one from ``export_state``."""
-        counts = arrays["trade_counts"]
-        n = len(counts)
-        cap = max(64, 1 << int(n).bit_length())
-        for k in self._acc:
-            col = np.zeros(cap)
-            col[:n] = arrays[f"acc_{k}"]
-            self._acc[k] = col
-        pnls = arrays["trade_pnls"].tolist()
-        offsets = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        self.books = [
-            AccountBook(
-                leverage={int(c): (int(lev), bool(iso)) for c, lev, iso in meta["leverage"][i]},
-                trade_pnls=pnls[offsets[i] : offsets[i + 1]],
-            )
-            for i in range(n)
-        ]
-        rows = len(arrays["pos_szi"])
-        self.positions = PositionTable(max(1024, 1 << int(rows).bit_length()))
-        p = self.positions
-        for k in p.FIELDS:
-            p.cols[k][:rows] = arrays[f"pos_{k}"]
-        p.n = rows
-        p.rebuild_index()
-        self.orders, self._orders_of = {}, {}
-        for o in meta["orders"]:
-            self._rest(Order(*o))
-        self.now, self.funded_hour, self.next_oid = meta["now"], meta["funded_hour"], meta["next_oid"]
+    def load_state(self, clock: dict[str, int], accounts: list[dict[str, Any]]) -> None:
+        """Replace this engine's state with ``clock_state`` and every ``account_state`` (in account order)."""
+        n = len(accounts)
+        cap = max(64, 1 << n.bit_length())
+        self._acc = {k: np.zeros(cap) for k in self.ACCOUNT_FIELDS}
+        self.books, self.orders, self._orders_of = [], {}, {}
+        self.positions = PositionTable(
+            max(1024, 1 << sum(len(a["positions"]) for a in accounts).bit_length())
+        )
+        orders = []
+        for account, state in enumerate(accounts):
+            for k, v in zip(self.ACCOUNT_FIELDS, state["acc"], strict=True):
+                self._acc[k][account] = v
+            trades, wins, losses, best, worst = state["trades"]
+            leverage = {int(c): (int(lev), bool(iso)) for c, lev, iso in state["leverage"]}
+            self.books.append(AccountBook(leverage, int(trades), int(wins), int(losses), best, worst))
+            for c, szi, entry, lev, iso, iso_margin, cum in state["positions"]:
+                self.positions.add(account, c, szi=szi, entry=entry, leverage=lev, isolated=iso,
+                                   iso_margin=iso_margin, cum_funding=cum)  # fmt: skip
+            orders.extend(Order(o[0], account, *o[1:]) for o in state["orders"])
+        for order in sorted(orders, key=lambda o: o.oid):  # placement order: resting fills go oldest first
+            self._rest(order)
+        self.now, self.funded_hour, self.next_oid = clock["now"], clock["funded_hour"], clock["next_oid"]
+        self.dirty, self.all_dirty = set(), False
 
     # -- events ------------------------------------------------------------------------------------
 
@@ -359,7 +376,8 @@ class Engine:
         acc["fees"][account] += cost
         acc["volume"][account] += px * sz
         if closed_sz:
-            self.books[account].trade_pnls.append(closed_pnl - cost * closed_sz / sz)
+            self.books[account].record_trade(closed_pnl - cost * closed_sz / sz)
+        self.dirty.add(account)
         event = Fill(
             self.now,
             account,
@@ -470,10 +488,12 @@ class Engine:
         return list(self._orders_of.get(account, {}).values())
 
     def _rest(self, order: Order) -> None:
+        self.dirty.add(order.account)
         self.orders[order.oid] = order
         self._orders_of.setdefault(order.account, {})[order.oid] = order
 
     def _unrest(self, order: Order) -> None:
+        self.dirty.add(order.account)
         del self.orders[order.oid]
         del self._orders_of[order.account][order.oid]
 
@@ -534,6 +554,7 @@ class Engine:
         self._acc["cash"][:n] += per_account
         self._acc["funding"][:n] += per_account
         p.cum_funding[:] += usdc
+        self.all_dirty = True
         iso = p.isolated
         p.iso_margin[iso] += usdc[iso]
         batch = FundingBatch(
