@@ -154,6 +154,14 @@ print(json.dumps({
     "hyperdex_api_wallet_key": api_wallet.api_private_key.reveal(),
 }))
 """
+PROBES["03_paper_trading"] = """
+import json
+print(json.dumps({
+    "password": password.reveal(),
+    "api_key": key.api_key.reveal(),
+    "login_token": me.access_token.reveal(),
+}))
+"""
 
 
 @pytest.mark.parametrize("notebook", sorted(PROBES))
