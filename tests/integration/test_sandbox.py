@@ -132,6 +132,21 @@ def test_clock_admin_route_validates(http):
     assert r.json() == {"detail": "hours: Input should be greater than or equal to 0"}
 
 
+def test_advance_to_a_moment_and_never_back(sandbox):
+    from datetime import UTC, datetime, timedelta
+
+    from toolkit.sandbox import SandboxError
+
+    target = datetime.fromtimestamp(sandbox.now_ms() / 1000, tz=UTC) + timedelta(days=2)
+    sandbox.advance_to(target)
+    assert abs(sandbox.now_ms() - target.timestamp() * 1000) < 5_000
+    sandbox.advance_to(sandbox.now_ms() + 3_600_000)  # milliseconds work too
+    with pytest.raises(SandboxError, match=r"400: .*the clock only moves forward: 2020-01-01 00:00:00"):
+        sandbox.advance_to("2020-01-01T00:00:00Z")
+    with pytest.raises(ValueError, match="give the time zone"):
+        sandbox.advance_to(datetime(2030, 1, 1))
+
+
 def _wait_up(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

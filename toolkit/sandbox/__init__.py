@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,19 @@ class Sandbox:
         """Move simulated time forward; returns the new time."""
         body = {"hours": hours, "minutes": minutes, "seconds": seconds}
         return self._admin("POST", "/clock/advance", json=body)["now"]
+
+    def advance_to(self, when: datetime | str | int) -> str:
+        """Move simulated time forward to ``when`` (a datetime, ISO 8601 text, or ms since the epoch).
+
+        Every funding hour, resting fill and liquidation check on the way is processed; returns the
+        new time."""
+        if isinstance(when, str):
+            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        if isinstance(when, datetime):
+            if when.tzinfo is None:
+                raise ValueError("give the time zone (naive datetimes are ambiguous); e.g. tzinfo=UTC")
+            when = int(when.timestamp() * 1000)
+        return self._admin("POST", "/clock/advance-to", json={"now_ms": int(when)})["now"]
 
     def outbox(self, email: str | None = None) -> list[Any]:
         """Mail the sandbox sent (newest first), with reset tokens masked as Secrets."""

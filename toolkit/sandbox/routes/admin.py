@@ -99,6 +99,25 @@ def advance(body: Advance, state: State) -> dict:
     return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
 
 
+class AdvanceTo(BaseModel):
+    now_ms: int = Field(ge=0, description="the new simulated time, milliseconds since the epoch (UTC)")
+
+
+@router.post(
+    "/clock/advance-to", response_model=ClockState, summary="Move simulated time forward to a moment"
+)
+def advance_to(body: AdvanceTo, state: State) -> dict:
+    try:
+        state.clock.advance_to(body.now_ms)
+    except ValueError as exc:
+        now = state.clock.now()
+        raise ApiError(
+            400, f"{exc}: {iso(body.now_ms // 1000 * 1000)} is before now ({now:%Y-%m-%d %H:%M:%S})"
+        ) from None
+    state.paper.sync()
+    return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
+
+
 # -- the RSA-keyed API's members: what the venue's website would do -------------------------
 
 UsageLevel = Literal[tuple(ks.USAGE_LEVELS)]  # type: ignore[valid-type]
