@@ -17,12 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from toolkit.sandbox import store
-from toolkit.sandbox.accounts import User
+from toolkit.sandbox.accounts import DAY_MS, User
 from toolkit.sandbox.clock import Clock, iso
 from toolkit.sandbox.errors import ApiError
 from toolkit.venues import paperx as px
 
-DAY_MS = 86_400_000
 CENT = Decimal("0.01")
 
 

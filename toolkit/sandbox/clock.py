@@ -22,10 +22,6 @@ class Clock:
         self._on_change = on_change
         self._lock = threading.Lock()
 
-    @property
-    def offset_ms(self) -> int:
-        return self._offset_ms
-
     def now_ms(self) -> int:
         return int(time.time() * 1000) + self._offset_ms
 
@@ -38,9 +34,7 @@ class Clock:
         if delta < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
-            self._offset_ms += delta
-            if self._on_change is not None:
-                self._on_change(self._offset_ms)
+            self._shift(delta)
         return self.now_ms()
 
     def advance_to(self, ts_ms: int) -> int:
@@ -49,10 +43,14 @@ class Clock:
             now = self.now_ms()
             if ts_ms < now:
                 raise ValueError("the clock only moves forward")
-            self._offset_ms += ts_ms - now
-            if self._on_change is not None:
-                self._on_change(self._offset_ms)
+            self._shift(ts_ms - now)
         return self.now_ms()
+
+    def _shift(self, delta_ms: int) -> None:
+        """Grow the offset (under the lock) and report it before anyone acts on the new time."""
+        self._offset_ms += delta_ms
+        if self._on_change is not None:
+            self._on_change(self._offset_ms)
 
 
 def iso(ms: int | None) -> datetime | None:

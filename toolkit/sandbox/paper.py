@@ -71,26 +71,24 @@ class PaperVenue:
     def _record(self, event: Any) -> None:
         self.pending.add(event, self.engine.coins)
 
-    def _commit(self) -> None:
-        """Write the waiting events and the state after them; on failure, fall back to the last commit."""
-        engine = self.engine
-        changed = {account: engine.account_state(account) for account in engine.take_dirty()}
+    @contextmanager
+    def _all_or_nothing(self) -> Iterator[None]:
+        """Whatever fails inside, memory falls back to the last commit: never ahead of the database."""
         try:
-            now = self.clock.now_ms()
-            self.store.commit(
-                self.pending,
-                self._seed,
-                self.market.start_ms,
-                engine.clock_state(),
-                changed,
-                self._owners,
-                now,
-            )
+            yield
         except BaseException:
             self._load()
             raise
+
+    def _commit(self) -> None:
+        """Write the waiting events and the state after them (inside ``_all_or_nothing``)."""
+        engine = self.engine
+        changed = {account: engine.account_state(account) for account in engine.take_dirty()}
+        clock = engine.clock_state()
+        now = self.clock.now_ms()
+        self.store.commit(self.pending, self._seed, self.market.start_ms, clock, changed, self._owners, now)
         self.pending = Pending()
-        self._committed_hour = self.engine.funded_hour
+        self._committed_hour = engine.funded_hour
 
     def sync(self) -> None:
         """Bring the engine up to the sandbox clock, hour by hour, committing as it goes."""
@@ -99,30 +97,24 @@ class PaperVenue:
             engine = self.engine
             if target <= engine.now:
                 return
-            try:
+            with self._all_or_nothing():
                 while (boundary := self.market.start_ms + engine.funded_hour * HOUR_MS) <= target:
                     engine.advance_to(boundary)
                     hours = engine.funded_hour - self._committed_hour
                     if hours >= COMMIT_HOURS or len(self.pending) >= COMMIT_ROWS:
                         self._commit()
                 engine.advance_to(target)
-            except BaseException:
-                self._load()  # never leave memory ahead of the database
-                raise
-            if len(self.pending) or engine.funded_hour != self._committed_hour:
-                self._commit()
+                if len(self.pending) or engine.funded_hour != self._committed_hour:
+                    self._commit()
 
     @contextmanager
     def _change(self) -> Iterator[None]:
         """Up to the clock, then the caller's change, then one commit; a failure keeps the last commit."""
         with self.lock:
             self.sync()
-            try:
+            with self._all_or_nothing():
                 yield
-            except BaseException:
-                self._load()
-                raise
-            self._commit()
+                self._commit()
 
     def deposit(self, user: str, usdc: float, venue: str = "hyperliquid") -> int:
         with self._change():
@@ -140,8 +132,9 @@ class PaperVenue:
         with self.lock:
             key = f"{venue}:{user.lower()}"
             if key not in self.accounts:
-                self._open(key)
-                self._commit()
+                with self._all_or_nothing():
+                    self._open(key)
+                    self._commit()
             return self.accounts[key]
 
     def _open(self, key: str) -> int:

@@ -36,14 +36,6 @@ class PositionTable:
             return np.empty(0, dtype=np.int64)
         return np.fromiter((self.index[(account, c)] for c in sorted(coins)), dtype=np.int64)
 
-    def rebuild_index(self) -> None:
-        self.index = {}
-        self.coins_of = {}
-        for i in range(self.n):
-            a, c = int(self.cols["account"][i]), int(self.cols["coin"][i])
-            self.index[(a, c)] = i
-            self.coins_of.setdefault(a, set()).add(c)
-
     def __len__(self) -> int:
         return self.n
 

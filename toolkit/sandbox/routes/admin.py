@@ -96,7 +96,7 @@ def clock(state: State) -> dict:
 def advance(body: Advance, state: State) -> dict:
     state.clock.advance(hours=body.hours, minutes=body.minutes, seconds=body.seconds)
     state.paper.sync()  # every funding tick, fill and liquidation on the way, in time order
-    return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
+    return clock(state)
 
 
 MAX_ADVANCE_MS = 24 * 366 * 10 * 3_600_000  # the same 10 years /clock/advance allows
@@ -122,7 +122,7 @@ def advance_to(body: AdvanceTo, state: State) -> dict:
             400, f"{exc}: {iso(body.now_ms // 1000 * 1000)} is before now ({now:%Y-%m-%d %H:%M:%S})"
         ) from None
     state.paper.sync()
-    return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
+    return clock(state)
 
 
 # -- the RSA-keyed API's members: what the venue's website would do -------------------------

@@ -135,7 +135,7 @@ TRADING = ("order", "cancel", "cancelByCloid", "updateLeverage")
 
 def _trade(state: SandboxState, user: str, action: dict[str, Any]) -> dict[str, Any]:
     paper = state.paper
-    if paper.account(user) is None:  # a sandbox restarted since the deposit: reopen the paper account
+    if paper.account(user) is None:  # deposited before paper state was stored (schema v5): open it now
         paper.deposit(user, state.hyperliquid.deposited(user))
     if action["type"] == "order":
         return paper.order(user, action)
