@@ -157,28 +157,32 @@ class PaperStore:
         with self.db.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    @staticmethod
+    def _window(
+        table: sa.Table, account: int, start: int | None, end: int | None, coin: str | None = None
+    ) -> sa.Select:
+        """One account's rows of ``table`` with ``start <= time <= end`` (either bound optional)."""
+        q = sa.select(table).where(table.c.account == account)
+        if start is not None:
+            q = q.where(table.c.time >= start)
+        if end is not None:
+            q = q.where(table.c.time <= end)
+        if coin is not None:
+            q = q.where(table.c.coin == coin)
+        return q
+
     def fills(self, account: int, start: int | None, end: int | None, limit: int) -> list[dict[str, Any]]:
         """Newest first."""
         t = store.pp_fills
-        q = sa.select(t).where(t.c.account == account)
-        if start is not None:
-            q = q.where(t.c.time >= start)
-        if end is not None:
-            q = q.where(t.c.time <= end)
-        return self._rows(q.order_by(t.c.id.desc()).limit(limit))
+        return self._rows(self._window(t, account, start, end).order_by(t.c.id.desc()).limit(limit))
 
     def funding(
         self, account: int, start: int = 0, end: int | None = None, coin: str | None = None,
         limit: int | None = None, newest_first: bool = False,
     ) -> list[dict[str, Any]]:  # fmt: skip
         t = store.pp_funding
-        q = sa.select(t).where(t.c.account == account, t.c.time >= start)
-        if end is not None:
-            q = q.where(t.c.time <= end)
-        if coin is not None:
-            q = q.where(t.c.coin == coin)
         order = (t.c.time.desc(), t.c.coin.desc()) if newest_first else (t.c.time, t.c.coin)
-        return self._rows(q.order_by(*order).limit(limit))
+        return self._rows(self._window(t, account, start, end, coin).order_by(*order).limit(limit))
 
     def funding_totals(self, account: int, coin: str | None = None) -> dict[str, dict[str, float]]:
         """Per coin: paid (negative payments), received, net and count."""
@@ -194,8 +198,7 @@ class PaperStore:
 
     def ledger(self, account: int, start: int, end: int, limit: int) -> list[dict[str, Any]]:
         t = store.pp_ledger
-        q = sa.select(t).where(t.c.account == account, t.c.time >= start, t.c.time <= end)
-        return self._rows(q.order_by(t.c.id).limit(limit))
+        return self._rows(self._window(t, account, start, end).order_by(t.c.id).limit(limit))
 
     def liquidations(self, account: int) -> list[dict[str, Any]]:
         """Newest first."""
@@ -217,30 +220,27 @@ class PaperStore:
         def want(k: str) -> bool:
             return kind in (None, k)
 
+        # each source's oldest ``limit`` rows are enough: only the oldest ``limit`` of all are kept
+        fills, funding, ledger = store.pp_fills, store.pp_funding, store.pp_ledger
         with self.db.connect() as conn:
-            if want("COMMISSION") or want("REALIZED_PNL"):
-                t = store.pp_fills
-                q = sa.select(t).where(t.c.account == account, t.c.time >= start, t.c.time <= end)
-                if symbol_coin:
-                    q = q.where(t.c.coin == symbol_coin)
-                for f in conn.execute(q.order_by(t.c.id)):
+            # only fills that make a row count toward the limit: a fee, or realized PnL, as asked
+            makes_row = [c for k, c in (("COMMISSION", fills.c.fee != 0),
+                                        ("REALIZED_PNL", fills.c.closed_pnl != 0)) if want(k)]  # fmt: skip
+            if makes_row:
+                q = self._window(fills, account, start, end, symbol_coin).where(sa.or_(*makes_row))
+                for f in conn.execute(q.order_by(fills.c.id).limit(limit)):
                     if f.fee and want("COMMISSION"):
                         row("COMMISSION", -f.fee, f.time, f.coin, f"1{f.id:012d}", f.oid)
                     if f.closed_pnl and want("REALIZED_PNL"):
                         row("REALIZED_PNL", f.closed_pnl, f.time, f.coin, f"2{f.id:012d}", f.oid)
             if want("FUNDING_FEE"):
-                t = store.pp_funding
-                q = sa.select(t).where(t.c.account == account, t.c.time >= start, t.c.time <= end)
-                if symbol_coin:
-                    q = q.where(t.c.coin == symbol_coin)
-                for f in conn.execute(q.order_by(t.c.time, t.c.coin).limit(limit)):
+                q = self._window(funding, account, start, end, symbol_coin)
+                for f in conn.execute(q.order_by(funding.c.time, funding.c.coin).limit(limit)):
                     tran = f"3{f.hour:07d}{COINS.index(f.coin):02d}{f.account:06d}"
                     row("FUNDING_FEE", f.usdc, f.time, f.coin, tran, None)
             if want("TRANSFER") and not symbol_coin:
-                t = store.pp_ledger
-                q = sa.select(t).where(t.c.account == account, t.c.kind == "deposit", t.c.time >= start,
-                                       t.c.time <= end)  # fmt: skip
-                for d in conn.execute(q.order_by(t.c.id)):
+                q = self._window(ledger, account, start, end).where(ledger.c.kind == "deposit")
+                for d in conn.execute(q.order_by(ledger.c.id).limit(limit)):
                     row("TRANSFER", d.usdc, d.time, "", f"4{d.id:012d}", None)
         out.sort(key=lambda r: (r["time"], r["tranId"]))
         return out[:limit]
