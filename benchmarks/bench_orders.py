@@ -12,9 +12,6 @@ cost on top of a round trip.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,40 +19,13 @@ import time
 from collections.abc import Callable
 
 from toolkit.sandbox import _attach
+from toolkit.sandbox.process import spawn
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 
 THREADS = 6
 ORDERS = 4_000
 TARGET = 500.0
-
-
-def _serve(home: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = os.environ | {"TOOLKIT_HOME": home}
-    env.pop("TOOLKIT_SANDBOX_URL", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "toolkit",
-        "sandbox",
-        "--port",
-        str(port),
-        "--home",
-        home,
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while _attach(url) is None:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the sandbox process did not start")
-        time.sleep(0.1)
-    return proc, url
 
 
 def _rate(
@@ -93,7 +63,7 @@ def _order(client: hl.HyperliquidClient, i: int) -> None:
 
 def run() -> bool:
     with tempfile.TemporaryDirectory() as home:
-        proc, url = _serve(home)
+        proc, url = spawn(home)
         try:
             sb = _attach(url)
             wallets = [Wallet.generate() for _ in range(THREADS)]

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +17,8 @@ import pytest
 
 import toolkit.sandbox
 from toolkit.sandbox import _attach
+from toolkit.sandbox.engine.core import Engine
+from toolkit.sandbox.process import spawn
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 
@@ -67,36 +65,13 @@ def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
         assert again["response"]["data"]["statuses"][0]["resting"]["oid"] > oid
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(home: Path, port: int) -> subprocess.Popen:
-    env = os.environ | {"TOOLKIT_HOME": str(home)}
-    env.pop("TOOLKIT_SANDBOX_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "toolkit", "sandbox", "--port", str(port), "--home", str(home),
-         "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while _attach(f"http://127.0.0.1:{port}") is None:
-        assert proc.poll() is None, "the sandbox process exited while starting"
-        assert time.monotonic() < deadline, "the sandbox process did not start"
-        time.sleep(0.1)
-    return proc
-
-
 def _committed(db: Path) -> tuple[int, dict[str, np.ndarray]]:
     """The last committed funding boundary, and each account's balances as columns."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         (hour,) = conn.execute("select funded_hour from pp_state where id = 1").fetchone()
         states = [json.loads(s) for (s,) in conn.execute("select state from pp_accounts order by account")]
-    acc = np.array([s["acc"] for s in states]).reshape(-1, 6)
-    names = ("cash", "deposits", "realized", "fees", "funding", "volume")
-    return hour, {f"acc_{k}": acc[:, i] for i, k in enumerate(names)}
+    acc = np.array([s["acc"] for s in states]).reshape(-1, len(Engine.ACCOUNT_FIELDS))
+    return hour, {f"acc_{k}": acc[:, i] for i, k in enumerate(Engine.ACCOUNT_FIELDS)}
 
 
 def _funding_rows(db: Path) -> list[tuple[int, str, int, float]]:
@@ -108,10 +83,11 @@ def _funding_rows(db: Path) -> list[tuple[int, str, int, float]]:
 
 @pytest.mark.timeout(300)
 def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(tmp_path):
-    port, days = _free_port(), 150
-    proc = _serve(tmp_path, port)
+    days = 150
+    proc, url = spawn(tmp_path)
+    port = int(url.rsplit(":", 1)[1])
     try:
-        sb = _attach(f"http://127.0.0.1:{port}")
+        sb = _attach(url)
         wallets = [Wallet.generate() for _ in range(40)]
         for wallet in wallets:
             sb.hyperliquid_deposit(wallet.address, 100_000)
@@ -140,9 +116,9 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
             proc.kill()
             proc.wait(30)
 
-    proc = _serve(tmp_path, port)
+    proc, url = spawn(tmp_path, port)
     try:
-        sb = _attach(f"http://127.0.0.1:{port}")
+        sb = _attach(url)
         assert sb.now_ms() >= target  # the advance was stored before it was processed
         with hl.HyperliquidClient(sb, wallet=wallets[0]) as client:  # any request brings the engine up
             state = client.info({"type": "clearinghouseState", "user": wallets[0].address})

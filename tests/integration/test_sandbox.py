@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import types
 
 import httpx
@@ -16,17 +15,12 @@ import sqlalchemy as sa
 import toolkit.sandbox
 from toolkit.sandbox import SandboxError, store
 from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.process import free_port, wait_until_up
 from toolkit.sandbox.routes.admin import loopback_only
 from toolkit.secrets import generate_password
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
 from .conftest import unique_email
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_start_picks_a_free_port_on_loopback_and_stops(tmp_path):
@@ -151,18 +145,6 @@ def test_advance_to_a_moment_and_never_back(sandbox):
         sandbox.advance_to(datetime(2030, 1, 1))
 
 
-def _wait_up(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else "exited"
-        try:
-            if httpx.get(f"{url}/sandbox/status", timeout=1).is_success:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError("standalone sandbox did not come up")
-
-
 def test_cli_runs_the_sandbox_standalone_and_reads_the_outbox(tmp_path):
     port = free_port()
     toolkit_cmd = os.path.join(os.path.dirname(sys.executable), "toolkit")
@@ -176,7 +158,7 @@ def test_cli_runs_the_sandbox_standalone_and_reads_the_outbox(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_up(url, proc)
+        wait_until_up(url, proc, timeout=30)
         client = PaperClient(url)
         email = unique_email()
         client.register(email, generate_password())
