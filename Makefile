@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# lighter-sdk pins urllib3<2.1 and kalshi-python needs urllib3>=2.1: no environment satisfies
+	@# both pins. Only the SDK's native signer and its thin Python layer are used, and both run on
+	@# current urllib3, so it is installed without its pins (its other needs are in [dev]).
+	$(BIN)/python -m pip install --quiet --no-deps 'lighter-sdk>=1.1.8'
 	@touch $(STAMP)
 
 install: $(STAMP)

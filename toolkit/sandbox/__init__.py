@@ -161,6 +161,17 @@ class Sandbox:
         """Credit USDT to an Aster address (creating the account); returns the balance."""
         return self._admin("POST", "/aster/deposit", json={"address": address, "usdt": usdt})["balance"]
 
+    def lighter_deposit(self, l1_address: str, usdc: float = 10_000.0) -> int:
+        """Credit USDC to the Lighter master account of ``l1_address`` (created by the first deposit,
+        as on the venue); returns its ``account_index``."""
+        body = {"l1_address": l1_address, "usdc": usdc}
+        return int(self._admin("POST", "/lighter/deposit", json=body)["account_index"])
+
+    def lighter_accepted_nonces(self, account_index: int, api_key_index: int) -> list[int]:
+        """Every nonce the sandbox accepted for one Lighter key slot, in order of acceptance."""
+        params = {"account_index": account_index, "api_key_index": api_key_index}
+        return self._admin("GET", "/lighter/accepted-nonces", params=params)["nonces"]
+
     def hyperdex_api_key(self, label: str = "sandbox tenant") -> Any:
         """A HyperDEX tenant API key (a Secret) for ``X-API-KEY``."""
         from toolkit.secrets import Secret

@@ -23,6 +23,7 @@ from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
+from toolkit.sandbox.lighter import LighterSandbox
 from toolkit.sandbox.mail import Mailer
 from toolkit.sandbox.paper import PaperVenue
 from toolkit.sandbox.ratelimit import FixedWindows
@@ -33,6 +34,7 @@ from toolkit.sandbox.routes import (
     hyperdex,
     hyperliquid,
     kalshi,
+    lighter,
     paperx,
     paperx_trading,
 )
@@ -85,6 +87,8 @@ def _envelope(
         return JSONResponse(body, status_code=status)
     if request.url.path.startswith(hyperdex.router.prefix + "/"):
         return JSONResponse({"success": False, "error": message}, status_code=status, headers=headers)
+    if request.url.path.startswith(lighter.PREFIX + "/"):
+        return lighter.envelope(status, message)
     if request.url.path in hyperliquid.PATHS:
         body = {"status": "err", "response": message}
         return JSONResponse(body, status_code=422 if status == 400 else status, headers=headers)
@@ -129,6 +133,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         PaperVenue(clock, engine),
         Billing(engine, clock),
         FixedWindows(px.RATE_LIMIT_WINDOW_SECONDS),
+        LighterSandbox(engine, clock),
     )
     app.include_router(paperx.router)
     app.include_router(paperx_trading.router)
@@ -137,6 +142,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     app.include_router(hyperliquid.router)
     app.include_router(aster.router)
     app.include_router(hyperdex.router)
+    app.include_router(lighter.router)
     app.include_router(admin.router)
 
     @app.exception_handler(ApiError)

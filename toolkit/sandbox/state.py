@@ -15,6 +15,7 @@ from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
+from toolkit.sandbox.lighter import LighterSandbox
 from toolkit.sandbox.paper import PaperVenue
 from toolkit.sandbox.ratelimit import FixedWindows
 
@@ -32,6 +33,7 @@ class SandboxState:
     paper: PaperVenue
     billing: Billing
     limits: FixedWindows  # PaperExchange API-key rate limits
+    lighter: LighterSandbox
 
 
 def get_state(request: Request) -> SandboxState:

@@ -330,6 +330,100 @@ px_checkouts = sa.Table(
 )
 
 
+# -- Lighter (v8): accounts by L1 address, API key slots with their nonces, read-only tokens,
+# orders and positions (enough for the tier and maker-only rules), accepted transactions, and the
+# provider-setup records of seed 004.
+lt_accounts = sa.Table(
+    "lt_accounts",
+    metadata,
+    sa.Column("account_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("l1_address", sa.String(42), nullable=False, index=True),
+    sa.Column("account_type", sa.Integer, nullable=False),  # 0 master, 1 sub-account
+    sa.Column("collateral_micro", sa.BigInteger, nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("tier_changed_at", sa.BigInteger, nullable=True),
+    sa.Column("trading_mode", sa.Integer, nullable=False),
+    sa.Column("maker_only", sa.Text, nullable=False),  # JSON list of api key indexes
+    sa.Column("maker_only_changed_at", sa.BigInteger, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+lt_api_keys = sa.Table(
+    "lt_api_keys",
+    metadata,
+    sa.Column("account_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("api_key_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("public_key", sa.String(80), nullable=False),  # 80 zeros: empty or revoked
+    sa.Column("next_nonce", sa.BigInteger, nullable=False),
+    sa.Column("transaction_time", sa.BigInteger, nullable=False),
+)
+
+lt_tokens = sa.Table(
+    "lt_tokens",
+    metadata,
+    sa.Column("token_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_index", sa.BigInteger, nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("api_token", sa.String(200), nullable=False, unique=True),
+    sa.Column("expiry", sa.BigInteger, nullable=False),
+    sa.Column("sub_account_access", sa.Boolean, nullable=False),
+    sa.Column("scopes", sa.String(100), nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+lt_orders = sa.Table(
+    "lt_orders",
+    metadata,
+    sa.Column("order_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_index", sa.BigInteger, nullable=False, index=True),
+    sa.Column("market_index", sa.Integer, nullable=False),
+    sa.Column("client_order_index", sa.BigInteger, nullable=False),
+    sa.Column("is_ask", sa.Boolean, nullable=False),
+    sa.Column("base_amount", sa.BigInteger, nullable=False),
+    sa.Column("price", sa.BigInteger, nullable=False),
+    sa.Column("time_in_force", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("api_key_index", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+
+lt_positions = sa.Table(
+    "lt_positions",
+    metadata,
+    sa.Column("account_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("market_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("base_amount", sa.BigInteger, nullable=False),  # signed: long > 0, short < 0
+)
+
+lt_txs = sa.Table(
+    "lt_txs",
+    metadata,
+    sa.Column("tx_hash", sa.String(80), primary_key=True),
+    sa.Column("tx_type", sa.Integer, nullable=False),
+    sa.Column("account_index", sa.BigInteger, nullable=False),
+    sa.Column("api_key_index", sa.Integer, nullable=False),
+    sa.Column("nonce", sa.BigInteger, nullable=False),
+    sa.Column("accepted_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_lt_txs_key", "account_index", "api_key_index", "nonce"),
+)
+
+lt_setup_records = sa.Table(
+    "lt_setup_records",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("address", sa.String(42), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("account_index", sa.BigInteger, nullable=False),
+    sa.Column("api_key_index", sa.Integer, nullable=False),
+    sa.Column("nonce", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # created, executed
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_lt_setup_owner", "provider", "address", "action"),
+)
+
+
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
         table.create(conn, checkfirst=True)
@@ -370,8 +464,14 @@ def _v7(conn: Connection) -> None:
     px_checkouts.create(conn, checkfirst=True)
 
 
+def _v8(conn: Connection) -> None:
+    """Lighter: accounts, key slots and nonces, tokens, orders, positions, txs, setup records."""
+    for table in (lt_accounts, lt_api_keys, lt_tokens, lt_orders, lt_positions, lt_txs, lt_setup_records):
+        table.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -202,6 +202,25 @@ def aster_deposit(body: AsterDeposit, state: State) -> dict:
     return {"address": body.address.lower(), "balance": balance}
 
 
+class LighterDeposit(BaseModel):
+    l1_address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    usdc: float = Field(gt=0, le=1e12)
+
+
+@router.post("/lighter/deposit", summary="Credit USDC to a Lighter account, creating it on the first deposit")
+def lighter_deposit(body: LighterDeposit, state: State) -> dict:
+    return state.lighter.deposit(body.l1_address, body.usdc)
+
+
+@router.get("/lighter/accepted-nonces", summary="Every nonce a Lighter key slot has had accepted, in order")
+def lighter_accepted_nonces(
+    state: State,
+    account_index: Annotated[int, Query(ge=0)],
+    api_key_index: Annotated[int, Query(ge=0, le=254)],
+) -> dict:
+    return {"nonces": state.lighter.accepted_nonces(account_index, api_key_index)}
+
+
 class HyperdexTenant(BaseModel):
     label: str = Field(default="sandbox tenant", min_length=1, max_length=100)
 

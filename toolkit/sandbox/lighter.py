@@ -1,0 +1,706 @@
+"""Lighter in the sandbox: accounts, API key slots and nonces, signed transactions, tokens,
+maker-only keys and account tiers.
+
+What the API refuses (bad signature, wrong nonce, expired, maker-only breach) leaves the nonce
+unconsumed, as Lighter's does; a valid transaction that then does nothing (a cancel of an order
+that is not open) is accepted and consumes it, as a sequencer-level failure would.
+
+Transaction expiry and auth-token deadlines use the wall clock, which is what the signer writes;
+the cooldowns (tier, maker-only) use the simulated clock, so fast-forwarding passes them.
+
+The order book here does not match orders: resting orders (GTT, post-only) wait until cancelled,
+and immediate-or-cancel orders fill in full at their price, which is enough to hold positions and
+pending orders for the tier rules.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from toolkit.sandbox import store
+from toolkit.sandbox.clock import Clock
+from toolkit.venues.lighter import wire
+from toolkit.venues.lighter.wire import LighterError
+
+FIRST_ACCOUNT_INDEX = 100
+FIRST_ORDER_INDEX = 1 << 48  # order indexes start above every client order index
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Slot:
+    public_key: str  # 80 hex digits, zeros when empty
+    next_nonce: int
+    transaction_time: int
+
+    @property
+    def registered(self) -> bool:
+        return self.public_key != wire.ZERO_PUBLIC_KEY
+
+
+EMPTY_SLOT = Slot(wire.ZERO_PUBLIC_KEY, 0, 0)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who an ``Authorization`` header speaks for."""
+
+    account_index: int
+    api_key_index: int | None  # None for a read-only token
+    read_only: bool
+    all_accounts: bool = False
+
+
+class LighterSandbox:
+    def __init__(self, engine: Engine, clock: Clock, chain_id: int = wire.SANDBOX_CHAIN_ID) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.chain_id = chain_id
+        self._lock = threading.Lock()
+        # Write-through cache of key slots, read by every transaction (this process owns the db).
+        self._slots: dict[tuple[int, int], Slot] = {}
+
+    # -- accounts --------------------------------------------------------------------------
+
+    def deposit(self, l1_address: str, usdc: float) -> dict[str, Any]:
+        """Credit USDC to the master account of ``l1_address``, creating it on the first deposit."""
+        acc = store.lt_accounts
+        address = l1_address.lower()
+        micro = round(usdc * 1_000_000)
+        with self._lock, self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(acc.c.account_index)
+                .where(acc.c.l1_address == address, acc.c.account_type == 0)
+                .order_by(acc.c.account_index)
+            ).first()
+            if row is None:
+                top = conn.execute(sa.select(sa.func.max(acc.c.account_index))).scalar()
+                index = max(FIRST_ACCOUNT_INDEX, (top or 0) + 1)
+                conn.execute(
+                    acc.insert().values(
+                        account_index=index,
+                        l1_address=address,
+                        account_type=0,
+                        collateral_micro=micro,
+                        tier="standard",
+                        trading_mode=0,
+                        maker_only="[]",
+                        created_at=self.clock.now_ms(),
+                    )
+                )
+            else:
+                index = row.account_index
+                conn.execute(
+                    acc.update()
+                    .where(acc.c.account_index == index)
+                    .values(collateral_micro=acc.c.collateral_micro + micro)
+                )
+            total = conn.execute(
+                sa.select(acc.c.collateral_micro).where(acc.c.account_index == index)
+            ).scalar()
+        return {"account_index": index, "l1_address": address, "collateral": f"{total / 1e6:.6f}"}
+
+    def _account(self, conn: Connection, account_index: int) -> Any:
+        row = conn.execute(
+            sa.select(store.lt_accounts).where(store.lt_accounts.c.account_index == account_index)
+        ).first()
+        if row is None:
+            raise LighterError(wire.ACCOUNT_NOT_FOUND)
+        return row
+
+    def accounts_by_l1_address(self, l1_address: str) -> dict[str, Any]:
+        acc = store.lt_accounts
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(acc).where(acc.c.l1_address == l1_address.lower()).order_by(acc.c.account_index)
+            ).all()
+            if not rows:
+                raise LighterError(wire.ACCOUNT_NOT_FOUND)
+            accounts = [self._account_json(conn, row) for row in rows]
+        return {"code": wire.OK, "l1_address": l1_address, "sub_accounts": accounts}
+
+    def _account_json(self, conn: Connection, row: Any) -> dict[str, Any]:
+        o = store.lt_orders
+        pending = conn.execute(
+            sa.select(sa.func.count()).where(o.c.account_index == row.account_index, o.c.status == "open")
+        ).scalar_one()
+        total = conn.execute(
+            sa.select(sa.func.count()).where(o.c.account_index == row.account_index)
+        ).scalar_one()
+        collateral = f"{row.collateral_micro / 1e6:.6f}"
+        return {
+            "code": 0,
+            "account_type": row.account_type,
+            "account_trading_mode": row.trading_mode,
+            "index": row.account_index,
+            "l1_address": row.l1_address,
+            "cancel_all_time": 0,
+            "total_order_count": total,
+            "total_isolated_order_count": 0,
+            "pending_order_count": pending,
+            "available_balance": collateral,
+            "status": 1,
+            "collateral": collateral,
+            "transaction_time": row.created_at,
+        }
+
+    # -- key slots --------------------------------------------------------------------------
+
+    def _slot(self, conn: Connection | None, account_index: int, api_key_index: int) -> Slot:
+        key = (account_index, api_key_index)
+        slot = self._slots.get(key)
+        if slot is None:
+            k = store.lt_api_keys
+            query = sa.select(k).where(k.c.account_index == account_index, k.c.api_key_index == api_key_index)
+            if conn is None:
+                with self.engine.connect() as own:
+                    row = own.execute(query).first()
+            else:
+                row = conn.execute(query).first()
+            slot = EMPTY_SLOT if row is None else Slot(row.public_key, row.next_nonce, row.transaction_time)
+            self._slots[key] = slot
+        return slot
+
+    def _write_slot(self, conn: Connection, account_index: int, api_key_index: int, slot: Slot) -> None:
+        k = store.lt_api_keys
+        values = {
+            "public_key": slot.public_key,
+            "next_nonce": slot.next_nonce,
+            "transaction_time": slot.transaction_time,
+        }
+        done = conn.execute(
+            k.update()
+            .where(k.c.account_index == account_index, k.c.api_key_index == api_key_index)
+            .values(values)
+        )
+        if done.rowcount == 0:
+            conn.execute(
+                k.insert().values(account_index=account_index, api_key_index=api_key_index, **values)
+            )
+
+    def next_nonce(self, account_index: int, api_key_index: int) -> dict[str, Any]:
+        if not 0 <= api_key_index <= wire.MAX_API_KEY_INDEX:
+            raise LighterError(
+                wire.INVALID_API_KEY_INDEX, f"api_key_index must be 0-254, got {api_key_index}"
+            )
+        with self.engine.connect() as conn:
+            self._account(conn, account_index)
+            slot = self._slot(conn, account_index, api_key_index)
+        return {"code": wire.OK, "nonce": slot.next_nonce}
+
+    def api_keys(self, account_index: int, api_key_index: int | None) -> dict[str, Any]:
+        """Registered slots (all of them for 255 or none), or the one slot asked for, even if empty."""
+        k = store.lt_api_keys
+        with self.engine.connect() as conn:
+            self._account(conn, account_index)
+            if api_key_index is not None and api_key_index != wire.NIL_API_KEY_INDEX:
+                if not 0 <= api_key_index <= wire.MAX_API_KEY_INDEX:
+                    raise LighterError(
+                        wire.INVALID_API_KEY_INDEX, f"api_key_index must be 0-255, got {api_key_index}"
+                    )
+                slots = [(api_key_index, self._slot(conn, account_index, api_key_index))]
+            else:
+                rows = conn.execute(
+                    sa.select(k)
+                    .where(k.c.account_index == account_index, k.c.public_key != wire.ZERO_PUBLIC_KEY)
+                    .order_by(k.c.api_key_index)
+                ).all()
+                slots = [
+                    (r.api_key_index, Slot(r.public_key, r.next_nonce, r.transaction_time)) for r in rows
+                ]
+        keys = [
+            {
+                "account_index": account_index,
+                "api_key_index": index,
+                "nonce": slot.next_nonce,
+                "public_key": slot.public_key,
+                "transaction_time": slot.transaction_time,
+            }
+            for index, slot in slots
+        ]
+        return {"code": wire.OK, "api_keys": keys}
+
+    # -- sendTx -----------------------------------------------------------------------------
+
+    def send_tx(self, tx_type: int, tx_info: str) -> dict[str, Any]:
+        """Verify and apply one transaction; refusals raise ``LighterError`` and change nothing."""
+        tx = wire.parse_tx(tx_type, tx_info)
+        msg_hash = wire.tx_hash(tx.tx, self.chain_id)
+        if tx.tx.expired_at <= _wall_ms():
+            raise LighterError(wire.TX_EXPIRED, "transaction expired: ExpiredAt is in the past")
+        with self.engine.connect() as conn:
+            account = self._account(conn, tx.account_index)
+            slot = self._slot(conn, tx.account_index, tx.api_key_index)
+        signer_key = self._check_signers(tx, account, slot, msg_hash)
+        with self._lock:
+            new = self._commit(tx, signer_key, msg_hash)
+            self._slots[(tx.account_index, tx.api_key_index)] = new  # only once the commit succeeded
+        return {
+            "code": wire.OK,
+            "message": "",
+            "tx_hash": msg_hash.hex(),
+            "predicted_execution_time_ms": _wall_ms() + 200,
+            "volume_quota_remaining": 0,
+        }
+
+    def _commit(self, tx: wire.Transaction, signer_key: str, msg_hash: bytes) -> Slot:
+        with self.engine.begin() as conn:
+            slot = self._slot(conn, tx.account_index, tx.api_key_index)
+            if signer_key != self._expected_signer(tx, slot):  # the slot changed while we verified
+                raise LighterError(wire.INVALID_SIGNATURE, "the key at this slot changed; sign again")
+            wire.check_nonce(tx.nonce, slot.next_nonce, tx.skip_nonce)
+            account = self._account(conn, tx.account_index)
+            now = self.clock.now_ms()
+            self._apply(conn, tx, account, now)
+            if tx.tx_type == wire.TX_CHANGE_PUB_KEY:
+                new = Slot(tx.tx.pub_key.hex(), tx.nonce + 1, now)  # type: ignore[attr-defined]
+            else:
+                new = Slot(slot.public_key, tx.nonce + 1, slot.transaction_time)
+            self._write_slot(conn, tx.account_index, tx.api_key_index, new)
+            conn.execute(
+                store.lt_txs.insert().values(
+                    tx_hash=msg_hash.hex(),
+                    tx_type=tx.tx_type,
+                    account_index=tx.account_index,
+                    api_key_index=tx.api_key_index,
+                    nonce=tx.nonce,
+                    accepted_at=now,
+                )
+            )
+        return new
+
+    def _expected_signer(self, tx: wire.Transaction, slot: Slot) -> str:
+        """Whose L2 signature a tx needs: a ChangePubKey the new key's (the current key's when
+        revoking with a zero key); everything else the key registered at the slot."""
+        if tx.tx_type == wire.TX_CHANGE_PUB_KEY:
+            new = tx.tx.pub_key.hex()  # type: ignore[attr-defined]
+            return slot.public_key if new == wire.ZERO_PUBLIC_KEY else new
+        return slot.public_key
+
+    def _check_signers(self, tx: wire.Transaction, account: Any, slot: Slot, msg_hash: bytes) -> str:
+        if tx.tx_type == wire.TX_CHANGE_PUB_KEY:
+            wire.check_user_slot(tx.api_key_index)
+            if not tx.l1_sig:
+                raise LighterError(
+                    wire.INVALID_L1_SIGNATURE, "ChangePubKey needs L1Sig, the account owner's signature"
+                )
+            message = wire.change_pub_key_message(
+                tx.tx.pub_key,
+                tx.nonce,
+                tx.account_index,
+                tx.api_key_index,  # type: ignore[attr-defined]
+            )
+            try:
+                signer = wire.recover_l1_signer(message, tx.l1_sig)
+            except ValueError:
+                raise LighterError(wire.INVALID_L1_SIGNATURE, "L1Sig is not a 65-byte signature") from None
+            if signer.lower() != account.l1_address:
+                raise LighterError(
+                    wire.INVALID_L1_SIGNATURE,
+                    "invalid L1 signature: not signed by the account's L1 address "
+                    "over this key, nonce and slot",
+                )
+        expected = self._expected_signer(tx, slot)
+        if expected == wire.ZERO_PUBLIC_KEY:
+            raise LighterError(
+                wire.API_KEY_NOT_FOUND,
+                f"api key not found: no key is registered at index {tx.api_key_index} "
+                f"of account {tx.account_index}",
+            )
+        if not wire.verify_signature(bytes.fromhex(expected), msg_hash, tx.sig):
+            raise LighterError(wire.INVALID_SIGNATURE)
+        if tx.tx_type != wire.TX_CHANGE_PUB_KEY and tx.api_key_index in json.loads(account.maker_only):
+            self._check_maker_only(tx)
+        return expected
+
+    def _check_maker_only(self, tx: wire.Transaction) -> None:
+        refusal = LighterError(
+            wire.MAKER_ONLY_VIOLATION,
+            f"api key {tx.api_key_index} is maker-only: it may send post-only orders, modify them, "
+            "cancel and cancel all",
+        )
+        if tx.tx_type not in wire.MAKER_ONLY_TX_TYPES:
+            raise refusal
+        if tx.tx_type == wire.TX_CREATE_ORDER and tx.tx.order.time_in_force != wire.POST_ONLY:  # type: ignore[attr-defined]
+            raise refusal
+        if tx.tx_type == wire.TX_MODIFY_ORDER:
+            o = store.lt_orders
+            with self.engine.connect() as conn:
+                tif = conn.execute(
+                    sa.select(o.c.time_in_force).where(
+                        o.c.account_index == tx.account_index,
+                        sa.or_(o.c.order_index == tx.tx.index, o.c.client_order_index == tx.tx.index),  # type: ignore[attr-defined]
+                    )
+                ).scalar()
+            if tif is not None and tif != wire.POST_ONLY:
+                raise refusal
+
+    # -- effects of accepted transactions ----------------------------------------------------
+
+    def _apply(self, conn: Connection, tx: wire.Transaction, account: Any, now: int) -> None:
+        o, p = store.lt_orders, store.lt_positions
+        body: Any = tx.tx
+        if tx.tx_type == wire.TX_CREATE_ORDER:
+            order = body.order
+            if order.time_in_force == wire.IMMEDIATE_OR_CANCEL:
+                signed = -order.base_amount if order.is_ask else order.base_amount
+                done = conn.execute(
+                    p.update()
+                    .where(p.c.account_index == tx.account_index, p.c.market_index == order.market_index)
+                    .values(base_amount=p.c.base_amount + signed)
+                )
+                if done.rowcount == 0:
+                    conn.execute(
+                        p.insert().values(
+                            account_index=tx.account_index,
+                            market_index=order.market_index,
+                            base_amount=signed,
+                        )
+                    )
+                return
+            top = conn.execute(sa.select(sa.func.max(o.c.order_index))).scalar()
+            conn.execute(
+                o.insert().values(
+                    order_index=max(FIRST_ORDER_INDEX, (top or 0) + 1),
+                    account_index=tx.account_index,
+                    market_index=order.market_index,
+                    client_order_index=order.client_order_index,
+                    is_ask=bool(order.is_ask),
+                    base_amount=order.base_amount,
+                    price=order.price,
+                    time_in_force=order.time_in_force,
+                    status="open",
+                    api_key_index=tx.api_key_index,
+                    created_at=now,
+                )
+            )
+        elif tx.tx_type == wire.TX_CANCEL_ORDER:
+            conn.execute(
+                o.update()
+                .where(
+                    o.c.account_index == tx.account_index,
+                    o.c.market_index == body.market_index,
+                    o.c.status == "open",
+                    sa.or_(o.c.order_index == body.index, o.c.client_order_index == body.index),
+                )
+                .values(status="canceled")
+            )
+        elif tx.tx_type == wire.TX_CANCEL_ALL_ORDERS:
+            query = o.update().where(o.c.account_index == tx.account_index, o.c.status == "open")
+            market = body.attributes.cancel_all_market_index
+            if market is not None and market != 255:
+                query = query.where(o.c.market_index == market)
+            conn.execute(query.values(status="canceled"))
+        elif tx.tx_type == wire.TX_MODIFY_ORDER:
+            conn.execute(
+                o.update()
+                .where(
+                    o.c.account_index == tx.account_index,
+                    o.c.market_index == body.market_index,
+                    o.c.status == "open",
+                    sa.or_(o.c.order_index == body.index, o.c.client_order_index == body.index),
+                )
+                .values(base_amount=body.base_amount, price=body.price)
+            )
+
+    def open_orders(self, account_index: int) -> list[dict[str, Any]]:
+        o = store.lt_orders
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(o)
+                .where(o.c.account_index == account_index, o.c.status == "open")
+                .order_by(o.c.order_index)
+            ).all()
+        return [
+            {
+                "order_index": r.order_index,
+                "client_order_index": r.client_order_index,
+                "market_index": r.market_index,
+                "is_ask": r.is_ask,
+                "base_amount": r.base_amount,
+                "price": r.price,
+                "time_in_force": r.time_in_force,
+                "api_key_index": r.api_key_index,
+            }
+            for r in rows
+        ]
+
+    def positions(self, account_index: int) -> dict[int, int]:
+        p = store.lt_positions
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(p.c.market_index, p.c.base_amount).where(
+                    p.c.account_index == account_index, p.c.base_amount != 0
+                )
+            ).all()
+        return {r.market_index: r.base_amount for r in rows}
+
+    def accepted_nonces(self, account_index: int, api_key_index: int) -> list[int]:
+        """Every nonce this slot had accepted, in order (what the nonce-manager tests compare)."""
+        t = store.lt_txs
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(t.c.nonce)
+                    .where(t.c.account_index == account_index, t.c.api_key_index == api_key_index)
+                    .order_by(t.c.accepted_at, t.c.nonce)
+                ).scalars()
+            )
+
+    # -- auth ------------------------------------------------------------------------------------
+
+    def authenticate(self, header: str | None, account_index: int, *, write: bool) -> Caller:
+        """An ``Authorization`` value for ``account_index``: a signed auth token, or for reads a
+        read-only token. Every refusal is 20013 with the reason."""
+        if not header:
+            raise LighterError(
+                wire.INVALID_AUTH, "invalid auth token: the Authorization header is missing", 401
+            )
+        if header.startswith("ro:"):
+            return self._read_only(header, account_index, write)
+        try:
+            token = wire.parse_auth_token(header)
+            wire.check_auth_deadline(token.deadline, _wall_ms() // 1000)
+        except LighterError as exc:
+            raise LighterError(exc.code, exc.message, 401) from None
+        if token.account_index != account_index:
+            raise LighterError(wire.INVALID_AUTH, "invalid auth token: it is for another account", 401)
+        with self.engine.connect() as conn:
+            self._account(conn, account_index)
+            slot = self._slot(conn, token.account_index, token.api_key_index)
+        if not slot.registered:
+            raise LighterError(
+                wire.INVALID_AUTH,
+                f"invalid auth token: no key is registered at index {token.api_key_index}",
+                401,
+            )
+        if not wire.verify_auth_token(token, bytes.fromhex(slot.public_key)):
+            raise LighterError(
+                wire.INVALID_AUTH,
+                "invalid auth token: the signature does not match the key at that index",
+                401,
+            )
+        return Caller(account_index, token.api_key_index, read_only=False)
+
+    def _read_only(self, header: str, account_index: int, write: bool) -> Caller:
+        parsed = wire.parse_ro_token(header)
+        if parsed is None:
+            raise LighterError(wire.INVALID_AUTH, "invalid auth token: malformed read-only token", 401)
+        if write:
+            raise LighterError(
+                wire.INVALID_AUTH, "invalid auth token: a read-only token cannot change anything", 401
+            )
+        t = store.lt_tokens
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t).where(t.c.api_token == header)).first()
+            if row is None or row.revoked:
+                raise LighterError(
+                    wire.INVALID_AUTH, "invalid auth token: unknown or revoked read-only token", 401
+                )
+            if row.expiry <= _wall_ms() // 1000:
+                raise LighterError(wire.INVALID_AUTH, "invalid auth token: expired", 401)
+            if row.account_index != account_index:
+                target = self._account(conn, account_index)
+                owner = self._account(conn, row.account_index)
+                if not (row.sub_account_access and target.l1_address == owner.l1_address):
+                    raise LighterError(
+                        wire.INVALID_AUTH, "invalid auth token: it is for another account", 401
+                    )
+        return Caller(row.account_index, None, read_only=True, all_accounts=row.sub_account_access)
+
+    # -- read-only tokens --------------------------------------------------------------------------
+
+    def create_token(
+        self, account_index: int, name: str, expiry: int, sub_account_access: bool, scopes: str
+    ) -> dict[str, Any]:
+        if not name or len(name) > 100:
+            raise LighterError(wire.TOKEN_REFUSED, "token name must be 1-100 characters")
+        wire.check_ro_expiry(expiry, _wall_ms() // 1000)
+        token = wire.format_ro_token(account_index, sub_account_access, expiry, secrets.token_hex(16))
+        t = store.lt_tokens
+        with self._lock, self.engine.begin() as conn:
+            self._account(conn, account_index)
+            token_id = conn.execute(
+                t.insert().values(
+                    account_index=account_index,
+                    name=name,
+                    api_token=token,
+                    expiry=expiry,
+                    sub_account_access=sub_account_access,
+                    scopes=scopes,
+                    revoked=False,
+                    created_at=self.clock.now_ms(),
+                )
+            ).inserted_primary_key[0]
+        return {"code": wire.OK} | self._token_json(
+            token_id, token, name, account_index, expiry, sub_account_access, False, scopes
+        )
+
+    @staticmethod
+    def _token_json(
+        token_id: int, token: str, name: str, account: int, expiry: int, sub: bool, revoked: bool, scopes: str
+    ) -> dict[str, Any]:
+        return {
+            "token_id": token_id,
+            "api_token": token,
+            "name": name,
+            "account_index": account,
+            "expiry": expiry,
+            "sub_account_access": sub,
+            "revoked": revoked,
+            "scopes": scopes,
+        }
+
+    def tokens(self, account_index: int) -> dict[str, Any]:
+        t = store.lt_tokens
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t).where(t.c.account_index == account_index).order_by(t.c.token_id)
+            ).all()
+        listed = [
+            self._token_json(
+                r.token_id,
+                r.api_token,
+                r.name,
+                r.account_index,
+                r.expiry,
+                r.sub_account_access,
+                r.revoked,
+                r.scopes,
+            )
+            for r in rows
+        ]
+        return {"code": wire.OK, "api_tokens": listed}
+
+    def revoke_token(self, account_index: int, token_id: int) -> dict[str, Any]:
+        t = store.lt_tokens
+        with self._lock, self.engine.begin() as conn:
+            done = conn.execute(
+                t.update()
+                .where(t.c.token_id == token_id, t.c.account_index == account_index)
+                .values(revoked=True)
+            )
+            if done.rowcount == 0:
+                raise LighterError(wire.TOKEN_REFUSED, f"no token {token_id} on account {account_index}")
+        return {"code": wire.OK, "token_id": token_id, "revoked": True}
+
+    # -- maker-only keys ------------------------------------------------------------------------------
+
+    def set_maker_only(self, account_index: int, raw_indexes: str) -> dict[str, Any]:
+        try:
+            indexes = json.loads(raw_indexes)
+        except ValueError:
+            indexes = None
+        if not isinstance(indexes, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in indexes
+        ):
+            raise LighterError(
+                wire.INVALID_PARAM, 'api_key_indexes must be a JSON list of integers, e.g. "[4,5]"'
+            )
+        if len(set(indexes)) != len(indexes):
+            raise LighterError(wire.MAKER_ONLY_REFUSED, "api_key_indexes lists a key twice")
+        if len(indexes) > wire.MAX_MAKER_ONLY_KEYS:
+            raise LighterError(
+                wire.MAKER_ONLY_REFUSED,
+                f"at most {wire.MAX_MAKER_ONLY_KEYS} maker-only keys per account index",
+            )
+        for index in indexes:
+            if index in wire.RESERVED_API_KEY_INDEXES:
+                raise LighterError(
+                    wire.MAKER_ONLY_REFUSED, f"api key {index} is reserved for Lighter's front-ends (0-3)"
+                )
+            if not wire.is_user_slot(index):
+                raise LighterError(wire.MAKER_ONLY_REFUSED, f"api key index must be 4-254, got {index}")
+        acc = store.lt_accounts
+        with self._lock, self.engine.begin() as conn:
+            account = self._account(conn, account_index)
+            if account.tier != "premium":
+                raise LighterError(wire.MAKER_ONLY_REFUSED, "maker-only keys need a premium account")
+            now = self.clock.now_ms()
+            last = account.maker_only_changed_at
+            if last is not None and now - last < wire.MAKER_ONLY_COOLDOWN_SECONDS * 1000:
+                wait = (last + wire.MAKER_ONLY_COOLDOWN_SECONDS * 1000 - now) // 60_000 + 1
+                raise LighterError(
+                    wire.MAKER_ONLY_REFUSED,
+                    f"maker-only keys change at most once an hour; try again in {wait} min",
+                )
+            conn.execute(
+                acc.update()
+                .where(acc.c.account_index == account_index)
+                .values(maker_only=json.dumps(sorted(indexes)), maker_only_changed_at=now)
+            )
+        return {"code": wire.OK, "message": ""}
+
+    def get_maker_only(self, account_index: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            account = self._account(conn, account_index)
+        return {"code": wire.OK, "api_key_indexes": json.loads(account.maker_only)}
+
+    # -- tiers -------------------------------------------------------------------------------------------
+
+    def change_tier(self, account_index: int, new_tier: str) -> dict[str, Any]:
+        if new_tier not in wire.TIERS:
+            raise LighterError(wire.INVALID_PARAM, f"new_tier must be standard or premium, got {new_tier!r}")
+        acc, o, p = store.lt_accounts, store.lt_orders, store.lt_positions
+        with self._lock, self.engine.begin() as conn:
+            account = self._account(conn, account_index)
+            if account.tier == new_tier:
+                raise LighterError(wire.TIER_CHANGE_REFUSED, f"account is already {new_tier}")
+            now = self.clock.now_ms()
+            last = account.tier_changed_at
+            if last is not None and now - last < wire.TIER_COOLDOWN_SECONDS * 1000:
+                hours = (last + wire.TIER_COOLDOWN_SECONDS * 1000 - now) / 3_600_000
+                raise LighterError(
+                    wire.TIER_CHANGE_REFUSED,
+                    f"the tier changes at most once every 24 hours; try again in {hours:.1f} h",
+                )
+            if conn.execute(
+                sa.select(sa.func.count()).where(p.c.account_index == account_index, p.c.base_amount != 0)
+            ).scalar_one():
+                raise LighterError(
+                    wire.TIER_CHANGE_REFUSED, "close every open position before changing the tier"
+                )
+            if conn.execute(
+                sa.select(sa.func.count()).where(o.c.account_index == account_index, o.c.status == "open")
+            ).scalar_one():
+                raise LighterError(
+                    wire.TIER_CHANGE_REFUSED, "cancel every pending order before changing the tier"
+                )
+            conn.execute(
+                acc.update()
+                .where(acc.c.account_index == account_index)
+                .values(tier=new_tier, tier_changed_at=now)
+            )
+        return {"code": wire.OK, "message": ""}
+
+    def account_limits(self, account_index: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            account = self._account(conn, account_index)
+        premium = account.tier == "premium"
+        return {
+            "code": wire.OK,
+            "max_llp_percentage": 25,
+            "user_tier": account.tier,
+            "can_create_public_pool": True,
+            "max_llp_amount": "0",
+            "current_maker_fee_tick": 40 if premium else 0,  # 0.0040 % maker, 0.0280 % taker at 0 LIT
+            "current_taker_fee_tick": 280 if premium else 0,
+            "effective_lit_stakes": "0",
+            "leased_lit": "0",
+            "user_tier_name": account.tier.capitalize(),
+            "user_tier_last_update": account.tier_changed_at,
+            "bo_user_tier_name": "",
+            "bo_fee_rate": 1,
+            "account_trading_mode": wire.TRADING_MODES[account.trading_mode],
+        }
