@@ -30,8 +30,8 @@ def parse_time(value: str | None) -> datetime | None:
 
 def status_of(entry: Entry, now: datetime, soon: timedelta | None = None) -> str:
     """revoked, expired, expiring soon or active, in that order of precedence."""
-    if entry.status == "revoked":
-        return "revoked"
+    if entry.status in ("revoked", "pending"):
+        return entry.status  # pending: generated, not yet registered at the venue
     expires = parse_time(entry.expires_at)
     if expires is None:
         return "active"

@@ -11,7 +11,9 @@ from the venue, rotate, revoke. Each adapter follows its venue's rules:
 * Aster: V1 keys cannot be deleted by their owner (refresh only); V3 agents are rotated and
   revoked by the main wallet.
 
-Lighter keys get their adapter with their venue module.
+* Lighter: a key sits at a slot of an account; rotating registers a new key at the same slot (the
+  old one stops working at once), revoking writes the zero key there. Both need the account's L1
+  wallet. Auth tokens are kept with their deadline so they show up before they expire.
 """
 
 from __future__ import annotations
@@ -399,11 +401,132 @@ class AsterKeys:
         return store.update(entry.id, status="revoked")
 
 
+# -- Lighter -------------------------------------------------------------------------------------------
+
+
+def _lighter_network(base_url: str) -> str:
+    from toolkit.venues.lighter import wire
+
+    return next((n for n, url in wire.NETWORKS.items() if url == base_url.rstrip("/")), "sandbox")
+
+
+def save_lighter_key(
+    store: KeyStore, base_url: str, key: Any, *, l1_address: str, label: str = "", status: str = "active",
+    extra: dict[str, Any] | None = None,
+) -> Entry:  # fmt: skip
+    """Store a ``LighterKey`` (register_api_key): its slot is the key id, its public key the public part."""
+    entry = Entry(
+        venue="lighter",
+        kind="api_key",
+        network=_lighter_network(base_url),
+        account=str(key.account_index),
+        key_ref=str(key.api_key_index),
+        public=key.public_key,
+        label=label,
+        status=status,
+        base_url=base_url.rstrip("/"),
+        extra={"l1_address": l1_address.lower(), "chain_id": key.chain_id} | (extra or {}),
+        secrets={"private_key": Secret(key.private_key, "lighter_private_key")},
+    )
+    return store.put(entry)
+
+
+def save_lighter_token(
+    store: KeyStore, base_url: str, key: Any, token: Any, *, expires_at: datetime,
+    kind: str = "auth_token", token_id: int | None = None, label: str = "",
+) -> Entry:  # fmt: skip
+    """Store a Lighter auth token (kind ``auth_token``) or read-only token (``read_only_token``)."""
+    entry = Entry(
+        venue="lighter",
+        kind=kind,
+        network=_lighter_network(base_url),
+        account=str(key.account_index),
+        key_ref=str(token_id if token_id is not None else key.api_key_index),
+        public=str(token.reveal()).split(":", 3)[0] if kind == "auth_token" else "ro:…",
+        label=label,
+        expires_at=expires_at.astimezone(UTC).replace(microsecond=0).isoformat(),
+        base_url=base_url.rstrip("/"),
+        extra={"api_key_index": key.api_key_index},
+        secrets={"token": Secret(token, kind)},
+    )
+    return store.put(entry)
+
+
+def lighter_key(entry: Entry) -> Any:
+    """The ``LighterKey`` an ``api_key`` entry holds."""
+    from toolkit.venues.lighter import LighterKey
+
+    return LighterKey(
+        int(entry.account),
+        int(entry.key_ref),
+        entry.public,
+        entry.secret("private_key"),
+        int(entry.extra["chain_id"]),
+    )
+
+
+class LighterKeys:
+    """Keys at slots, checked against ``/apikeys``; rotate and revoke need ``wallet=``, the L1 key."""
+
+    venue = "lighter"
+
+    def _client(self, entry: Entry) -> Any:
+        from toolkit.venues.lighter import LighterClient
+
+        return LighterClient(entry.base_url, chain_id=entry.extra.get("chain_id"))
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        from toolkit.venues.lighter import wire
+
+        if entry.kind != "api_key":
+            return {}  # tokens age by their expiry alone
+        with self._client(entry) as client:
+            slot = client.api_key(int(entry.account), int(entry.key_ref))
+        if entry.status == "pending":
+            return {}
+        ours = slot.public_key == wire.public_key_hex(entry.public)
+        return {"status": "active" if ours else "revoked"}
+
+    def _wallet(self, entry: Entry, wallet: Any) -> Any:
+        from toolkit.venues.eip712 import Wallet
+
+        if wallet is None:
+            raise ValueError(
+                "Lighter keys are registered and revoked by the account's L1 wallet: pass wallet="
+            )
+        wallet = wallet if isinstance(wallet, Wallet) else Wallet.from_key(wallet)
+        owner = entry.extra.get("l1_address")
+        if owner and wallet.address.lower() != owner:
+            raise ValueError(f"this key belongs to {owner}, not to {wallet.address}")
+        return wallet
+
+    def rotate(self, store: KeyStore, entry: Entry, *, wallet: Any = None, **_: Any) -> Entry:
+        """A new key at the same slot; the old entry is marked revoked once the venue holds the new one."""
+        if entry.kind != "api_key":
+            raise NotImplementedError("rotate the API key; tokens are made anew from it")
+        wallet = self._wallet(entry, wallet)
+        with self._client(entry) as client:
+            key = client.rotate_api_key(wallet, lighter_key(entry))
+        new = save_lighter_key(store, entry.base_url or "", key, l1_address=wallet.address, label=entry.label)
+        store.update(entry.id, status="revoked")
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, wallet: Any = None, **_: Any) -> Entry:
+        if entry.kind == "read_only_token":
+            raise NotImplementedError("revoke read-only tokens with LighterClient.revoke_read_only_token")
+        if entry.kind == "api_key":
+            wallet = self._wallet(entry, wallet)
+            with self._client(entry) as client:
+                client.revoke_api_key(wallet, lighter_key(entry))
+        return store.update(entry.id, status="revoked")
+
+
 ADAPTERS: dict[str, VenueKeys] = {
     "aster": AsterKeys(),
     "paperx": PaperxKeys(),
     "kalshi": KalshiKeys(),
     "hyperliquid": HyperliquidAgents(),
+    "lighter": LighterKeys(),
 }
 
 
@@ -435,6 +558,7 @@ __all__ = [
     "AsterKeys",
     "HyperliquidAgents",
     "KalshiKeys",
+    "LighterKeys",
     "PaperxKeys",
     "adapter",
     "refresh_all",
@@ -442,5 +566,7 @@ __all__ = [
     "save_aster_api_key",
     "save_hyperliquid_agent",
     "save_kalshi_key",
+    "save_lighter_key",
+    "save_lighter_token",
     "save_paperx_key",
 ]

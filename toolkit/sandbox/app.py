@@ -37,6 +37,7 @@ from toolkit.sandbox.routes import (
     lighter,
     paperx,
     paperx_trading,
+    providers,
 )
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.vault import Vault
@@ -143,6 +144,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     app.include_router(aster.router)
     app.include_router(hyperdex.router)
     app.include_router(lighter.router)
+    app.include_router(providers.router)
     app.include_router(admin.router)
 
     @app.exception_handler(ApiError)

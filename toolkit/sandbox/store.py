@@ -331,8 +331,7 @@ px_checkouts = sa.Table(
 
 
 # -- Lighter (v8): accounts by L1 address, API key slots with their nonces, read-only tokens,
-# orders and positions (enough for the tier and maker-only rules), accepted transactions, and the
-# provider-setup records of seed 004.
+# orders and positions (enough for the tier and maker-only rules), and accepted transactions.
 lt_accounts = sa.Table(
     "lt_accounts",
     metadata,
@@ -408,21 +407,6 @@ lt_txs = sa.Table(
     sa.Index("ix_lt_txs_key", "account_index", "api_key_index", "nonce"),
 )
 
-lt_setup_records = sa.Table(
-    "lt_setup_records",
-    metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("provider", sa.String(32), nullable=False),
-    sa.Column("address", sa.String(42), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("account_index", sa.BigInteger, nullable=False),
-    sa.Column("api_key_index", sa.Integer, nullable=False),
-    sa.Column("nonce", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # created, executed
-    sa.Column("created_at", sa.BigInteger, nullable=False),
-    sa.Index("ix_lt_setup_owner", "provider", "address", "action"),
-)
-
 
 def _v1(conn: Connection) -> None:
     for table in (users, api_keys, reset_tokens, outbox):
@@ -465,8 +449,8 @@ def _v7(conn: Connection) -> None:
 
 
 def _v8(conn: Connection) -> None:
-    """Lighter: accounts, key slots and nonces, tokens, orders, positions, txs, setup records."""
-    for table in (lt_accounts, lt_api_keys, lt_tokens, lt_orders, lt_positions, lt_txs, lt_setup_records):
+    """Lighter: accounts, key slots and nonces, tokens, orders, positions, accepted txs."""
+    for table in (lt_accounts, lt_api_keys, lt_tokens, lt_orders, lt_positions, lt_txs):
         table.create(conn, checkfirst=True)
 
 
