@@ -86,10 +86,10 @@ def _envelope(
             "success": False,
         }
         return JSONResponse(body, status_code=status)
+    if request.url.path.startswith(lighter.PREFIX + "/"):  # before HyperDEX's /api
+        return lighter.envelope(status, message)
     if request.url.path.startswith(hyperdex.router.prefix + "/"):
         return JSONResponse({"success": False, "error": message}, status_code=status, headers=headers)
-    if request.url.path.startswith(lighter.PREFIX + "/"):
-        return lighter.envelope(status, message)
     if request.url.path in hyperliquid.PATHS:
         body = {"status": "err", "response": message}
         return JSONResponse(body, status_code=422 if status == 400 else status, headers=headers)
