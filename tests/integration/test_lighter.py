@@ -275,7 +275,7 @@ def test_maker_only_needs_premium_and_valid_indexes(sandbox, lighter, key, http)
         answer = http.post(
             "/api/v1/setMakerOnlyApiKeys",
             data={"account_index": key.account_index, "api_key_indexes": indexes},
-            headers=auth,  # fmt: skip
+            headers=auth,
         )
         assert answer.status_code == 400 and text in answer.json()["message"], (indexes, answer.json())
     lighter.set_maker_only_api_keys(key, list(range(4, 204)))  # 200 is the limit, not above it
@@ -298,7 +298,7 @@ def test_a_maker_only_key_sends_post_only_orders_modifies_and_cancels_only(
         refusal(
             lambda tif=tif: lighter.create_order(
                 key, market_index=0, base_amount=1, price=100, is_ask=False, time_in_force=tif
-            ),  # fmt: skip
+            ),
             wire.MAKER_ONLY_VIOLATION,
             "is maker-only: it may send post-only orders, modify them, cancel and cancel all",
         )

@@ -124,8 +124,12 @@ class LighterClient(HttpClient):
         chain_id: int | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        nonce_retries: int = 2,
     ) -> None:
+        """``nonce_retries``: how often a transaction is signed again after "invalid nonce" (another
+        client used the key); each retry first re-reads ``nextNonce``."""
         self.base_url, self.network = _resolve(target)
+        self.nonce_retries = nonce_retries
         self.chain_id = (
             chain_id if chain_id is not None else wire.CHAIN_IDS.get(self.network, wire.SANDBOX_CHAIN_ID)
         )
@@ -262,7 +266,7 @@ class LighterClient(HttpClient):
         def send(nonce: int) -> dict[str, Any]:
             return self.send_tx(self.sign_change_pub_key(wallet, account_index, api_key_index, key, nonce))
 
-        self.nonces.submit(account_index, api_key_index, send)
+        self.nonces.submit(account_index, api_key_index, send, retries=self.nonce_retries)
         registered = LighterKey(account_index, api_key_index, key.public_key, key.private_key, self.chain_id)
         self.confirm(registered)
         return registered
@@ -292,7 +296,7 @@ class LighterClient(HttpClient):
             )
             return self.send_tx(signed)
 
-        result = self.nonces.submit(key.account_index, key.api_key_index, send)
+        result = self.nonces.submit(key.account_index, key.api_key_index, send, retries=self.nonce_retries)
         assert isinstance(result, dict)
         return result
 
