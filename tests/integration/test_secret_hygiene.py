@@ -154,6 +154,19 @@ print(json.dumps({
     "hyperdex_api_wallet_key": api_wallet.api_private_key.reveal(),
 }))
 """
+PROBES["02_lighter_keys"] = """
+import json
+print(json.dumps({
+    "wallet_key": wallet.private_key.reveal(),
+    "store_passphrase": store_passphrase.reveal(),
+    "lighter_key": key.private_key.reveal(),
+    "bot_key": bot_key.private_key.reveal(),
+    "rotated_key": rotated.secret("private_key").reveal(),
+    "auth_token": token.reveal(),
+    "auth_token_signature": token.reveal().split(":")[3],
+    "read_only_token": dashboard.api_token.reveal(),
+}))
+"""
 PROBES["03_paper_trading"] = """
 import json
 print(json.dumps({
