@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from datetime import timedelta
@@ -362,3 +363,37 @@ def test_a_key_pair_for_an_unregistered_public_key_cannot_revoke_another(lighter
     refusal(lambda: lighter.revoke_api_key(owner, impostor), wire.INVALID_SIGNATURE, "invalid signature")
     assert lighter.confirm(key).registered
     _ = ApiKeyPair  # the type the client signs with
+
+
+MALFORMED = {
+    "AccountIndex": 1,
+    "ApiKeyIndex": 42,
+    "PubKey": "AA==",
+    "L1Sig": "",
+    "ExpiredAt": 2**47,
+    "Nonce": 0,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "message"),
+    [
+        ({"AccountIndex": 2**70}, 21103, f"AccountIndex does not fit int64: {2**70}"),
+        ({"Nonce": -5}, 21103, "AccountNonce should not be less than 0"),
+        ({"L2TxAttributes": {"4": 2**70}}, 21103, f"skip_nonce does not fit uint8: {2**70}"),
+        ({"L2TxAttributes": [1]}, 21103, "L2TxAttributes must be an object or null"),
+        ({"L2TxAttributes": {"9": 1}}, 21103, "unknown L2TxAttributes type '9'"),
+        ({"ExpiredAt": True}, 21103, "tx_info field ExpiredAt must be an integer"),
+        ({"PubKey": "A" * 10 + "=="}, 21103, "PubKey is invalid"),
+        ({"PubKey": "!!"}, 21103, "PubKey must be base64"),
+        (
+            {"Sig": "AAAA", "PubKey": base64.b64encode(bytes(40)).decode()},
+            21105,
+            "Sig must be 80 bytes of base64",
+        ),
+    ],
+)
+def test_malformed_tx_info_is_a_400_with_gos_message(http, changes, code, message):
+    info = MALFORMED | {"Sig": base64.b64encode(bytes(80)).decode()} | changes
+    answer = http.post("/api/v1/sendTx", data={"tx_type": "8", "tx_info": json.dumps(info)})
+    assert (answer.status_code, answer.json()) == (400, {"code": code, "message": message})

@@ -198,7 +198,7 @@ def test_malformed_transactions_get_go_s_messages():
         wire.parse_tx(8, "{nope")
     with pytest.raises(LighterError, match="missing Nonce"):
         wire.parse_tx(8, {k: v for k, v in info.items() if k != "Nonce"})
-    with pytest.raises(LighterError, match="ApiKeyIndex should not be larger than 254"):
+    with pytest.raises(LighterError, match=r"^21103: ApiKeyIndex should not be larger than 254$"):
         wire.parse_tx(8, info | {"ApiKeyIndex": 255})
     with pytest.raises(LighterError, match="PubKey is invalid"):
         wire.parse_tx(8, info | {"PubKey": base64.b64encode(b"short").decode()})

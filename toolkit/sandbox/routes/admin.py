@@ -215,7 +215,7 @@ def lighter_deposit(body: LighterDeposit, state: State) -> dict:
 @router.get("/lighter/accepted-nonces", summary="Every nonce a Lighter key slot has had accepted, in order")
 def lighter_accepted_nonces(
     state: State,
-    account_index: Annotated[int, Query(ge=0)],
+    account_index: Annotated[int, Query(ge=0, le=2**48 - 2)],
     api_key_index: Annotated[int, Query(ge=0, le=254)],
 ) -> dict:
     return {"nonces": state.lighter.accepted_nonces(account_index, api_key_index)}

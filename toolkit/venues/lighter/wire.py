@@ -316,7 +316,8 @@ def parse_tx(tx_type: int, tx_info: str | dict[str, Any]) -> Transaction:
     try:
         tx.validate()
     except Exception as exc:  # typed-lighter raises its BadRequest with Go's own message
-        raise LighterError(INVALID_TX, str(exc) or "invalid transaction") from None
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "invalid transaction"
+        raise LighterError(INVALID_TX, message) from None
     sig_text = info.get("Sig")
     try:
         sig = base64.b64decode(sig_text, validate=True) if isinstance(sig_text, str) else b""
