@@ -7,23 +7,11 @@ signature recovery at least 5,000 per second.
 
 from __future__ import annotations
 
-import time
-
+from benchmarks.timing import best_per_call
 from toolkit.venues import eip712
 from toolkit.venues import hyperliquid as hl
 
 KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
-
-
-def _best(fn, n: int, rounds: int = 5) -> float:
-    """Best seconds per call over several rounds: the least disturbed by a noisy machine."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for i in range(n):
-            fn(i)
-        best = min(best, (time.perf_counter() - start) / n)
-    return best
 
 
 def run() -> bool:
@@ -41,12 +29,14 @@ def run() -> bool:
         ours = hl.sign_l1_action(KEY, action, None, 1_700_000_000_000 + i, None, True)
         assert (int(theirs["r"], 16), int(theirs["s"], 16), theirs["v"]) == (ours.r, ours.s, ours.v)
 
-    sdk = _best(lambda i: sdk_sign(wallet, actions[i % 64], None, 1_700_000_000_000 + i, None, True), 200)
-    toolkit = _best(
+    sdk = best_per_call(
+        lambda i: sdk_sign(wallet, actions[i % 64], None, 1_700_000_000_000 + i, None, True), 200
+    )
+    toolkit = best_per_call(
         lambda i: hl.sign_l1_action(signer, actions[i % 64], None, 1_700_000_000_000 + i, None, True), 2000
     )
     signatures = [hl.sign_l1_action(KEY, a, None, 7, None, False).to_wire() for a in actions]
-    recover = _best(
+    recover = best_per_call(
         lambda i: hl.recover_l1_signer(actions[i % 64], signatures[i % 64], None, 7, None, False), 2000
     )
 

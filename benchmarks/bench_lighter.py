@@ -11,22 +11,12 @@ plain ``schnorr.verify`` of the same signatures.
 from __future__ import annotations
 
 import json
-import time
 
+from benchmarks.timing import best_per_call
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.lighter import signer, wire
 
 ACCOUNT, SLOT, CHAIN = 12345, 42, wire.SANDBOX_CHAIN_ID
-
-
-def _best(fn, n: int, rounds: int = 3) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for i in range(n):
-            fn(i)
-        best = min(best, (time.perf_counter() - start) / n)
-    return best
 
 
 def _register(wallet: Wallet, nonce: int) -> tuple[str, str, str]:
@@ -76,9 +66,9 @@ def run() -> bool:
     from typed_lighter.core.signer import schnorr
 
     wallet = Wallet.generate()
-    ours = _best(lambda i: _register(wallet, i), 60)
+    ours = best_per_call(lambda i: _register(wallet, i), 60, rounds=3)
     try:
-        sdk = _best(lambda i: _sdk_register(wallet.private_key.reveal(), i), 60)
+        sdk = best_per_call(lambda i: _sdk_register(wallet.private_key.reveal(), i), 60, rounds=3)
     except ImportError:
         sdk = float("nan")
 
@@ -86,8 +76,8 @@ def run() -> bool:
     from typed_lighter.core.signer import curve
 
     curve.GeneratorTable.get()  # built once per process, on the first verification
-    verify = _best(lambda i: _verify(txs[i][0], wallet.address), len(txs), rounds=1)
-    plain = _best(
+    verify = best_per_call(lambda i: _verify(txs[i][0], wallet.address), len(txs), rounds=1)
+    plain = best_per_call(
         lambda i: schnorr.verify(
             pk=bytes.fromhex(txs[i][2][2:]),
             msg_hash=bytes.fromhex(txs[i][1]),
@@ -104,7 +94,9 @@ def run() -> bool:
     pk = wire.public_key_bytes(key.public_key)
     for tx, digest in parsed[:8]:
         wire.verify_signature(pk, digest, tx.sig)
-    hot = _best(lambda i: wire.verify_signature(pk, parsed[i][1], parsed[i][0].sig), len(parsed), rounds=1)
+    hot = best_per_call(
+        lambda i: wire.verify_signature(pk, parsed[i][1], parsed[i][0].sig), len(parsed), rounds=1
+    )
 
     reg_rate, sdk_rate = 1 / ours, 1 / sdk
     print("Lighter (issue 5)")

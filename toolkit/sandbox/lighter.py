@@ -62,6 +62,17 @@ class Caller:
     all_accounts: bool = False
 
 
+def _open_order(tx: wire.Transaction, body: Any) -> tuple[Any, ...]:
+    """The open order a cancel or modify names, by its order index or its client order index."""
+    o = store.lt_orders
+    return (
+        o.c.account_index == tx.account_index,
+        o.c.market_index == body.market_index,
+        o.c.status == "open",
+        sa.or_(o.c.order_index == body.index, o.c.client_order_index == body.index),
+    )
+
+
 class LighterSandbox:
     def __init__(self, engine: Engine, clock: Clock, chain_id: int = wire.SANDBOX_CHAIN_ID) -> None:
         self.engine = engine
@@ -386,16 +397,7 @@ class LighterSandbox:
                 )
             )
         elif tx.tx_type == wire.TX_CANCEL_ORDER:
-            conn.execute(
-                o.update()
-                .where(
-                    o.c.account_index == tx.account_index,
-                    o.c.market_index == body.market_index,
-                    o.c.status == "open",
-                    sa.or_(o.c.order_index == body.index, o.c.client_order_index == body.index),
-                )
-                .values(status="canceled")
-            )
+            conn.execute(o.update().where(*_open_order(tx, body)).values(status="canceled"))
         elif tx.tx_type == wire.TX_CANCEL_ALL_ORDERS:
             query = o.update().where(o.c.account_index == tx.account_index, o.c.status == "open")
             market = body.attributes.cancel_all_market_index
@@ -405,12 +407,7 @@ class LighterSandbox:
         elif tx.tx_type == wire.TX_MODIFY_ORDER:
             conn.execute(
                 o.update()
-                .where(
-                    o.c.account_index == tx.account_index,
-                    o.c.market_index == body.market_index,
-                    o.c.status == "open",
-                    sa.or_(o.c.order_index == body.index, o.c.client_order_index == body.index),
-                )
+                .where(*_open_order(tx, body))
                 .values(base_amount=body.base_amount, price=body.price)
             )
 
