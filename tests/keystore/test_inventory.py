@@ -157,8 +157,8 @@ def test_refresh_survives_an_unreachable_venue(store):
 
 
 def test_unknown_venue_lifecycle_is_a_clear_error(store):
-    saved = store.put(entry(venue="lighter", kind="api_key"))
-    with pytest.raises(NotImplementedError, match="no key lifecycle for venue 'lighter' yet"):
+    saved = store.put(entry(venue="polymarket", kind="api_key"))
+    with pytest.raises(NotImplementedError, match="no key lifecycle for venue 'polymarket' yet"):
         toolkit.keystore.rotate(saved, store=store)
 
 
