@@ -20,7 +20,7 @@ from typing import Any
 from toolkit.keystore import lifecycle
 from toolkit.keystore.store import Entry, KeyStore
 from toolkit.venues import providers as pv
-from toolkit.venues.eip712 import Wallet
+from toolkit.venues.eip712 import Wallet, as_wallet
 from toolkit.venues.lighter import wire
 from toolkit.venues.lighter.client import LighterClient
 from toolkit.venues.lighter.signer import ApiKeyPair, SignedTx, generate_api_key
@@ -139,7 +139,9 @@ def check_setup(
         return SetupStatus(provider, address, account_index, True, [])
     for gone in (e for e in entries if e.status == "active"):  # replaced at the venue meanwhile
         store.update(gone.id, status="revoked")
-    nonce = client.next_nonce(account_index, api_key_index)  # the venue's word, never a local guess
+    # nextNonce, not the /apikeys entry: the venue may list an empty slot without its nonce, and a
+    # slot that held a key before has moved past 0
+    nonce = client.next_nonce(account_index, api_key_index)
     keep = next((e for e in pending if e.extra.get("setup_nonce") == nonce), None)
     for other in pending:
         if other is not keep:
@@ -176,7 +178,7 @@ def sign_setup_action(
     """Sign the step: ChangePubKey by the record's new key, countersigned by the L1 wallet."""
     _provider(provider)
     store = _store(store)
-    wallet = wallet if isinstance(wallet, Wallet) else Wallet.from_key(wallet)
+    wallet = as_wallet(wallet)
     if wallet.address.lower() != address.lower():
         raise SetupError(f"the wallet is {wallet.address}, but this setup is for {address}")
     try:

@@ -488,13 +488,13 @@ class LighterKeys:
         return {"status": "active" if ours else "revoked"}
 
     def _wallet(self, entry: Entry, wallet: Any) -> Any:
-        from toolkit.venues.eip712 import Wallet
+        from toolkit.venues.eip712 import as_wallet
 
         if wallet is None:
             raise ValueError(
                 "Lighter keys are registered and revoked by the account's L1 wallet: pass wallet="
             )
-        wallet = wallet if isinstance(wallet, Wallet) else Wallet.from_key(wallet)
+        wallet = as_wallet(wallet)
         owner = entry.extra.get("l1_address")
         if owner and wallet.address.lower() != owner:
             raise ValueError(f"this key belongs to {owner}, not to {wallet.address}")

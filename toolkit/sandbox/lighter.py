@@ -271,9 +271,13 @@ class LighterSandbox:
             if signer_key != self._expected_signer(tx, slot):  # the slot changed while we verified
                 raise LighterError(wire.INVALID_SIGNATURE, "the key at this slot changed; sign again")
             wire.check_nonce(tx.nonce, slot.next_nonce, tx.skip_nonce)
-            account = self._account(conn, tx.account_index)
+            account = self._account(
+                conn, tx.account_index
+            )  # read under the lock: maker-only may just have changed
+            if tx.tx_type != wire.TX_CHANGE_PUB_KEY and tx.api_key_index in json.loads(account.maker_only):
+                self._check_maker_only(conn, tx)
             now = self.clock.now_ms()
-            self._apply(conn, tx, account, now)
+            self._apply(conn, tx, now)
             if tx.tx_type == wire.TX_CHANGE_PUB_KEY:
                 new = Slot(tx.tx.pub_key.hex(), tx.nonce + 1, now)  # type: ignore[attr-defined]
             else:
@@ -331,11 +335,9 @@ class LighterSandbox:
             )
         if not wire.verify_signature(bytes.fromhex(expected), msg_hash, tx.sig):
             raise LighterError(wire.INVALID_SIGNATURE)
-        if tx.tx_type != wire.TX_CHANGE_PUB_KEY and tx.api_key_index in json.loads(account.maker_only):
-            self._check_maker_only(tx)
         return expected
 
-    def _check_maker_only(self, tx: wire.Transaction) -> None:
+    def _check_maker_only(self, conn: Connection, tx: wire.Transaction) -> None:
         refusal = LighterError(
             wire.MAKER_ONLY_VIOLATION,
             f"api key {tx.api_key_index} is maker-only: it may send post-only orders, modify them, "
@@ -347,19 +349,18 @@ class LighterSandbox:
             raise refusal
         if tx.tx_type == wire.TX_MODIFY_ORDER:
             o = store.lt_orders
-            with self.engine.connect() as conn:
-                tif = conn.execute(
-                    sa.select(o.c.time_in_force).where(
-                        o.c.account_index == tx.account_index,
-                        sa.or_(o.c.order_index == tx.tx.index, o.c.client_order_index == tx.tx.index),  # type: ignore[attr-defined]
-                    )
-                ).scalar()
+            tif = conn.execute(
+                sa.select(o.c.time_in_force).where(
+                    o.c.account_index == tx.account_index,
+                    sa.or_(o.c.order_index == tx.tx.index, o.c.client_order_index == tx.tx.index),  # type: ignore[attr-defined]
+                )
+            ).scalar()
             if tif is not None and tif != wire.POST_ONLY:
                 raise refusal
 
     # -- effects of accepted transactions ----------------------------------------------------
 
-    def _apply(self, conn: Connection, tx: wire.Transaction, account: Any, now: int) -> None:
+    def _apply(self, conn: Connection, tx: wire.Transaction, now: int) -> None:
         o, p = store.lt_orders, store.lt_positions
         body: Any = tx.tx
         if tx.tx_type == wire.TX_CREATE_ORDER:

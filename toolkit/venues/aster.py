@@ -30,7 +30,7 @@ import httpx
 from toolkit.secrets import Secret, reveal
 from toolkit.venues import eip712
 from toolkit.venues._http import HttpClient
-from toolkit.venues.eip712 import Signature, Wallet
+from toolkit.venues.eip712 import Signature, Wallet, as_wallet
 
 NETWORKS = {
     "mainnet": "https://fapi.asterdex.com",
@@ -352,7 +352,7 @@ class AsterClient(HttpClient):
         self, wallet: Wallet | str | Secret, desc: str, *, ip: str | None = None, network: str = "56"
     ) -> AsterApiKey:
         """Sign in with the wallet and mint a V1 key + secret (the web3 flow)."""
-        wallet = _wallet(wallet)
+        wallet = as_wallet(wallet)
         nonce = self._bapi(
             "/public/future/web3/get-nonce", {"sourceAddr": wallet.address, "type": "CREATE_API_KEY"}
         )
@@ -449,7 +449,7 @@ class AsterClient(HttpClient):
         ip_whitelist: str = "",
     ) -> AsterAgent:
         """The main wallet approves a freshly generated agent (``POST /fapi/v3/approveAgent``)."""
-        main = _wallet(main_wallet)
+        main = as_wallet(main_wallet)
         agent = Wallet.generate()
         expired = int(time.time() * 1000 + days * 86_400_000)
         params: dict[str, Any] = {
@@ -480,7 +480,7 @@ class AsterClient(HttpClient):
         ip_whitelist: str | None = None,
     ) -> AsterAgent:
         """Register the main wallet (if new) and approve an agent in one public call."""
-        main = _wallet(main_wallet)
+        main = as_wallet(main_wallet)
         agent = Wallet.generate()
         params: dict[str, Any] = {
             "user": main.address,
@@ -501,7 +501,7 @@ class AsterClient(HttpClient):
         return AsterAgent(agent.address, agent.private_key, name, params["expired"], main.address)
 
     def delete_agent(self, main_wallet: Wallet | str | Secret, agent_address: str) -> None:
-        main = _wallet(main_wallet)
+        main = as_wallet(main_wallet)
         params: dict[str, Any] = {
             "agentAddress": agent_address,
             "asterChain": self.chain,
@@ -534,11 +534,6 @@ class AsterClient(HttpClient):
 
 def _form(params: dict[str, Any]) -> dict[str, str]:
     return {k: _text(v) for k, v in params.items()}
-
-
-def _wallet(wallet: Any) -> Any:
-    """A Wallet, anything wallet-shaped that signs (``.signer``, ``.address``), or a raw key."""
-    return wallet if hasattr(wallet, "signer") else Wallet.from_key(wallet)
 
 
 def _resolve(target: Any) -> tuple[str, AsterChain]:

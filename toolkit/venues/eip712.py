@@ -212,3 +212,8 @@ class Wallet:
     def from_key(cls, key: str | Secret) -> Wallet:
         secret = Secret(key, "private_key")
         return cls(address_of(secret), secret)
+
+
+def as_wallet(wallet: Any) -> Any:
+    """A Wallet, anything wallet-shaped that signs (``.signer``, ``.address``), or a raw key."""
+    return wallet if hasattr(wallet, "signer") else Wallet.from_key(wallet)

@@ -292,7 +292,7 @@ class HyperliquidClient(HttpClient):
     ) -> None:
         self.base_url, self.is_mainnet = _resolve(target)
         # a Wallet, or anything wallet-shaped that signs (``.signer``, ``.address``), or a raw key
-        self.wallet = wallet if wallet is None or hasattr(wallet, "signer") else Wallet.from_key(wallet)
+        self.wallet = None if wallet is None else eip712.as_wallet(wallet)
         self.account_address = account_address or (self.wallet.address if self.wallet else None)
         self.vault_address = vault_address
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)

@@ -107,83 +107,83 @@ async def send_tx(state: State, request: Request) -> Any:
 # -- authenticated -------------------------------------------------------------------------------
 
 
-@router.post("/tokens/create", summary="Lighter: create a read-only API token")
-async def tokens_create(state: State, request: Request, authorization: Auth = None) -> Any:
+async def _write(
+    state: SandboxState,
+    request: Request,
+    authorization: str | None,
+    act: Callable[[dict[str, str], int], Any],
+) -> Any:
+    """A form post that changes an account: only a signed auth token for that account may."""
     form = await _form(request)
 
     def run() -> Any:
         account = _int_field(form, "account_index")
         state.lighter.authenticate(authorization, account, write=True)
-        expiry = _int_field(form, "expiry", 0, 2**63 - 1)
+        return act(form, account)
+
+    return await _run(run)
+
+
+async def _read(
+    state: SandboxState, account_index: int, authorization: str | None, act: Callable[[int], Any]
+) -> Any:
+    """A private read: a signed auth token or a read-only token for that account."""
+
+    def run() -> Any:
+        state.lighter.authenticate(authorization, account_index, write=False)
+        return act(account_index)
+
+    return await _run(run)
+
+
+@router.post("/tokens/create", summary="Lighter: create a read-only API token")
+async def tokens_create(state: State, request: Request, authorization: Auth = None) -> Any:
+    def act(form: dict[str, str], account: int) -> Any:
         return state.lighter.create_token(
             account,
             form.get("name", ""),
-            expiry,
+            _int_field(form, "expiry", 0, 2**63 - 1),
             _bool_field(form, "sub_account_access"),
             form.get("scopes") or "read.*",
         )
 
-    return await _run(run)
+    return await _write(state, request, authorization, act)
 
 
 @router.get("/tokens", summary="Lighter: the read-only API tokens of an account")
 async def tokens(state: State, account_index: AccountIndex, authorization: Auth = None) -> Any:
-    def run() -> Any:
-        state.lighter.authenticate(authorization, account_index, write=False)
-        return state.lighter.tokens(account_index)
-
-    return await _run(run)
+    return await _read(state, account_index, authorization, state.lighter.tokens)
 
 
 @router.post("/tokens/revoke", summary="Lighter: revoke a read-only API token")
 async def tokens_revoke(state: State, request: Request, authorization: Auth = None) -> Any:
-    form = await _form(request)
-
-    def run() -> Any:
-        account = _int_field(form, "account_index")
-        state.lighter.authenticate(authorization, account, write=True)
+    def act(form: dict[str, str], account: int) -> Any:
         return state.lighter.revoke_token(account, _int_field(form, "token_id", 0, 2**63 - 1))
 
-    return await _run(run)
+    return await _write(state, request, authorization, act)
 
 
 @router.post("/setMakerOnlyApiKeys", summary="Lighter: replace the account's maker-only keys")
 async def set_maker_only(state: State, request: Request, authorization: Auth = None) -> Any:
-    form = await _form(request)
-
-    def run() -> Any:
-        account = _int_field(form, "account_index")
-        state.lighter.authenticate(authorization, account, write=True)
+    def act(form: dict[str, str], account: int) -> Any:
         return state.lighter.set_maker_only(account, _field(form, "api_key_indexes"))
 
-    return await _run(run)
+    return await _write(state, request, authorization, act)
 
 
 @router.get("/getMakerOnlyApiKeys", summary="Lighter: the account's maker-only keys")
 async def get_maker_only(state: State, account_index: AccountIndex, authorization: Auth = None) -> Any:
-    def run() -> Any:
-        state.lighter.authenticate(authorization, account_index, write=False)
-        return state.lighter.get_maker_only(account_index)
-
-    return await _run(run)
+    return await _read(state, account_index, authorization, state.lighter.get_maker_only)
 
 
 @router.post("/changeAccountTier", summary="Lighter: switch between standard and premium")
 async def change_account_tier(state: State, request: Request, authorization: Auth = None) -> Any:
-    form = await _form(request)
-
-    def run() -> Any:
-        account = _int_field(form, "account_index")
-        state.lighter.authenticate(authorization, account, write=True)
+    def act(form: dict[str, str], account: int) -> Any:
         return state.lighter.change_tier(account, _field(form, "new_tier"))
 
-    return await _run(run)
+    return await _write(state, request, authorization, act)
 
 
 @router.get("/accountLimits", summary="Lighter: the account's tier and fee ticks")
 async def account_limits(state: State, account_index: AccountIndex, authorization: Auth = None) -> Any:
-    def run() -> Any:
-        state.lighter.authenticate(authorization, account_index, write=False)
-        return state.lighter.account_limits(account_index)
-
-    return await _run(run)
+    return await _read(state, account_index, authorization, state.lighter.account_limits)

@@ -17,7 +17,7 @@ import httpx
 
 from toolkit.secrets import Secret
 from toolkit.venues._http import HttpClient
-from toolkit.venues.eip712 import Wallet
+from toolkit.venues.eip712 import Wallet, as_wallet
 from toolkit.venues.lighter import wire
 from toolkit.venues.lighter.nonces import NonceManager
 from toolkit.venues.lighter.signer import ApiKeyPair, NativeSigner, SignedTx, generate_api_key
@@ -80,7 +80,12 @@ class LighterKey:
         )
 
     def signer(self) -> NativeSigner:
-        return NativeSigner(self.private_key, self.account_index, self.api_key_index, self.chain_id)
+        """This key's native signer, made once: making one loads the key into the library."""
+        native = self.__dict__.get("_native")
+        if native is None:
+            native = NativeSigner(self.private_key, self.account_index, self.api_key_index, self.chain_id)
+            object.__setattr__(self, "_native", native)  # a cache, not a field: equality and repr ignore it
+        return native
 
 
 @dataclass(frozen=True)
@@ -257,7 +262,7 @@ class LighterClient(HttpClient):
     ) -> LighterKey:
         """Generate a key (unless given), register it at ``api_key_index`` with one wallet
         signature, and confirm it through ``/apikeys``. Re-registering a slot replaces its key."""
-        wallet = wallet if isinstance(wallet, Wallet) else Wallet.from_key(wallet)
+        wallet = as_wallet(wallet)
         wire.check_user_slot(api_key_index)
         if account_index is None:
             account_index = self.account_index(wallet.address)
@@ -287,7 +292,7 @@ class LighterClient(HttpClient):
 
     def revoke_api_key(self, wallet: Wallet | str | Secret, key: LighterKey) -> dict[str, Any]:
         """Empty the slot: a ChangePubKey to the zero key, signed by the key itself and the wallet."""
-        wallet = wallet if isinstance(wallet, Wallet) else Wallet.from_key(wallet)
+        wallet = as_wallet(wallet)
         zero = ApiKeyPair(Secret("0" * 80, "unused"), "0x" + wire.ZERO_PUBLIC_KEY)
 
         def send(nonce: int) -> dict[str, Any]:

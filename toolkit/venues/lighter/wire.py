@@ -245,6 +245,14 @@ def _attributes(raw: Any) -> Attributes:
     return Attributes(**values)
 
 
+def _b64(value: Any) -> bytes | None:
+    """A base64 field (Go's encoding of ``[]byte``), or None when it is not one."""
+    try:
+        return base64.b64decode(value, validate=True) if isinstance(value, str) else None
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _order_info(info: dict[str, Any]) -> _orders.OrderInfo:
     return _orders.OrderInfo(
         market_index=_int(info, "MarketIndex"),
@@ -262,11 +270,7 @@ def _order_info(info: dict[str, Any]) -> _orders.OrderInfo:
 
 def _build(tx_type: int, info: dict[str, Any], common: dict[str, Any]) -> L2Tx:
     if tx_type == TX_CHANGE_PUB_KEY:
-        raw = info.get("PubKey")
-        try:
-            pub_key = base64.b64decode(raw, validate=True) if isinstance(raw, str) else None
-        except (binascii.Error, ValueError):
-            pub_key = None
+        pub_key = _b64(info.get("PubKey"))
         if pub_key is None:
             raise LighterError(INVALID_TX, "PubKey must be base64")
         return _account.ChangePubKey(pub_key=pub_key, **common)
@@ -318,12 +322,8 @@ def parse_tx(tx_type: int, tx_info: str | dict[str, Any]) -> Transaction:
     except Exception as exc:  # typed-lighter raises its BadRequest with Go's own message
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else "invalid transaction"
         raise LighterError(INVALID_TX, message) from None
-    sig_text = info.get("Sig")
-    try:
-        sig = base64.b64decode(sig_text, validate=True) if isinstance(sig_text, str) else b""
-    except (binascii.Error, ValueError):
-        sig = b""
-    if len(sig) != 80:
+    sig = _b64(info.get("Sig"))
+    if sig is None or len(sig) != 80:
         raise LighterError(INVALID_SIGNATURE, "Sig must be 80 bytes of base64")
     l1_sig = info.get("L1Sig") or ""
     if not isinstance(l1_sig, str):
