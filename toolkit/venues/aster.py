@@ -306,10 +306,17 @@ class AsterClient(HttpClient):
         self._http = httpx.Client(transport=transport, timeout=timeout)
         self._nonce_lock = threading.Lock()
         self._last_nonce = 0
+        # Against a sandbox handle, agent expiry is measured on the sandbox's (possibly fast-forwarded)
+        # clock, which is what it judges expiry by; nonces always follow the wall clock, as on the venue.
+        self._venue_now_ms = getattr(target, "now_ms", None)
 
     def __repr__(self) -> str:
         auth = "v1" if self.api_secret else "v3" if self.agent else "public"
         return f"AsterClient({self.base_url!r}, auth={auth}, user={self.user!r})"
+
+    def _expiry_ms(self, days: float) -> int:
+        now = self._venue_now_ms() if self._venue_now_ms else int(time.time() * 1000)
+        return int(now + days * 86_400_000)
 
     def next_nonce(self) -> int:
         """Microseconds now, strictly increasing within this client."""
@@ -451,7 +458,7 @@ class AsterClient(HttpClient):
         """The main wallet approves a freshly generated agent (``POST /fapi/v3/approveAgent``)."""
         main = as_wallet(main_wallet)
         agent = Wallet.generate()
-        expired = int(time.time() * 1000 + days * 86_400_000)
+        expired = self._expiry_ms(days)
         params: dict[str, Any] = {
             "agentName": name,
             "agentAddress": agent.address,
@@ -487,7 +494,7 @@ class AsterClient(HttpClient):
             "nonce": self.next_nonce(),
             "agentName": name,
             "agentAddress": agent.address,
-            "expired": int(time.time() * 1000 + days * 86_400_000),
+            "expired": self._expiry_ms(days),
             "signatureChainId": MAIN_CHAIN_ID,
             "canSpotTrade": can_spot_trade,
             "canPerpTrade": can_perp_trade,
