@@ -168,17 +168,13 @@ class LighterSandbox:
 
     # -- key slots --------------------------------------------------------------------------
 
-    def _slot(self, conn: Connection | None, account_index: int, api_key_index: int) -> Slot:
+    def _slot(self, conn: Connection, account_index: int, api_key_index: int) -> Slot:
         key = (account_index, api_key_index)
         slot = self._slots.get(key)
         if slot is None:
             k = store.lt_api_keys
             query = sa.select(k).where(k.c.account_index == account_index, k.c.api_key_index == api_key_index)
-            if conn is None:
-                with self.engine.connect() as own:
-                    row = own.execute(query).first()
-            else:
-                row = conn.execute(query).first()
+            row = conn.execute(query).first()
             slot = EMPTY_SLOT if row is None else Slot(row.public_key, row.next_nonce, row.transaction_time)
             self._slots[key] = slot
         return slot

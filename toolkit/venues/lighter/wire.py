@@ -69,13 +69,10 @@ TX_CREATE_ORDER = 14
 TX_CANCEL_ORDER = 15
 TX_CANCEL_ALL_ORDERS = 16
 TX_MODIFY_ORDER = 17
-TX_TYPES: dict[int, type[L2Tx]] = {
-    TX_CHANGE_PUB_KEY: _account.ChangePubKey,
-    TX_CREATE_ORDER: _orders.CreateOrder,
-    TX_CANCEL_ORDER: _orders.CancelOrder,
-    TX_CANCEL_ALL_ORDERS: _orders.CancelAllOrders,
-    TX_MODIFY_ORDER: _orders.ModifyOrder,
-}
+# what the sandbox parses and verifies (``_build`` makes each one)
+TX_TYPES = frozenset(
+    {TX_CHANGE_PUB_KEY, TX_CREATE_ORDER, TX_CANCEL_ORDER, TX_CANCEL_ALL_ORDERS, TX_MODIFY_ORDER}
+)
 # order types and times in force
 ORDER_LIMIT, ORDER_MARKET = 0, 1
 IMMEDIATE_OR_CANCEL, GOOD_TILL_TIME, POST_ONLY = 0, 1, 2
