@@ -157,6 +157,24 @@ class Sandbox:
         """Credit USDC to a Hyperliquid address (which makes it an account); returns the total."""
         return self._admin("POST", "/hyperliquid/deposit", json={"user": user, "usdc": usdc})["deposited"]
 
+    def hyperliquid_info_limits(
+        self,
+        budget: int | None = None,
+        *,
+        window_seconds: float = 60.0,
+        fail_next: int = 0,
+        retry_after: float = 1.0,
+    ) -> dict[str, Any]:
+        """Turn on Hyperliquid's IP weight budget for /info (``budget`` per window; None turns it
+        off) and make the next ``fail_next`` requests answer 429; resets the counts."""
+        body = {"budget": budget, "window_seconds": window_seconds, "fail_next": fail_next,
+                "retry_after": retry_after}  # fmt: skip
+        return self._admin("POST", "/hyperliquid/info-limits", json=body)
+
+    def hyperliquid_info_stats(self) -> dict[str, Any]:
+        """Requests, refusals (over budget), injected 429s and the peak weight in any window."""
+        return self._admin("GET", "/hyperliquid/info-limits")
+
     def aster_deposit(self, address: str, usdt: float = 10_000.0) -> float:
         """Credit USDT to an Aster address (creating the account); returns the balance."""
         return self._admin("POST", "/aster/deposit", json={"address": address, "usdt": usdt})["balance"]

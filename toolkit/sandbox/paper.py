@@ -347,31 +347,45 @@ class PaperVenue:
             self.sync()
             account = self.account(user, venue)
             fills = self.store.fills(account, start, end, 2000) if account is not None else []
-        rows = []
-        for f in fills:
-            opening = f["start_position"] == 0 or (f["start_position"] > 0) == f["is_buy"]
-            direction = ("Open " if opening else "Close ") + ("Long" if (f["is_buy"] == opening) else "Short")
-            rows.append(
-                {
-                    "coin": f["coin"],
-                    "px": _s(f["px"]),
-                    "sz": _s(f["sz"]),
-                    "side": "B" if f["is_buy"] else "A",
-                    "time": f["time"],
-                    "startPosition": _s(f["start_position"]),
-                    "dir": direction,
-                    "closedPnl": _s(f["closed_pnl"]),
-                    "hash": f"0x{f['id']:064x}",
-                    "oid": f["oid"],
-                    "crossed": not f["maker"],
-                    "fee": _s(f["fee"]),
-                    "tid": f["id"],
-                    "feeToken": "USDC",
-                }
-                | ({"cloid": f["cloid"]} if f["cloid"] else {})
-                | ({"liquidation": {"markPx": _s(f["px"]), "method": "market"}} if f["liquidation"] else {})
+        return [self._fill_row(f) for f in fills]
+
+    @staticmethod
+    def _fill_row(f: dict[str, Any]) -> dict[str, Any]:
+        opening = f["start_position"] == 0 or (f["start_position"] > 0) == f["is_buy"]
+        direction = ("Open " if opening else "Close ") + ("Long" if (f["is_buy"] == opening) else "Short")
+        return (
+            {
+                "coin": f["coin"],
+                "px": _s(f["px"]),
+                "sz": _s(f["sz"]),
+                "side": "B" if f["is_buy"] else "A",
+                "time": f["time"],
+                "startPosition": _s(f["start_position"]),
+                "dir": direction,
+                "closedPnl": _s(f["closed_pnl"]),
+                "hash": f"0x{f['id']:064x}",
+                "oid": f["oid"],
+                "crossed": not f["maker"],
+                "fee": _s(f["fee"]),
+                "tid": f["id"],
+                "feeToken": "USDC",
+            }
+            | ({"cloid": f["cloid"]} if f["cloid"] else {})
+            | ({"liquidation": {"markPx": _s(f["px"]), "method": "market"}} if f["liquidation"] else {})
+        )
+
+    def user_fills_by_time(
+        self, user: str, start: int, end: int | None, venue: str = "hyperliquid"
+    ) -> list[dict[str, Any]]:
+        """Oldest first from ``start``, one page of 2,000: the history endpoints' paging rule (the
+        last time returned is the next ``startTime``)."""
+        with self.lock:
+            self.sync()
+            account = self.account(user, venue)
+            fills = (
+                self.store.fills(account, start, end, 2000, oldest_first=True) if account is not None else []
             )
-        return rows
+        return [self._fill_row(f) for f in fills]
 
     def user_funding(
         self, user: str, start: int, end: int | None, venue: str = "hyperliquid"
@@ -444,4 +458,5 @@ class PaperVenue:
         with self.lock:
             self.sync()
             end = self.engine.now if end is None else min(end, self.engine.now)
-            return self.market.funding_history(coin, max(start, self.market.start_ms), end)[:PAGE]
+            start = max(start, self.market.start_ms)
+            return self.market.funding_history(coin, start, min(end, start + PAGE * HOUR_MS))[:PAGE]

@@ -171,10 +171,13 @@ class PaperStore:
             q = q.where(table.c.coin == coin)
         return q
 
-    def fills(self, account: int, start: int | None, end: int | None, limit: int) -> list[dict[str, Any]]:
-        """Newest first."""
+    def fills(
+        self, account: int, start: int | None, end: int | None, limit: int, oldest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        """Newest first, or oldest first."""
         t = store.pp_fills
-        return self._rows(self._window(t, account, start, end).order_by(t.c.id.desc()).limit(limit))
+        order = t.c.id if oldest_first else t.c.id.desc()
+        return self._rows(self._window(t, account, start, end).order_by(order).limit(limit))
 
     def funding(
         self, account: int, start: int = 0, end: int | None = None, coin: str | None = None,

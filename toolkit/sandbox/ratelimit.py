@@ -90,3 +90,71 @@ class FixedWindows:
                 return Verdict(False, limit, 0, reset)
             self._counts[key] = (index, used + 1)
             return Verdict(True, limit, limit - used - 1, reset)
+
+
+@dataclass
+class WindowStats:
+    requests: int = 0
+    refused: int = 0  # over the budget
+    injected: int = 0  # 429s asked for by a test
+    peak_weight: int = 0  # the most weight ever inside one window
+
+
+class WeightWindow:
+    """Hyperliquid's IP budget: the weight of the requests in any sliding ``window`` seconds stays
+    within ``budget``. Off until ``configure``d, so notebooks polling the sandbox are never refused.
+
+    A request is admitted when its base weight still fits; its full weight (with the per-item part,
+    known only after answering) is then charged, and ``peak_weight`` shows whether a client ever
+    overran. ``fail_next`` answers the next n requests with 429 whatever the budget, for tests of
+    a client's backoff."""
+
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._now = now
+        self._lock = threading.Lock()
+        self.budget: int | None = None
+        self.window = 60.0
+        self.retry_after = 1.0
+        self._fail_next = 0
+        self._charges: dict[object, list[tuple[float, int]]] = {}
+        self.stats = WindowStats()
+
+    def configure(
+        self, budget: int | None, window: float = 60.0, fail_next: int = 0, retry_after: float = 1.0
+    ) -> None:
+        with self._lock:
+            self.budget, self.window, self.retry_after = budget, window, retry_after
+            self._fail_next = fail_next
+            self._charges.clear()
+            self.stats = WindowStats()
+
+    def _used(self, key: object, now: float) -> int:
+        charges = [c for c in self._charges.get(key, []) if c[0] > now - self.window]
+        self._charges[key] = charges
+        return sum(w for _, w in charges)
+
+    def admit(self, key: object, base_weight: int) -> float:
+        """0.0 when the request may proceed, else the seconds to wait (answer 429)."""
+        with self._lock:
+            if self._fail_next > 0:
+                self._fail_next -= 1
+                self.stats.injected += 1
+                return self.retry_after
+            if self.budget is None:
+                return 0.0
+            self.stats.requests += 1
+            now = self._now()
+            if self._used(key, now) + base_weight > self.budget:
+                self.stats.refused += 1
+                oldest = self._charges[key][0][0] if self._charges[key] else now
+                return max(oldest + self.window - now, 0.001)
+            return 0.0
+
+    def charge(self, key: object, weight: int) -> None:
+        with self._lock:
+            if self.budget is None:
+                return
+            now = self._now()
+            used = self._used(key, now) + weight
+            self._charges[key].append((now, weight))
+            self.stats.peak_weight = max(self.stats.peak_weight, used)

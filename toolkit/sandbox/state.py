@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from sqlalchemy.engine import Engine
@@ -17,7 +17,7 @@ from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.lighter import LighterSandbox
 from toolkit.sandbox.paper import PaperVenue
-from toolkit.sandbox.ratelimit import FixedWindows
+from toolkit.sandbox.ratelimit import FixedWindows, WeightWindow
 
 
 @dataclass
@@ -34,6 +34,7 @@ class SandboxState:
     billing: Billing
     limits: FixedWindows  # PaperExchange API-key rate limits
     lighter: LighterSandbox
+    info_limits: WeightWindow = field(default_factory=WeightWindow)  # Hyperliquid's IP budget
 
 
 def get_state(request: Request) -> SandboxState:

@@ -68,6 +68,42 @@ USER_SIGNED: dict[str, tuple[str, list[eip712.Field]]] = {
     ),
 }
 
+# -- info requests: pages and weights (reference/hyperliquid.md §3) ---------------------------------
+
+WEIGHT_PER_MINUTE = 1200  # the REST budget per IP, shared by /info and /exchange
+PAGE_ROWS = 500  # any info request over a time range returns at most this many rows
+FILLS_PAGE_ROWS = 2000  # userFillsByTime's own cap
+_LIGHT_INFO = frozenset(
+    {"l2Book", "allMids", "clearinghouseState", "orderStatus", "spotClearinghouseState", "exchangeStatus"}
+)
+_PER_ITEM_INFO = frozenset(
+    {"recentTrades", "historicalOrders", "userFills", "userFillsByTime", "fundingHistory", "userFunding",
+     "nonUserFundingUpdates", "twapHistory", "userTwapSliceFills", "userTwapSliceFillsByTime",
+     "delegatorHistory", "delegatorRewards", "validatorStats"}
+)  # fmt: skip
+
+
+def info_weight(kind: str, items: int = 0) -> int:
+    """The weight an info request of type ``kind`` costs, given how many items it returned.
+
+    2 for the light reads, 60 for userRole, 20 for the rest, plus 1 per 20 items returned for the
+    history endpoints (candleSnapshot: per 60)."""
+    if kind in _LIGHT_INFO:
+        return 2
+    if kind == "userRole":
+        return 60
+    if kind in _PER_ITEM_INFO:
+        return 20 + items // 20
+    if kind == "candleSnapshot":
+        return 20 + items // 60
+    return 20
+
+
+def page_rows(kind: str) -> int:
+    """The most rows one time-ranged info request of type ``kind`` returns."""
+    return FILLS_PAGE_ROWS if kind == "userFillsByTime" else PAGE_ROWS
+
+
 _EXCHANGE_DOMAIN = eip712.domain_separator("Exchange", "1", 1337)
 _AGENT_FIELDS: list[eip712.Field] = [("source", "string"), ("connectionId", "bytes32")]
 _AGENT_TYPE_HASH = eip712.type_hash("Agent", _AGENT_FIELDS)
@@ -255,10 +291,11 @@ def cancel_by_cloid_action(cancels: list[tuple[int, str]]) -> dict[str, Any]:
 class HyperliquidError(Exception):
     """``{"status": "err", "response": "..."}``, or an HTTP failure, with the venue's words."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.retry_after = retry_after  # seconds, from a 429's Retry-After header
 
 
 @dataclass(frozen=True)
@@ -313,19 +350,34 @@ class HyperliquidClient(HttpClient):
             return self._last_nonce
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
-        response = self._http.post(path, json=body)
+        return self._check(self._http.post(path, json=body))
+
+    @staticmethod
+    def _check(response: httpx.Response) -> Any:
+        status = response.status_code
+        retry = response.headers.get("retry-after")
+        retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
         try:
             data = response.json()
         except ValueError:
-            raise HyperliquidError(response.text or response.reason_phrase, response.status_code) from None
+            raise HyperliquidError(response.text or response.reason_phrase, status, retry_after) from None
         if isinstance(data, dict) and data.get("status") == "err":
-            raise HyperliquidError(str(data.get("response")), response.status_code)
+            raise HyperliquidError(str(data.get("response")), status, retry_after)
         if not response.is_success:
-            raise HyperliquidError(str(data), response.status_code)
+            raise HyperliquidError(str(data), status, retry_after)
         return data
 
     def info(self, body: dict[str, Any]) -> Any:
         return self._post("/info", body)
+
+    def info_bytes(self, body: dict[str, Any]) -> bytes:
+        """An info request's raw JSON body, for loaders that parse it in bulk; errors (429 included,
+        with ``status``) raise HyperliquidError as ``info`` does."""
+        response = self._http.post("/info", json=body)
+        if response.is_success and not response.content.startswith(b'{"status":"err"'):
+            return response.content
+        self._check(response)
+        raise HyperliquidError(response.text, response.status_code)
 
     def meta(self) -> dict[str, Any]:
         return self.info({"type": "meta"})

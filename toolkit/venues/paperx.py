@@ -273,6 +273,7 @@ class PaperExchangeError(Exception):
         super().__init__(f"{status}: {detail}")
         self.status = status
         self.detail = detail
+        self.retry_after: float | None = None  # seconds, from a 429's Retry-After
 
 
 @dataclass(frozen=True)
@@ -444,6 +445,15 @@ class PaperClient(HttpClient):
     def info(self, body: dict[str, Any]) -> Any:
         """A Hyperliquid info request on this account (``clearinghouseState``, ``userFills``, ...)."""
         return self._call("POST", f"{self.HL}/info", json=body)
+
+    def info_bytes(self, body: dict[str, Any]) -> bytes:
+        """An info request's raw JSON, for loaders that parse in bulk (errors raise as ``info``'s)."""
+        response = self._http.post(f"{self.HL}/info", json=body, headers=self._headers("any"))
+        if response.is_success:
+            return response.content
+        error = PaperExchangeError(response.status_code, _detail(response))
+        error.retry_after = float(response.headers.get("retry-after") or 0) or None
+        raise error
 
     def exchange(self, action: dict[str, Any]) -> Any:
         """A Hyperliquid action (order, cancel, cancelByCloid, updateLeverage); no signature needed."""

@@ -190,6 +190,44 @@ def hyperliquid_deposit(body: HyperliquidDeposit, state: State) -> dict:
     return {"user": body.user.lower(), "deposited": total}
 
 
+class InfoLimits(BaseModel):
+    """Hyperliquid's IP weight budget on /info (off by default) and 429s to inject."""
+
+    budget: int | None = Field(default=None, ge=1, le=10**6, description="weight per window; null: off")
+    window_seconds: float = Field(default=60.0, gt=0, le=3600)
+    fail_next: int = Field(default=0, ge=0, le=10_000, description="answer the next n requests with 429")
+    retry_after: float = Field(default=1.0, ge=0, le=600, description="the Retry-After of injected 429s")
+
+
+class InfoLimitStats(BaseModel):
+    budget: int | None
+    window_seconds: float
+    requests: int
+    refused: int
+    injected: int
+    peak_weight: int
+
+
+def _info_stats(state: SandboxState) -> dict:
+    limits = state.info_limits
+    return {"budget": limits.budget, "window_seconds": limits.window} | vars(limits.stats)
+
+
+@router.post(
+    "/hyperliquid/info-limits", response_model=InfoLimitStats, summary="Set Hyperliquid's /info budget"
+)
+def set_info_limits(body: InfoLimits, state: State) -> dict:
+    state.info_limits.configure(body.budget, body.window_seconds, body.fail_next, body.retry_after)
+    return _info_stats(state)
+
+
+@router.get(
+    "/hyperliquid/info-limits", response_model=InfoLimitStats, summary="Hyperliquid /info budget and counts"
+)
+def info_limits(state: State) -> dict:
+    return _info_stats(state)
+
+
 class AsterDeposit(BaseModel):
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     usdt: float = Field(gt=0, le=1e12)

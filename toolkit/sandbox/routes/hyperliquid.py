@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -17,6 +17,7 @@ from toolkit.sandbox import universe
 from toolkit.sandbox.engine.specs import OrderRejected
 from toolkit.sandbox.hyperliquid import ActionRefused
 from toolkit.sandbox.state import SandboxState, get_state
+from toolkit.venues import hyperliquid as hl
 
 router = APIRouter(tags=["Hyperliquid"])
 State = Annotated[SandboxState, Depends(get_state)]
@@ -62,8 +63,19 @@ async def _on_the_loop_if_free(state: SandboxState, handler: Callable[..., Any],
 
 
 @router.post("/info", summary="Hyperliquid info requests")
-async def info(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
-    return await _on_the_loop_if_free(state, _info, body)
+async def info(request: Request, state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
+    ip = request.client.host if request.client else ""
+    kind = str(body.get("type"))
+    wait = state.info_limits.admit(ip, hl.info_weight(kind))
+    if wait:
+        return JSONResponse(
+            {"status": "err", "response": "Too many requests: the weight budget per minute is spent"},
+            status_code=429,
+            headers={"Retry-After": f"{wait:.3f}"},
+        )
+    result = await _on_the_loop_if_free(state, _info, body)
+    state.info_limits.charge(ip, hl.info_weight(kind, len(result) if isinstance(result, list) else 0))
+    return result
 
 
 def _info(state: SandboxState, body: dict[str, Any]) -> Any:
@@ -84,7 +96,8 @@ def _info(state: SandboxState, body: dict[str, Any]) -> Any:
         if kind == "userFills":
             return state.paper.user_fills(_address(body))
         if kind == "userFillsByTime":
-            return state.paper.user_fills(_address(body), _ms(body, "startTime", 0), _ms(body, "endTime"))
+            start, end = _ms(body, "startTime", 0), _ms(body, "endTime")
+            return state.paper.user_fills_by_time(_address(body), start, end)
         if kind == "fundingHistory":
             return state.paper.funding_history(
                 str(body.get("coin")), _ms(body, "startTime", 0), _ms(body, "endTime")

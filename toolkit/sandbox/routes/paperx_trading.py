@@ -58,6 +58,8 @@ def info(user: AnyUser, state: State, body: Annotated[dict[str, Any], Body()]) -
             return paper.open_orders(uid, VENUE)
         if kind == "userFills":
             return paper.user_fills(uid, venue=VENUE)
+        if kind == "userFillsByTime":
+            return paper.user_fills_by_time(uid, _ms(body, "startTime", 0), _ms(body, "endTime"), VENUE)
         if kind == "fundingHistory":
             return paper.funding_history(
                 str(body.get("coin")), _ms(body, "startTime", 0), _ms(body, "endTime")

@@ -1,0 +1,74 @@
+"""Plotly figures for what people would rather look at than read: funding rates over time,
+cumulative funding PnL, rate distributions and carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from toolkit.frames import analytics
+
+
+def _polars(frame: Any) -> pl.DataFrame:
+    return frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
+
+
+def _pandas(frame: pl.DataFrame) -> Any:
+    return frame.with_columns(pl.col(pl.Categorical).cast(pl.String)).to_pandas()
+
+
+def funding_rates(rates: Any, *, annualised: bool = True, window: str = "1d") -> Any:
+    """Funding rate per coin over time, as APR (smoothed over ``window``) or raw."""
+    import plotly.express as px
+
+    df = _polars(rates)
+    if annualised:
+        df = analytics.rolling_apr(df, window).with_columns((pl.col("apr") * 100).alias("APR %"))
+        y, title = "APR %", f"Funding APR per coin ({window} mean)"
+    else:
+        y, title = "funding_rate", "Funding rate per interval"
+    fig = px.line(_pandas(df.sort("time")), x="time", y=y, color="coin", title=title)
+    fig.update_layout(hovermode="x unified", legend_title_text="")
+    return fig
+
+
+def cumulative_funding(funding: Any, *, by: str = "coin") -> Any:
+    """Cumulative funding PnL over time per coin (``by="coin"``) or for the whole account."""
+    import plotly.express as px
+
+    df = _polars(funding).sort("time")
+    if by == "coin":
+        df = df.with_columns(pl.col("usdc").cum_sum().over("coin").alias("cumulative"))
+        fig = px.line(_pandas(df), x="time", y="cumulative", color="coin", title="Cumulative funding PnL")
+    else:
+        df = df.group_by("time").agg(pl.col("usdc").sum()).sort("time")
+        df = df.with_columns(pl.col("usdc").cum_sum().alias("cumulative"))
+        fig = px.area(_pandas(df), x="time", y="cumulative", title="Cumulative funding PnL (account)")
+    fig.update_layout(yaxis_title="USDC", hovermode="x unified", legend_title_text="")
+    return fig
+
+
+def rate_histogram(rates: Any, *, bins: int = 80) -> Any:
+    """The distribution of funding rates per coin."""
+    import plotly.express as px
+
+    fig = px.histogram(_pandas(_polars(rates)), x="funding_rate", color="coin", nbins=bins,
+                       barmode="overlay", opacity=0.6, title="Funding-rate distribution")  # fmt: skip
+    fig.update_layout(legend_title_text="")
+    return fig
+
+
+def carry(funding: Any, every: str = "1d") -> Any:
+    """Funding PnL against price PnL per period, summed over coins."""
+    import plotly.graph_objects as go
+
+    df = _polars(analytics.carry(_polars(funding), every))
+    df = df.group_by("period").agg(pl.col("funding_pnl", "price_pnl").sum()).sort("period")
+    df = df.with_columns(pl.col("funding_pnl", "price_pnl").cum_sum().name.suffix("_cum"))
+    pdf = _pandas(df)
+    fig = go.Figure()
+    fig.add_scatter(x=pdf["period"], y=pdf["funding_pnl_cum"], name="funding (carry)")
+    fig.add_scatter(x=pdf["period"], y=pdf["price_pnl_cum"], name="price")
+    fig.update_layout(title="Cumulative funding vs price PnL", yaxis_title="USDC", hovermode="x unified")
+    return fig

@@ -1,0 +1,85 @@
+"""What every venue's loaders share: the cache, the settled past, progress bars and output."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from toolkit.frames import schema
+from toolkit.frames.cache import Dataset, default_root, in_order
+from toolkit.frames.schema import Backend
+
+SETTLE_MS = 5 * 60_000  # history younger than this may still change on a venue: fetched, never cached
+
+Fetch = Callable[[int, int, Callable[[int], None] | None], pl.DataFrame]
+
+
+class Source:
+    """A venue's history: fetched in pages, cached by month, returned as pandas or polars."""
+
+    venue = ""
+    quote = "USDC"
+
+    def __init__(
+        self, target: Any, network: str | None, cache: bool | str | Path | None, progress: bool
+    ) -> None:
+        self._sandbox_now = getattr(target, "now_ms", None)
+        self.network = network or ("sandbox@" + str(getattr(target, "url", target)).split("//")[-1])
+        # the real venues' history is cached by default; a sandbox's can be rewritten (a fresh
+        # database, a reset), so it is cached only when a directory is given
+        if cache is True:
+            cache = default_root() if network else None
+        self.cache_root = Path(cache) if cache else None
+        self.progress = progress
+
+    def now_ms(self) -> int:
+        """The venue's now: the sandbox's (possibly fast-forwarded) clock, else the wall clock."""
+        return self._sandbox_now() if self._sandbox_now else int(time.time() * 1000)
+
+    def _settled(self) -> int:
+        return self.now_ms() if self._sandbox_now else self.now_ms() - SETTLE_MS
+
+    def dataset(self, kind: str, scope: str) -> Dataset | None:
+        if self.cache_root is None:
+            return None
+        return Dataset(self.cache_root, self.venue, self.network, kind, scope)
+
+    def _bar(self, total_ms: int, label: str) -> Any:
+        from tqdm.auto import tqdm
+
+        hours = max(total_ms / 3_600_000, 0.0)
+        return tqdm(total=round(hours, 1), unit="h", desc=label, disable=not self.progress or hours < 1)
+
+    def history(self, kind: str, scope: str, lo: int, hi: int, fetch: Fetch, label: str) -> pl.DataFrame:
+        """Every row of ``kind`` in ``[lo, hi)``: the cache's settled part, the rest fetched.
+
+        Only the missing settled ranges are fetched and stored; what is newer than the settled past
+        is fetched each time and never stored."""
+        dataset = self.dataset(kind, scope)
+        settled = min(hi, self._settled()) if dataset is not None else lo
+        gaps = dataset.missing(lo, settled) if dataset is not None and settled > lo else []
+        fresh = (max(settled, lo), hi) if hi > max(settled, lo) else None
+        todo = sum(b - a for a, b in gaps) + (fresh[1] - fresh[0] if fresh else 0)
+        parts = []
+        with self._bar(todo, label) as bar:
+
+            def advance(ms: int) -> None:
+                bar.update(round(ms / 3_600_000, 1))
+
+            if dataset is not None and settled > lo:
+                with dataset.locked():
+                    for a, b in dataset.missing(lo, settled):
+                        dataset.write(fetch(a, b - 1, advance), a, b)
+                    parts.append(dataset.read(lo, settled))
+            if fresh:
+                parts.append(fetch(fresh[0], fresh[1] - 1, advance))
+        frame = pl.concat(parts, how="vertical_relaxed") if parts else schema.empty(kind)
+        return in_order(schema.conform(frame, kind))
+
+    @staticmethod
+    def out(frame: pl.DataFrame, backend: Backend) -> Any:
+        return schema.output(frame, backend)
