@@ -166,3 +166,121 @@ def test_bad_input_is_refused_before_any_request(sandbox):
     with pytest.raises(hl.HyperliquidError, match="Unknown coin 'NOPE'"):
         src.funding_history("NOPE")
     assert src.requests == 0
+
+
+# -- Aster ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def aster_funded(sandbox):
+    """An Aster account in seven coins for 150 hours: 1,050 funding fees, two income pages."""
+    from toolkit.venues import aster as av
+    from toolkit.venues.eip712 import Wallet
+
+    wallet = Wallet.generate()
+    sandbox.aster_deposit(wallet.address, 1_000_000)
+    client = av.AsterClient(sandbox)
+    client.create_api_key(wallet, "frames")
+    sizes = {"BTC": "0.01", "ETH": "0.2", "DOGE": "2000"}
+    for i, coin in enumerate(COINS):
+        client.order(f"{coin}USDT", "BUY" if i % 2 else "SELL", sizes.get(coin, "20"))
+    start = sandbox.now_ms()
+    sandbox.advance(hours=150)
+    return client, start, sandbox.now_ms()
+
+
+def test_aster_funding_fees_page_past_1000_rows(sandbox, aster_funded):
+    client, start, end = aster_funded
+    src = frames.Aster(sandbox, client=client, progress=False)
+    fees = src.funding_fees(start, end, backend="polars")
+    truth = []
+    for t in range(start, end + 1, 24 * HOUR):
+        truth += client.income(
+            incomeType="FUNDING_FEE", startTime=t, endTime=min(t + 24 * HOUR - 1, end), limit=1000
+        )
+    assert len(truth) == 7 * 150 and fees.height == len(truth)
+    assert src.requests == 2
+    assert sorted(fees["hash"].to_list()) == sorted(r["tranId"] for r in truth)
+    assert fees["usdc"].sum() == pytest.approx(sum(float(r["income"]) for r in truth))
+    assert fees.schema == pl.Schema(schema.FUNDING)
+    unified = src.funding_fees(start, end, backend="polars", ccxt=True)
+    assert unified["symbol"][0].endswith("/USDT:USDT") and unified["code"][0] == "USDT"
+
+
+def test_aster_funding_rates_match_the_public_route(sandbox, aster_funded):
+    _, start, end = aster_funded
+    src = frames.Aster(sandbox, progress=False)
+    rates = src.funding_rate(["BTCUSDT", "ETHUSDT"], start - 1000 * HOUR, end, backend="polars")
+    assert src.requests == 4  # 1,150 hours per symbol: two pages of at most 1,000 each
+    assert rates.group_by("coin").len().sort("coin")["len"].to_list() == [rates.height // 2] * 2
+    assert rates.select("time", "coin").is_unique().all()
+    assert set(rates["coin"].cast(pl.String)) == {"BTC", "ETH"}
+
+
+def test_aster_funding_fees_need_a_signed_client(sandbox):
+    from toolkit.venues import aster as av
+
+    with pytest.raises(av.AsterError, match="funding fees need a signed client"):
+        frames.Aster(sandbox, progress=False).funding_fees()
+
+
+# -- PaperExchange -------------------------------------------------------------------------------------
+
+
+def test_a_paper_accounts_history_and_statistics(sandbox, new_account):
+    from toolkit.venues.paperx import PaperClient
+
+    account = new_account("pro")
+    key = account.client.create_api_key("frames")  # outlives the session across a long fast-forward
+    paper = PaperClient(sandbox, api_key=key.api_key)
+    paper.order("ETH", True, 2.0)
+    paper.order("BTC", False, 0.05)
+    start = sandbox.now_ms()
+    sandbox.advance(hours=300)  # 600 payments: two pages
+    src = frames.PaperExchange(paper, progress=False)
+    funding = src.user_funding(start, backend="polars")
+    assert funding.height == 600 and funding.select("time", "coin").is_unique().all()
+    assert src.requests == 2
+    summary = paper.funding_summary()
+    assert funding["usdc"].sum() == pytest.approx(summary["total"], abs=600 * 5e-7)  # 6 decimals a row
+    stats = src.account(backend="polars")
+    assert stats["positions_count"][0] == 2 and stats["total_volume"][0] > 0
+    assert stats.schema["account_value"] == pl.Float64 and stats.schema["total_trades"] == pl.Int64
+    positions = src.positions(backend="polars")
+    assert sorted(positions["coin"].cast(pl.String).to_list()) == ["BTC", "ETH"]
+    fills = src.fills(start - HOUR, backend="polars")
+    assert fills["side"].cast(pl.String).to_list() == ["buy", "sell"]
+    assert src.liquidations(backend="polars").height == 0
+
+
+def test_a_liquidation_in_the_fills_ledger_and_ccxt_rows(sandbox):
+    from toolkit.venues.eip712 import Wallet
+
+    wallet = Wallet.generate()
+    user = wallet.address.lower()
+    sandbox.hyperliquid_deposit(user, 60)
+    start = sandbox.now_ms()
+    src = frames.Hyperliquid(sandbox, progress=False)
+    with hl.HyperliquidClient(sandbox, wallet=wallet) as client:
+        client.l1_action({"type": "updateLeverage", "asset": 5, "isCross": True, "leverage": 10})
+        mark = float(client.info({"type": "allMids"})["ARB"])
+        size = round(500 / mark, 1)  # ~8x on 60 USDC: a few percent against it liquidates
+        client.order([hl.order_wire(5, True, f"{mark * 1.05:.5g}", size, tif="Ioc")])
+        for _ in range(60):
+            sandbox.advance(hours=24)
+            if src.positions(user, backend="polars").height == 0:
+                break
+    liquidations = src.liquidations(user, start, backend="polars")
+    assert liquidations.height == 1
+    row = liquidations.row(0, named=True)
+    assert (row["coin"], row["side"], row["size"]) == ("ARB", "long", size)
+    assert row["notional"] == pytest.approx(row["size"] * row["price"])
+    ledger = src.ledger(user, start - HOUR, backend="polars")
+    assert ledger["type"].cast(pl.String).to_list() == ["deposit", "liquidation"]
+    assert ledger["leverage_type"][1] == "Cross" and ledger["liquidated_positions"][1] == 1
+    unified = src.liquidations(user, start, backend="polars", ccxt=True)
+    assert unified.columns == ["symbol", "timestamp", "datetime", "price", "baseValue", "quoteValue",
+                               "contracts", "contractSize", "side"]  # fmt: skip
+    assert unified["symbol"][0] == "ARB/USDC:USDC" and unified["quoteValue"][0] == pytest.approx(
+        row["notional"]
+    )

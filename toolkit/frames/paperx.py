@@ -41,6 +41,7 @@ class PaperExchange(Hyperliquid):
             budget=budget or WeightBudget(hl.WEIGHT_PER_MINUTE),
         )  # fmt: skip
         self.network = "paperexchange@" + client.base_url.split("//")[-1]
+        self._sandbox_now = client.sandbox.now_ms if client.sandbox is not None else None
         # the paper /info ignores "user"; with a cache, a stand-in derived from the account names it
         account = str(client.me().id) if self.cache_root else ""
         self._account_id = "0x" + hashlib.sha256(account.encode()).hexdigest()[:40]
@@ -92,7 +93,10 @@ class PaperExchange(Hyperliquid):
         lo = to_ms(start) if start is not None else None
         hi = to_ms(end) if end is not None else None
         epoch = pl.col("time").dt.epoch("ms")
-        df = df.filter((epoch >= lo) if lo is not None else True, (epoch <= hi) if hi is not None else True)
+        df = df.filter(
+            (epoch >= lo) if lo is not None else pl.lit(True),
+            (epoch <= hi) if hi is not None else pl.lit(True),
+        )
         frame = schema.conform(df, "liquidations").sort("time")
         return self.out(schema.ccxt_liquidations(frame, self.quote) if ccxt else frame, backend)
 
@@ -109,6 +113,6 @@ class PaperExchange(Hyperliquid):
         row = {k: v for k, v in o.items() if k != "positions" and k != "stats"} | o["stats"]
         row["time"] = self.now_ms()
         df = pl.DataFrame([row]).with_columns(pl.col("time").cast(schema.UTC_MS))
-        numeric = [c for c, t in df.schema.items() if t.is_numeric() and c != "time"]
-        df = df.with_columns(pl.col(numeric).cast(pl.Float64))
+        floats = [c for c, t in df.schema.items() if t.is_float()]
+        df = df.with_columns(pl.col(floats).cast(pl.Float64), pl.col(pl.Int32, pl.Int64).cast(pl.Int64))
         return self.out(df.select("time", *[c for c in df.columns if c != "time"]), backend)

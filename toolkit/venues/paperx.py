@@ -343,6 +343,8 @@ class PaperClient(HttpClient):
         timeout: float = 30.0,
     ) -> None:
         self.base_url = _base_url(base_url)
+        # a sandbox handle, when given one: its (possibly fast-forwarded) clock is the venue's now
+        self.sandbox = base_url if hasattr(base_url, "now_ms") else None
         self.access_token = Secret(access_token, "access_token") if access_token else None
         self.api_key = Secret(api_key, "api_key") if api_key else None
         self._http = httpx.Client(base_url=self.base_url, transport=transport, timeout=timeout)
