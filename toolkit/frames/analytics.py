@@ -59,9 +59,8 @@ def weekly(funding: Any) -> Any:
 
 def _interval_hours(df: pl.DataFrame) -> pl.Expr:
     """Each coin's funding interval: the median spacing of its rows, in hours (1 on Hyperliquid)."""
-    return (pl.col("time").sort().diff().dt.total_milliseconds().median() / MS_PER_HOUR).alias(
-        "interval_hours"
-    )
+    hours = pl.col("time").sort().diff().dt.total_milliseconds().median() / MS_PER_HOUR
+    return hours.round(6).alias("interval_hours")
 
 
 def apr(rates: Any) -> Any:
