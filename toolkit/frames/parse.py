@@ -9,7 +9,9 @@ ordinary way, so the result never depends on which path ran.
 from __future__ import annotations
 
 import io
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -19,28 +21,48 @@ import pyarrow.json as pajson
 
 from toolkit.frames import schema
 
-CHUNK = 8 << 20  # bytes of JSON per Arrow read
+CHUNK = 2 << 20  # bytes of JSON per Arrow read: peak memory grows with it, speed hardly
 
 
-def _ndjson_chunks(raw: bytes) -> Iterator[bytes]:
-    """A compact JSON array of flat-ish objects as NDJSON pieces of about CHUNK bytes.
+def _spans(raw: bytes) -> Iterator[tuple[int, int]]:
+    """A compact JSON array of objects cut into spans of about CHUNK bytes, each ending at a row.
 
     Rows are split at ``},{``. A split inside a string would leave an unterminated string on one
     line, which the reader refuses, and the caller falls back to the ordinary parser."""
-    body = memoryview(raw)
     start, end = raw.index(b"[") + 1, raw.rindex(b"]")
     while start < end:
-        cut = raw.find(b"},{", min(start + CHUNK, end), end) if start + CHUNK < end else -1
+        cut = raw.find(b"},{", start + CHUNK, end) if start + CHUNK < end else -1
         stop = end if cut < 0 else cut + 1
-        yield bytes(body[start:stop]).replace(b"},{", b"}\n{")
+        yield start, stop
         start = stop + 1
 
 
-def _arrow_rows(raw: bytes, arrow_schema: pa.Schema) -> Iterator[pa.Table]:
+_POOL = ThreadPoolExecutor(2, thread_name_prefix="frames-parse")  # Arrow parses without the GIL
+IN_FLIGHT = 3  # spans being parsed at once: bounds the memory the copies take
+
+
+def _arrow_frames(raw: bytes, arrow_schema: pa.Schema, typed: Any) -> list[pl.DataFrame]:
     options = pajson.ParseOptions(explicit_schema=arrow_schema, unexpected_field_behavior="ignore")
-    for piece in _ndjson_chunks(raw):
-        if piece.strip():
-            yield pajson.read_json(io.BytesIO(piece), parse_options=options)
+    serial = pajson.ReadOptions(use_threads=False)
+
+    def one(span: tuple[int, int]) -> pl.DataFrame:
+        piece = raw[span[0] : span[1]].replace(b"},{", b"}\n{")
+        return typed(
+            pl.from_arrow(pajson.read_json(io.BytesIO(piece), parse_options=options, read_options=serial))
+        )
+
+    out: list[pl.DataFrame] = []
+    pending: deque[Future[pl.DataFrame]] = deque()
+    try:
+        for span in _spans(raw):
+            if len(pending) >= IN_FLIGHT:
+                out.append(pending.popleft().result())
+            pending.append(_POOL.submit(one, span))
+        out.extend(f.result() for f in list(pending))
+    finally:
+        for f in pending:
+            f.cancel()
+    return out
 
 
 def _fast_or_plain(raws: Iterable[bytes], arrow_schema: pa.Schema, typed: Any, plain: Any) -> pl.DataFrame:
@@ -51,11 +73,14 @@ def _fast_or_plain(raws: Iterable[bytes], arrow_schema: pa.Schema, typed: Any, p
         stripped = raw.strip()
         if stripped in (b"", b"[]"):
             continue
+        if len(stripped) < 64 << 10:  # one small page: the plain parser is quicker than a thread hop
+            frames.append(plain(orjson.loads(stripped)))
+            continue
         try:
-            frames.extend(typed(pl.from_arrow(t)) for t in _arrow_rows(stripped, arrow_schema))
+            frames.extend(_arrow_frames(stripped, arrow_schema, typed))
         except (pa.ArrowInvalid, ValueError):
             frames.append(plain(orjson.loads(stripped)))
-    return pl.concat(frames, how="vertical") if frames else None  # type: ignore[return-value]
+    return pl.concat(frames, how="vertical", rechunk=False) if frames else None  # type: ignore[return-value]
 
 
 def _pages(raw: bytes | Iterable[bytes]) -> Iterable[bytes]:
@@ -79,10 +104,18 @@ _USER_FUNDING = pa.schema(
 )
 
 
-def _typed_user_funding(df: pl.DataFrame) -> pl.DataFrame:
-    return schema.conform(
-        df.unnest("delta").rename({"fundingRate": "funding_rate", "nSamples": "n_samples"}), "funding"
+def _own(df: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """Fresh buffers for the columns polars would otherwise share with the Arrow page: one shared
+    column keeps the whole page (every string it held) alive."""
+    return df.with_columns(
+        (pl.lit(None, df.schema[c]) if df[c].null_count() == df.height else pl.col(c) + 0).alias(c)
+        for c in columns
     )
+
+
+def _typed_user_funding(df: pl.DataFrame) -> pl.DataFrame:
+    df = _own(df.unnest("delta"), "time", "nSamples")
+    return schema.conform(df.rename({"fundingRate": "funding_rate", "nSamples": "n_samples"}), "funding")
 
 
 def user_funding(raw: bytes | Iterable[bytes]) -> pl.DataFrame:
@@ -115,7 +148,7 @@ def funding_history(raw: bytes | Iterable[bytes]) -> pl.DataFrame:
     """Hyperliquid ``fundingHistory`` JSON as the FUNDING_RATES frame."""
 
     def typed(df: pl.DataFrame) -> pl.DataFrame:
-        return schema.conform(df.rename({"fundingRate": "funding_rate"}), "funding_rates")
+        return schema.conform(_own(df, "time").rename({"fundingRate": "funding_rate"}), "funding_rates")
 
     def plain(rows: list[dict[str, Any]]) -> pl.DataFrame:
         return typed(pl.DataFrame(rows, schema={"coin": pl.String, "fundingRate": pl.String,

@@ -22,7 +22,9 @@ FUNDING: dict[str, pl.DataType] = {
     "szi": pl.Float64(),
     "funding_rate": pl.Float64(),
     "n_samples": pl.Int64(),
-    "hash": pl.String(),
+    # Hyperliquid stamps every funding row with the zero hash; as a category it costs 4 bytes a row
+    # (and, cast from Arrow, it no longer pins the whole parsed page in memory)
+    "hash": pl.Categorical(),
 }
 # the venue's rate for a coin per funding interval (hourly on Hyperliquid, 8-hourly or hourly on Aster)
 FUNDING_RATES: dict[str, pl.DataType] = {
