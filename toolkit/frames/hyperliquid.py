@@ -26,6 +26,7 @@ from toolkit.frames.timing import TimeLike, days_before, to_ms
 from toolkit.venues import hyperliquid as hl
 
 RETRIABLE = {429, 500, 502, 503, 504}
+UNLIMITED = WeightBudget(10**12)
 
 
 class Hyperliquid(Source):
@@ -33,7 +34,7 @@ class Hyperliquid(Source):
 
     ``cache``: True (the default: mainnet and testnet history in ``~/.cache/toolkit/frames``), a
     directory, or False. ``budget``: a WeightBudget to share or tune; by default the process-wide
-    one for the host at 1,200 weight per minute.
+    one for the host at 1,200 weight per minute (none against a sandbox handle).
     """
 
     venue = "hyperliquid"
@@ -53,7 +54,13 @@ class Hyperliquid(Source):
         network = target if isinstance(target, str) and target in hl.NETWORKS else None
         super().__init__(target, network, cache, progress)
         self.client = hl.HyperliquidClient(target, transport=transport)
-        self.budget = budget or shared_budget(self.client.base_url, hl.WEIGHT_PER_MINUTE)
+        # the venue's IP budget, shared by every loader for the host; a sandbox enforces none unless
+        # told to (sandbox.hyperliquid_info_limits), so against one nothing waits unless asked to
+        if budget is None:
+            budget = (
+                UNLIMITED if self._sandbox_now else shared_budget(self.client.base_url, hl.WEIGHT_PER_MINUTE)
+            )
+        self.budget = budget
         self.max_retries, self.backoff = max_retries, backoff
         self.requests = 0  # answered requests
         self.retries = 0  # requests sent again after a 429 or a 5xx

@@ -12,10 +12,9 @@ import polars as pl
 
 from toolkit.frames import schema
 from toolkit.frames.budget import WeightBudget
-from toolkit.frames.hyperliquid import Hyperliquid
+from toolkit.frames.hyperliquid import UNLIMITED, Hyperliquid
 from toolkit.frames.schema import Backend
 from toolkit.frames.timing import TimeLike, to_ms
-from toolkit.venues import hyperliquid as hl
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
 
@@ -38,7 +37,9 @@ class PaperExchange(Hyperliquid):
         self.paper = client
         Hyperliquid.__init__(
             self, client.base_url, cache=cache, progress=progress, max_retries=max_retries, backoff=backoff,
-            budget=budget or WeightBudget(hl.WEIGHT_PER_MINUTE),
+            # PaperExchange limits requests per API key, not weight; its 429s (with Retry-After) are
+            # waited out, so no budget is needed unless one is given
+            budget=budget or UNLIMITED,
         )  # fmt: skip
         self.network = "paperexchange@" + client.base_url.split("//")[-1]
         self._sandbox_now = client.sandbox.now_ms if client.sandbox is not None else None

@@ -41,7 +41,9 @@ class Source:
         return self._sandbox_now() if self._sandbox_now else int(time.time() * 1000)
 
     def _settled(self) -> int:
-        return self.now_ms() if self._sandbox_now else self.now_ms() - SETTLE_MS
+        """The end (exclusive) of the history that can no longer change: a sandbox writes each hour
+        as its clock passes it; a venue may still be publishing the last few minutes."""
+        return self.now_ms() + 1 if self._sandbox_now else self.now_ms() - SETTLE_MS
 
     def dataset(self, kind: str, scope: str) -> Dataset | None:
         if self.cache_root is None:
