@@ -21,7 +21,7 @@ from toolkit.frames.budget import WeightBudget, shared_budget
 from toolkit.frames.paging import page_by_time
 from toolkit.frames.schema import Backend
 from toolkit.frames.source import Source
-from toolkit.frames.timing import TimeLike, days_before, to_ms
+from toolkit.frames.timing import TimeLike
 from toolkit.venues import aster as av
 
 PAGE_ROWS = 1000  # the most either endpoint returns per request
@@ -84,13 +84,6 @@ class Aster(Source):
             return rows
         raise AssertionError("unreachable")
 
-    def _range(self, start: TimeLike | None, end: TimeLike | None, days: float) -> tuple[int, int]:
-        hi = to_ms(end) if end is not None else self.now_ms()
-        lo = to_ms(start) if start is not None else days_before(hi, days)
-        if lo > hi:
-            raise ValueError("start is after end")
-        return lo, hi + 1
-
     def funding_rate(
         self,
         symbols: str | Iterable[str],
@@ -115,8 +108,7 @@ class Aster(Source):
                 return page_by_time(page, a, b, PAGE_ROWS, progress)
 
             parts.append(self.history("funding_rates", symbol, lo, hi, fetch, f"fundingRate {symbol}"))
-        frame = pl.concat(parts, how="vertical_relaxed") if parts else schema.empty("funding_rates")
-        frame = frame.sort(pl.col("time"), pl.col("coin").cast(pl.String), maintain_order=True)
+        frame = self.stack(parts, "funding_rates")
         return self.out(schema.ccxt_funding_rate_history(frame, self.quote) if ccxt else frame, backend)
 
     def _scope(self) -> str:

@@ -22,7 +22,7 @@ from toolkit.frames.budget import WeightBudget, shared_budget
 from toolkit.frames.paging import page_by_time
 from toolkit.frames.schema import Backend
 from toolkit.frames.source import Source
-from toolkit.frames.timing import TimeLike, days_before, to_ms
+from toolkit.frames.timing import TimeLike
 from toolkit.venues import hyperliquid as hl
 
 RETRIABLE = {429, 500, 502, 503, 504}
@@ -120,13 +120,6 @@ class Hyperliquid(Source):
 
         return fetch
 
-    def _range(self, start: TimeLike | None, end: TimeLike | None, days: float = 30) -> tuple[int, int]:
-        hi = to_ms(end) if end is not None else self.now_ms()
-        lo = to_ms(start) if start is not None else days_before(hi, days)
-        if lo > hi:
-            raise ValueError("start is after end")
-        return lo, hi + 1
-
     # -- history -----------------------------------------------------------------------------------
 
     def funding_history(
@@ -150,8 +143,7 @@ class Hyperliquid(Source):
             )
             for coin in coins
         ]  # fmt: skip
-        frame = pl.concat(parts, how="vertical_relaxed") if parts else schema.empty("funding_rates")
-        frame = frame.sort(pl.col("time"), pl.col("coin").cast(pl.String), maintain_order=True)
+        frame = self.stack(parts, "funding_rates")
         return self.out(schema.ccxt_funding_rate_history(frame, self.quote) if ccxt else frame, backend)
 
     def user_funding(

@@ -12,6 +12,7 @@ import polars as pl
 from toolkit.frames import schema
 from toolkit.frames.cache import Dataset, default_root, in_order
 from toolkit.frames.schema import Backend
+from toolkit.frames.timing import TimeLike, days_before, to_ms
 
 SETTLE_MS = 5 * 60_000  # history younger than this may still change on a venue: fetched, never cached
 
@@ -44,6 +45,20 @@ class Source:
         """The end (exclusive) of the history that can no longer change: a sandbox writes each hour
         as its clock passes it; a venue may still be publishing the last few minutes."""
         return self.now_ms() + 1 if self._sandbox_now else self.now_ms() - SETTLE_MS
+
+    def _range(self, start: TimeLike | None, end: TimeLike | None, days: float = 30) -> tuple[int, int]:
+        """``[lo, hi)`` in ms from the inclusive ``start`` and ``end`` a user gives (``end``: now;
+        ``start``: ``days`` before ``end``)."""
+        hi = to_ms(end) if end is not None else self.now_ms()
+        lo = to_ms(start) if start is not None else days_before(hi, days)
+        if lo > hi:
+            raise ValueError("start is after end")
+        return lo, hi + 1
+
+    @staticmethod
+    def stack(parts: list[pl.DataFrame], kind: str) -> pl.DataFrame:
+        """Per-coin results as one frame, in time then coin order."""
+        return in_order(pl.concat(parts, how="vertical_relaxed")) if parts else schema.empty(kind)
 
     def dataset(self, kind: str, scope: str) -> Dataset | None:
         if self.cache_root is None:
