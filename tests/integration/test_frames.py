@@ -17,6 +17,15 @@ HOUR = 3_600_000
 COINS = ["BTC", "ETH", "SOL", "AVAX", "LINK", "ARB", "DOGE"]
 
 
+def sizes_for(sandbox, notional: float = 2_000.0) -> dict[str, float]:
+    """About ``notional`` USDC of each coin at today's prices, in each coin's size steps (the
+    shared sandbox's prices depend on how far earlier tests moved its clock)."""
+    client = hl.HyperliquidClient(sandbox)
+    mids = client.info({"type": "allMids"})
+    steps = {u["name"]: u["szDecimals"] for u in client.meta()["universe"]}
+    return {c: round(notional / float(mids[c]), steps[c]) for c in COINS}
+
+
 @pytest.fixture(scope="module")
 def funded(sandbox):
     """An account long or short in all seven coins for 120 funding hours: 840 payments, so
@@ -24,11 +33,9 @@ def funded(sandbox):
     account = Account.create()
     sandbox.hyperliquid_deposit(account.address, 1_000_000)
     ex = Exchange(account, sandbox.url)
-    for i, coin in enumerate(COINS):
-        result = ex.market_open(
-            coin, i % 2 == 0, {"BTC": 0.01, "ETH": 0.2}.get(coin, 20 if coin != "DOGE" else 2000)
-        )
-        assert result["status"] == "ok", result
+    for i, (coin, size) in enumerate(sizes_for(sandbox).items()):
+        result = ex.market_open(coin, i % 2 == 0, size)
+        assert "filled" in result["response"]["data"]["statuses"][0], result
     start = sandbox.now_ms()
     sandbox.advance(hours=120)
     return account.address.lower(), start, sandbox.now_ms()
@@ -181,9 +188,8 @@ def aster_funded(sandbox):
     sandbox.aster_deposit(wallet.address, 1_000_000)
     client = av.AsterClient(sandbox)
     client.create_api_key(wallet, "frames")
-    sizes = {"BTC": "0.01", "ETH": "0.2", "DOGE": "2000"}
-    for i, coin in enumerate(COINS):
-        client.order(f"{coin}USDT", "BUY" if i % 2 else "SELL", sizes.get(coin, "20"))
+    for i, (coin, size) in enumerate(sizes_for(sandbox).items()):
+        client.order(f"{coin}USDT", "BUY" if i % 2 else "SELL", str(size))
     start = sandbox.now_ms()
     sandbox.advance(hours=150)
     return client, start, sandbox.now_ms()
