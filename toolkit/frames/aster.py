@@ -8,16 +8,14 @@ answers 429 when it is spent (418 once it bans); both are waited out with expone
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import polars as pl
 
 from toolkit.frames import parse, schema
-from toolkit.frames.budget import WeightBudget, shared_budget
+from toolkit.frames.budget import WeightBudget
 from toolkit.frames.paging import page_by_time
 from toolkit.frames.schema import Backend
 from toolkit.frames.source import Source
@@ -27,8 +25,6 @@ from toolkit.venues import aster as av
 PAGE_ROWS = 1000  # the most either endpoint returns per request
 WEIGHT_PER_MINUTE = 2400  # REQUEST_WEIGHT per minute, as Binance-style futures APIs publish it
 WEIGHTS = {"fundingRate": 1, "income": 30}
-RETRIABLE = {418, 429, 500, 502, 503, 504}
-UNLIMITED = WeightBudget(10**12)  # against a sandbox handle: it enforces no Aster budget
 
 
 class Aster(Source):
@@ -37,6 +33,9 @@ class Aster(Source):
 
     venue = "aster"
     quote = "USDT"
+    errors = (av.AsterError,)
+    retriable = frozenset({418, 429, 500, 502, 503, 504})
+    max_pause = 120.0
 
     def __init__(
         self,
@@ -52,37 +51,14 @@ class Aster(Source):
         network = target if isinstance(target, str) and target in av.NETWORKS else None
         super().__init__(target, network, cache, progress)
         self.client = client or av.AsterClient(target)
-        if budget is None:
-            budget = (
-                UNLIMITED if self._sandbox_now else shared_budget(self.client.base_url, WEIGHT_PER_MINUTE)
-            )
-        self.budget = budget
-        self.max_retries, self.backoff = max_retries, backoff
-        self.requests = self.retries = 0
+        self._requests(budget, self.client.base_url, WEIGHT_PER_MINUTE, max_retries, backoff)
 
     def __repr__(self) -> str:
         return f"Aster({self.client.base_url!r}, client={self.client!r})"
 
     def _call(self, endpoint: str, call: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
         weight = WEIGHTS[endpoint]
-        for attempt in range(self.max_retries + 1):
-            reservation = self.budget.reserve(weight)
-            try:
-                rows = call()
-            except (av.AsterError, httpx.TransportError) as exc:
-                status = getattr(exc, "status", None)
-                if attempt == self.max_retries or (
-                    isinstance(exc, av.AsterError) and status not in RETRIABLE
-                ):
-                    raise
-                self.retries += 1
-                self.budget.pause(min(self.backoff * 2**attempt * (1 + random.random() / 4), 120.0))
-                continue
-            finally:
-                self.budget.settle(reservation, weight)
-            self.requests += 1
-            return rows
-        raise AssertionError("unreachable")
+        return self.budgeted(call, most=weight, weight_of=lambda _: weight, failed=weight)
 
     def funding_rate(
         self,

@@ -8,7 +8,6 @@ venue names), all behind one synchronous call.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,12 @@ import orjson
 import polars as pl
 
 from toolkit.frames import parse, schema
-from toolkit.frames.budget import WeightBudget, shared_budget
+from toolkit.frames.budget import WeightBudget
 from toolkit.frames.paging import page_by_time
 from toolkit.frames.schema import Backend
 from toolkit.frames.source import Source
 from toolkit.frames.timing import TimeLike
 from toolkit.venues import hyperliquid as hl
-
-RETRIABLE = {429, 500, 502, 503, 504}
-UNLIMITED = WeightBudget(10**12)
 
 
 class Hyperliquid(Source):
@@ -54,16 +50,7 @@ class Hyperliquid(Source):
         network = target if isinstance(target, str) and target in hl.NETWORKS else None
         super().__init__(target, network, cache, progress)
         self.client = hl.HyperliquidClient(target, transport=transport)
-        # the venue's IP budget, shared by every loader for the host; a sandbox enforces none unless
-        # told to (sandbox.hyperliquid_info_limits), so against one nothing waits unless asked to
-        if budget is None:
-            budget = (
-                UNLIMITED if self._sandbox_now else shared_budget(self.client.base_url, hl.WEIGHT_PER_MINUTE)
-            )
-        self.budget = budget
-        self.max_retries, self.backoff = max_retries, backoff
-        self.requests = 0  # answered requests
-        self.retries = 0  # requests sent again after a 429 or a 5xx
+        self._requests(budget, self.client.base_url, hl.WEIGHT_PER_MINUTE, max_retries, backoff)
 
     def __repr__(self) -> str:
         cache = str(self.cache_root) if self.cache_root else None
@@ -73,6 +60,7 @@ class Hyperliquid(Source):
         self.client.close()
 
     errors: tuple[type[Exception], ...] = (hl.HyperliquidError,)
+    retriable = frozenset({429, 500, 502, 503, 504})
 
     def _send(self, body: dict[str, Any]) -> bytes:
         return self.client.info_bytes(body)
@@ -85,31 +73,12 @@ class Hyperliquid(Source):
         """POST /info with ``body``; ``parse_rows`` turns the bytes into a result whose item count
         ``rows`` gives (the per-item weight). Waits for room in the budget; retries 429s and 5xx."""
         kind = body["type"]
-        most = hl.info_weight(kind, hl.page_rows(kind))
-        for attempt in range(self.max_retries + 1):
-            reservation = self.budget.reserve(most)
-            try:
-                raw = self._send(body)
-            except (*self.errors, httpx.TransportError) as exc:
-                self.budget.settle(reservation, hl.info_weight(kind))
-                status = getattr(exc, "status", None)
-                if attempt == self.max_retries or (isinstance(exc, self.errors) and status not in RETRIABLE):
-                    raise
-                self.retries += 1
-                delay = getattr(exc, "retry_after", None) or self.backoff * 2**attempt * (
-                    1 + random.random() / 4
-                )
-                self.budget.pause(min(delay, 60.0))
-                continue
-            try:
-                result = parse_rows(raw)
-            except Exception:
-                self.budget.settle(reservation, most)
-                raise
-            self.budget.settle(reservation, hl.info_weight(kind, rows(result)))
-            self.requests += 1
-            return result
-        raise AssertionError("unreachable")
+        return self.budgeted(
+            lambda: parse_rows(self._send(body)),
+            most=hl.info_weight(kind, hl.page_rows(kind)),
+            weight_of=lambda result: hl.info_weight(kind, rows(result)),
+            failed=hl.info_weight(kind),
+        )
 
     def _pages(self, body: dict[str, Any], parse_page: Callable[[bytes], pl.DataFrame]) -> Any:
         def fetch(start: int, end: int, progress: Callable[[int], None] | None) -> pl.DataFrame:

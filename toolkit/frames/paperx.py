@@ -12,8 +12,9 @@ import polars as pl
 
 from toolkit.frames import schema
 from toolkit.frames.budget import WeightBudget
-from toolkit.frames.hyperliquid import UNLIMITED, Hyperliquid
+from toolkit.frames.hyperliquid import Hyperliquid
 from toolkit.frames.schema import Backend
+from toolkit.frames.source import UNLIMITED
 from toolkit.frames.timing import TimeLike, to_ms
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
@@ -52,9 +53,6 @@ class PaperExchange(Hyperliquid):
 
     def _send(self, body: dict[str, Any]) -> bytes:
         return self.paper.info_bytes(body)
-
-    def close(self) -> None:
-        self.client.close()
 
     def user_funding(self, start: TimeLike | None = None, end: TimeLike | None = None, **kw: Any) -> Any:  # type: ignore[override]
         """The account's funding payments (``userFunding``), usdc > 0 received."""

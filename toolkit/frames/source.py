@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import polars as pl
 
 from toolkit.frames import schema
+from toolkit.frames.budget import WeightBudget, shared_budget
 from toolkit.frames.cache import Dataset, default_root, in_order
 from toolkit.frames.schema import Backend
 from toolkit.frames.timing import TimeLike, days_before, to_ms
@@ -17,6 +20,7 @@ from toolkit.frames.timing import TimeLike, days_before, to_ms
 SETTLE_MS = 5 * 60_000  # history younger than this may still change on a venue: fetched, never cached
 
 Fetch = Callable[[int, int, Callable[[int], None] | None], pl.DataFrame]
+UNLIMITED = WeightBudget(10**12)  # against a sandbox handle: it enforces no budget unless told to
 
 
 class Source:
@@ -36,6 +40,55 @@ class Source:
             cache = default_root() if network else None
         self.cache_root = Path(cache) if cache else None
         self.progress = progress
+
+    # the venue's refusals (each with ``status``, perhaps ``retry_after``), the statuses worth
+    # another try, and the longest pause between tries
+    errors: tuple[type[Exception], ...] = ()
+    retriable: frozenset[int] = frozenset()
+    max_pause = 60.0
+
+    def _requests(
+        self, budget: WeightBudget | None, host: str, per_minute: int, max_retries: int, backoff: float
+    ) -> None:
+        """Set the budget (given, else the host's process-wide one; none against a sandbox handle)
+        and the retry policy, and zero the counts."""
+        if budget is None:
+            budget = UNLIMITED if self._sandbox_now else shared_budget(host, per_minute)
+        self.budget = budget
+        self.max_retries, self.backoff = max_retries, backoff
+        self.requests = 0  # answered requests
+        self.retries = 0  # requests sent again after a 429 or a 5xx
+
+    def budgeted(
+        self, send: Callable[[], Any], most: int, weight_of: Callable[[Any], int], failed: int
+    ) -> Any:
+        """``send()`` inside the budget: ``most`` reserved, ``weight_of(result)`` charged (``failed``
+        for a refusal). A retriable refusal or a dropped connection pauses the budget (for the
+        venue's Retry-After, else a doubling backoff) and tries again."""
+        for attempt in range(self.max_retries + 1):
+            reservation = self.budget.reserve(most)
+            try:
+                result = send()
+            except (*self.errors, httpx.TransportError) as exc:
+                self.budget.settle(reservation, failed)
+                status = getattr(exc, "status", None)
+                if attempt == self.max_retries or (
+                    isinstance(exc, self.errors) and status not in self.retriable
+                ):
+                    raise
+                self.retries += 1
+                delay = getattr(exc, "retry_after", None) or self.backoff * 2**attempt * (
+                    1 + random.random() / 4
+                )
+                self.budget.pause(min(delay, self.max_pause))
+                continue
+            except BaseException:
+                self.budget.settle(reservation, most)
+                raise
+            self.budget.settle(reservation, weight_of(result))
+            self.requests += 1
+            return result
+        raise AssertionError("unreachable")
 
     def now_ms(self) -> int:
         """The venue's now: the sandbox's (possibly fast-forwarded) clock, else the wall clock."""
