@@ -166,6 +166,8 @@ def test_bad_input_is_refused_before_any_request(sandbox):
     src = frames.Hyperliquid(sandbox, progress=False)
     with pytest.raises(ValueError, match="user must be a 0x address of 40 hex digits"):
         src.user_funding("alice")
+    with pytest.raises(ValueError, match="user must be a 0x address of 40 hex digits"):
+        src.fills("0x" + "z" * 40)
     with pytest.raises(ValueError, match="start is after end"):
         src.funding_history("BTC", "2026-02-01", "2026-01-01")
     with pytest.raises(ValueError, match="backend must be 'pandas' or 'polars', not 'arrow'"):

@@ -280,6 +280,11 @@ def test_nonces_are_per_signer(sandbox, client, http, master):
         ("/exchange", {"nonce": 1}, "The body needs an action object with a type"),
         ("/exchange", {"action": {"type": "noop"}, "nonce": 1}, "The body needs a signature {r, s, v}"),
         ("/info", {"type": "extraAgents", "user": "0x123"}, "user must be a 0x address of 40 hex digits"),
+        (
+            "/info",
+            {"type": "userFunding", "user": "0x" + "g" * 40},
+            "user must be a 0x address of 40 hex digits",
+        ),
         ("/info", {"type": "nope"}, "Unknown info request type 'nope'"),
     ],
 )

@@ -127,7 +127,7 @@ class Hyperliquid(Source):
     ) -> Any:
         """The account's funding payments (``userFunding``): usdc > 0 was received."""
         schema.check_backend(backend)
-        user = _address(user)
+        user = hl.user_address(user)
         lo, hi = self._range(start, end)
         body = {"type": "userFunding", "user": user}
         frame = self.history("funding", user, lo, hi, self._pages(body, parse.user_funding), "userFunding")
@@ -145,7 +145,7 @@ class Hyperliquid(Source):
     ) -> Any:
         """Deposits, withdrawals, transfers and liquidations (``userNonFundingLedgerUpdates``)."""
         schema.check_backend(backend)
-        user = _address(user)
+        user = hl.user_address(user)
         lo, hi = self._range(start, end, days=365)
         body = {"type": "userNonFundingLedgerUpdates", "user": user}
         fetch = self._pages(body, lambda raw: parse.ledger(orjson.loads(raw)))
@@ -161,7 +161,7 @@ class Hyperliquid(Source):
     ) -> Any:
         """The account's fills (``userFillsByTime``; the venue keeps the latest 10,000)."""
         schema.check_backend(backend)
-        return self.out(self._fills(_address(user), start, end), backend)
+        return self.out(self._fills(hl.user_address(user), start, end), backend)
 
     def _fills(self, user: str, start: TimeLike | None, end: TimeLike | None) -> pl.DataFrame:
         lo, hi = self._range(start, end)
@@ -180,7 +180,7 @@ class Hyperliquid(Source):
     ) -> Any:
         """One row per position of the account closed by liquidation, from its liquidation fills."""
         schema.check_backend(backend)
-        user = _address(user)
+        user = hl.user_address(user)
         fills = self._fills(user, start, end).filter(pl.col("liquidation"))
         side = pl.when(pl.col("start_position") > 0).then(pl.lit("long")).otherwise(pl.lit("short"))
         frame = schema.conform(
@@ -195,7 +195,9 @@ class Hyperliquid(Source):
     # -- snapshots ---------------------------------------------------------------------------------
 
     def _clearinghouse(self, user: str) -> dict[str, Any]:
-        return self.request({"type": "clearinghouseState", "user": _address(user)}, orjson.loads, lambda _: 0)
+        return self.request(
+            {"type": "clearinghouseState", "user": hl.user_address(user)}, orjson.loads, lambda _: 0
+        )
 
     def positions(self, user: str, *, backend: Backend = "pandas") -> Any:
         """Open positions now (``clearinghouseState``)."""
@@ -206,9 +208,3 @@ class Hyperliquid(Source):
         """Account value, margin used, notional and withdrawable now, as one row."""
         schema.check_backend(backend)
         return self.out(parse.clearinghouse_account(self._clearinghouse(user)), backend)
-
-
-def _address(user: str) -> str:
-    if not isinstance(user, str) or len(user) != 42 or not user.startswith("0x"):
-        raise ValueError("user must be a 0x address of 40 hex digits")
-    return user.lower()

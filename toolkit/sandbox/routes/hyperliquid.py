@@ -40,11 +40,7 @@ def _ms(body: dict[str, Any], field: str, default: int | None = None) -> int | N
 
 
 def _address(body: dict[str, Any], field: str = "user") -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
-        raise ValueError(f"{field} must be a 0x address of 40 hex digits")
-    int(value[2:], 16)
-    return value.lower()
+    return hl.user_address(body.get(field), field)
 
 
 async def _on_the_loop_if_free(state: SandboxState, handler: Callable[..., Any], *args: Any) -> Any:
