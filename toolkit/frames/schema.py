@@ -138,11 +138,8 @@ def check_backend(backend: str) -> None:
 def output(df: pl.DataFrame, backend: Backend) -> pl.DataFrame | object:
     """The frame in the library asked for: polars as is, pandas through Arrow (categoricals stay
     categorical, datetimes stay UTC)."""
-    if backend == "polars":
-        return df
-    if backend == "pandas":
-        return df.to_pandas()
-    raise ValueError(f"backend must be 'pandas' or 'polars', not {backend!r}")
+    check_backend(backend)
+    return df if backend == "polars" else df.to_pandas()
 
 
 # -- CCXT's unified rows (reference/venues.md §F) ---------------------------------------------------

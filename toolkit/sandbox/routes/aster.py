@@ -93,25 +93,26 @@ def _form(query: str, body: str) -> dict[str, str]:
     return dict(parse_qsl(body, keep_blank_values=True)) | dict(parse_qsl(query, keep_blank_values=True))
 
 
+async def _main_action(request: Request, action: Callable[[dict[str, str]], Any]) -> Any:
+    """A main-wallet action on the request's form: Aster's refusal, else its success envelope."""
+    query, body = await _raw(request)
+    result = await _run(action, _form(query, body))
+    return result if isinstance(result, JSONResponse) else {"code": 200, "msg": "success"}
+
+
 @router.post("/fapi/v3/approveAgent", summary="The main wallet approves an agent (EIP-712, chain 56)")
 async def approve_agent(request: Request, state: State) -> Any:
-    query, body = await _raw(request)
-    result = await _run(state.aster.approve_agent, _form(query, body))
-    return result if isinstance(result, JSONResponse) else {"code": 200, "msg": "success"}
+    return await _main_action(request, state.aster.approve_agent)
 
 
 @router.post("/fapi/v3/registerAndApproveAgent", summary="Register the main wallet and approve an agent")
 async def register_and_approve_agent(request: Request, state: State) -> Any:
-    query, body = await _raw(request)
-    result = await _run(state.aster.register_and_approve_agent, _form(query, body))
-    return result if isinstance(result, JSONResponse) else {"code": 200, "msg": "success"}
+    return await _main_action(request, state.aster.register_and_approve_agent)
 
 
 @router.delete("/fapi/v3/agent", summary="The main wallet deletes an agent")
 async def delete_agent(request: Request, state: State) -> Any:
-    query, body = await _raw(request)
-    result = await _run(state.aster.delete_agent, _form(query, body))
-    return result if isinstance(result, JSONResponse) else {"code": 200, "msg": "success"}
+    return await _main_action(request, state.aster.delete_agent)
 
 
 @router.get("/fapi/v3/agent", summary="The account's agents (signed by an agent)")
