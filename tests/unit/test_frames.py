@@ -262,3 +262,17 @@ def test_ccxt_rows():
     assert unified.columns == ["symbol", "code", "timestamp", "datetime", "id", "amount", "rate"]
     assert unified["symbol"].cast(pl.String).to_list()[0] == "BTC/USDC:USDC"
     assert unified["timestamp"].dtype == pl.Int64 and unified["datetime"].dtype == schema.UTC_MS
+
+
+def test_retry_after_is_read_in_seconds_only():
+    import httpx
+
+    from toolkit.venues._http import retry_after
+
+    def answer(value: str | None) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": value} if value is not None else {})
+
+    assert [retry_after(answer(v)) for v in ("2", "0.050", " 7 ")] == [2.0, 0.05, 7.0]
+    assert [retry_after(answer(v)) for v in (None, "", "0", "-1", "Wed, 21 Oct 2026 07:28:00 GMT")] == [
+        None
+    ] * 5

@@ -20,3 +20,13 @@ class HttpClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a 429 (or 503) asks to wait, from ``Retry-After`` given in seconds; else None."""
+    value = (response.headers.get("retry-after") or "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # absent, or an HTTP date: the caller's own backoff applies
+    return seconds if seconds > 0 else None

@@ -26,7 +26,7 @@ import msgpack
 
 from toolkit.secrets import Secret
 from toolkit.venues import eip712
-from toolkit.venues._http import HttpClient
+from toolkit.venues._http import HttpClient, retry_after
 from toolkit.venues.eip712 import ZERO_ADDRESS, Signature, Wallet
 
 NETWORKS = {
@@ -365,17 +365,15 @@ class HyperliquidClient(HttpClient):
 
     @staticmethod
     def _check(response: httpx.Response) -> Any:
-        status = response.status_code
-        retry = response.headers.get("retry-after")
-        retry_after = float(retry) if retry and retry.replace(".", "", 1).isdigit() else None
+        status, wait = response.status_code, retry_after(response)
         try:
             data = response.json()
         except ValueError:
-            raise HyperliquidError(response.text or response.reason_phrase, status, retry_after) from None
+            raise HyperliquidError(response.text or response.reason_phrase, status, wait) from None
         if isinstance(data, dict) and data.get("status") == "err":
-            raise HyperliquidError(str(data.get("response")), status, retry_after)
+            raise HyperliquidError(str(data.get("response")), status, wait)
         if not response.is_success:
-            raise HyperliquidError(str(data), status, retry_after)
+            raise HyperliquidError(str(data), status, wait)
         return data
 
     def info(self, body: dict[str, Any]) -> Any:

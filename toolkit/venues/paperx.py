@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from toolkit.secrets import Secret, reveal
-from toolkit.venues._http import HttpClient
+from toolkit.venues._http import HttpClient, retry_after
 
 MAINNET_URL = "https://api.paperx.co"
 
@@ -377,7 +377,7 @@ class PaperClient(HttpClient):
         response = self._http.request(method, path, json=json, params=params, headers=self._headers(auth))
         if response.is_success:
             return response.json() if response.content else None
-        raise PaperExchangeError(response.status_code, _detail(response))
+        raise _error(response)
 
     def _login(self, data: Any) -> Session:
         auth = AuthResponse.model_validate(data)
@@ -453,9 +453,7 @@ class PaperClient(HttpClient):
         response = self._http.post(f"{self.HL}/info", json=body, headers=self._headers("any"))
         if response.is_success:
             return response.content
-        error = PaperExchangeError(response.status_code, _detail(response))
-        error.retry_after = float(response.headers.get("retry-after") or 0) or None
-        raise error
+        raise _error(response)
 
     def exchange(self, action: dict[str, Any]) -> Any:
         """A Hyperliquid action (order, cancel, cancelByCloid, updateLeverage); no signature needed."""
@@ -533,6 +531,12 @@ class PaperClient(HttpClient):
         params = {"email": email} if email else None
         data = self._call("GET", "/sandbox/outbox", auth="none", params=params)
         return [_parse_mail(m) for m in Outbox.model_validate(data).messages]
+
+
+def _error(response: httpx.Response) -> PaperExchangeError:
+    error = PaperExchangeError(response.status_code, _detail(response))
+    error.retry_after = retry_after(response)
+    return error
 
 
 def _detail(response: httpx.Response) -> str:
