@@ -94,7 +94,9 @@ class Entry:
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    # to the microsecond: entries list in the order they were made, and two made in one second
+    # (a setup record right after the key it replaces) must not fall back on their random ids
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _canonical(meta: dict[str, Any]) -> bytes:
