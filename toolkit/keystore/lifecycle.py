@@ -40,6 +40,40 @@ def _now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+# -- EVM wallets ------------------------------------------------------------------------------------
+
+
+def save_wallet(store: KeyStore, wallet: Any, *, label: str = "") -> Entry:
+    """Store an EVM wallet (the master / main / L1 key that approves agents and API keys), once per
+    address: its address is the public part, its key the secret. Returns the stored entry."""
+    from toolkit.venues.eip712 import as_wallet
+
+    wallet = as_wallet(wallet)
+    address = wallet.address.lower()
+    for found in store.find(venue="evm", kind="wallet", account=address):
+        return found
+    entry = Entry(
+        venue="evm",
+        kind="wallet",
+        network="any",
+        account=address,
+        key_ref=address,
+        public=wallet.address,
+        label=label,
+        secrets={"private_key": Secret(wallet.private_key, "private_key")},
+    )
+    return store.put(entry)
+
+
+def stored_wallet(store: KeyStore, address: str) -> Any:
+    """The ``Wallet`` stored for ``address``, or None."""
+    from toolkit.venues.eip712 import Wallet
+
+    for found in store.find(venue="evm", kind="wallet", account=address.lower()):
+        return Wallet.from_key(found.secret("private_key"))
+    return None
+
+
 # -- PaperExchange -------------------------------------------------------------------------------
 
 
@@ -138,8 +172,10 @@ def save_kalshi_key(
     label: str = "",
     scopes: list[str] | None = None,
     subaccount: int | None = None,
+    status: str = "active",
 ) -> Entry:
-    """Store a key pair registered with ``create_api_key`` or received from ``generate_api_key``."""
+    """Store a key pair registered with ``create_api_key`` or received from ``generate_api_key``
+    (``pending``, with no id yet, while a setup step waits to register it)."""
     entry = Entry(
         venue="kalshi",
         kind="api_key",
@@ -149,6 +185,7 @@ def save_kalshi_key(
         public=public_key_fingerprint(private_key),
         label=label,
         base_url=base_url.rstrip("/"),
+        status=status,
         extra={"scopes": scopes or ["read", "write"], "subaccount": subaccount},
         secrets={"private_key": Secret(private_key, "private_key")},
     )
@@ -218,7 +255,7 @@ class KalshiKeys:
 # -- Hyperliquid agents -----------------------------------------------------------------------------
 
 
-def _ms_to_iso(ms: int | None) -> str | None:
+def ms_to_iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(microsecond=0).isoformat() if ms else None
 
 
@@ -229,7 +266,7 @@ def _hl_network(base_url: str) -> str:
 
 
 def _agent_entry(venue: str, network: str, base_url: str, agent: Any, master: str, valid_until: int | None,
-                 label: str) -> Entry:  # fmt: skip
+                 label: str, status: str = "active") -> Entry:  # fmt: skip
     """An agent (API wallet) of ``master``: its address is the public part, its key the secret."""
     return Entry(
         venue=venue,
@@ -239,18 +276,22 @@ def _agent_entry(venue: str, network: str, base_url: str, agent: Any, master: st
         key_ref=agent.address.lower(),
         public=agent.address,
         label=label or agent.name,
-        expires_at=_ms_to_iso(valid_until),
+        expires_at=ms_to_iso(valid_until),
+        status=status,
         base_url=base_url.rstrip("/"),
         extra={"name": agent.name},
         secrets={"private_key": Secret(agent.private_key, "private_key")},
     )
 
 
-def save_hyperliquid_agent(store: KeyStore, base_url: str, agent: Any, *, label: str = "") -> Entry:
-    """Store an agent from ``HyperliquidClient.approve_agent`` (an ``ApprovedAgent``)."""
+def save_hyperliquid_agent(
+    store: KeyStore, base_url: str, agent: Any, *, label: str = "", status: str = "active"
+) -> Entry:
+    """Store an agent from ``HyperliquidClient.approve_agent`` (an ``ApprovedAgent``); a setup
+    step stores its new agent as ``pending`` until the venue has approved it."""
     network = _hl_network(base_url)
     return store.put(
-        _agent_entry("hyperliquid", network, base_url, agent, agent.master, agent.valid_until, label)
+        _agent_entry("hyperliquid", network, base_url, agent, agent.master, agent.valid_until, label, status)
     )
 
 
@@ -336,10 +377,14 @@ def save_aster_api_key(store: KeyStore, base_url: str, key: Any, *, label: str =
     return store.put(entry)
 
 
-def save_aster_agent(store: KeyStore, base_url: str, agent: Any, *, label: str = "") -> Entry:
+def save_aster_agent(
+    store: KeyStore, base_url: str, agent: Any, *, label: str = "", status: str = "active"
+) -> Entry:
     """Store a V3 agent from ``AsterClient.approve_agent`` or ``register_and_approve_agent``."""
     network = _aster_network(base_url)
-    return store.put(_agent_entry("aster", network, base_url, agent, agent.user, agent.expired, label))
+    return store.put(
+        _agent_entry("aster", network, base_url, agent, agent.user, agent.expired, label, status)
+    )
 
 
 class AsterKeys:
@@ -569,4 +614,6 @@ __all__ = [
     "save_lighter_key",
     "save_lighter_token",
     "save_paperx_key",
+    "save_wallet",
+    "stored_wallet",
 ]

@@ -314,7 +314,8 @@ class AsterClient(HttpClient):
         auth = "v1" if self.api_secret else "v3" if self.agent else "public"
         return f"AsterClient({self.base_url!r}, auth={auth}, user={self.user!r})"
 
-    def _expiry_ms(self, days: float) -> int:
+    def expiry_ms(self, days: float) -> int:
+        """``days`` from the venue's now (the sandbox's clock against a sandbox handle), in ms."""
         now = self._venue_now_ms() if self._venue_now_ms else int(time.time() * 1000)
         return int(now + days * 86_400_000)
 
@@ -458,7 +459,7 @@ class AsterClient(HttpClient):
         """The main wallet approves a freshly generated agent (``POST /fapi/v3/approveAgent``)."""
         main = as_wallet(main_wallet)
         agent = Wallet.generate()
-        expired = self._expiry_ms(days)
+        expired = self.expiry_ms(days)
         params: dict[str, Any] = {
             "agentName": name,
             "agentAddress": agent.address,
@@ -489,23 +490,20 @@ class AsterClient(HttpClient):
         """Register the main wallet (if new) and approve an agent in one public call."""
         main = as_wallet(main_wallet)
         agent = Wallet.generate()
-        params: dict[str, Any] = {
-            "user": main.address,
-            "nonce": self.next_nonce(),
-            "agentName": name,
-            "agentAddress": agent.address,
-            "expired": self._expiry_ms(days),
-            "signatureChainId": MAIN_CHAIN_ID,
-            "canSpotTrade": can_spot_trade,
-            "canPerpTrade": can_perp_trade,
-            "canWithdraw": can_withdraw,
-        }
-        if ip_whitelist is not None:
-            params["ipWhitelist"] = ip_whitelist
-        params["signature"] = sign_message(main.signer, register_message(params), MAIN_CHAIN_ID)
-        self._check(self._http.post(f"{self.base_url}/fapi/v3/registerAndApproveAgent", data=_form(params)))
+        params = register_and_approve_params(
+            main, agent.address, name, expired=self.expiry_ms(days), nonce=self.next_nonce(),
+            can_spot_trade=can_spot_trade, can_perp_trade=can_perp_trade, can_withdraw=can_withdraw,
+            ip_whitelist=ip_whitelist,
+        )  # fmt: skip
+        self.send_register_and_approve(params)
         self.user, self.agent = main.address, agent
         return AsterAgent(agent.address, agent.private_key, name, params["expired"], main.address)
+
+    def send_register_and_approve(self, params: dict[str, Any]) -> Any:
+        """Post signed ``registerAndApproveAgent`` parameters (signed here or by a setup step)."""
+        return self._check(
+            self._http.post(f"{self.base_url}/fapi/v3/registerAndApproveAgent", data=_form(params))
+        )
 
     def delete_agent(self, main_wallet: Wallet | str | Secret, agent_address: str) -> None:
         main = as_wallet(main_wallet)
@@ -537,6 +535,36 @@ class AsterClient(HttpClient):
 
     def agents(self) -> list[dict[str, Any]]:
         return self.v3("GET", "/fapi/v3/agent")
+
+
+def register_and_approve_params(
+    main: Wallet,
+    agent_address: str,
+    name: str,
+    *,
+    expired: int,
+    nonce: int,
+    can_spot_trade: bool = False,
+    can_perp_trade: bool = True,
+    can_withdraw: bool = False,
+    ip_whitelist: str | None = None,
+) -> dict[str, Any]:
+    """``registerAndApproveAgent``'s form, signed by the main wallet (public: holds no secret)."""
+    params: dict[str, Any] = {
+        "user": main.address,
+        "nonce": nonce,
+        "agentName": name,
+        "agentAddress": agent_address,
+        "expired": expired,
+        "signatureChainId": MAIN_CHAIN_ID,
+        "canSpotTrade": can_spot_trade,
+        "canPerpTrade": can_perp_trade,
+        "canWithdraw": can_withdraw,
+    }
+    if ip_whitelist is not None:
+        params["ipWhitelist"] = ip_whitelist
+    params["signature"] = sign_message(main.signer, register_message(params), MAIN_CHAIN_ID)
+    return params
 
 
 def _form(params: dict[str, Any]) -> dict[str, str]:

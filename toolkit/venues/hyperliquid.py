@@ -200,6 +200,16 @@ def approve_agent_action(
     }
 
 
+def user_signed_body(key: Any, action: dict[str, Any]) -> dict[str, Any]:
+    """The ``/exchange`` body of a user-signed action (approveAgent and the like): public, ready to post."""
+    signature = sign_user_signed_action(key, action)
+    return {
+        "action": action,
+        "nonce": action.get("nonce", action.get("time")),
+        "signature": signature.to_wire(),
+    }
+
+
 # -- L1 actions ----------------------------------------------------------------------------------
 
 
@@ -404,13 +414,15 @@ class HyperliquidClient(HttpClient):
         return self.wallet
 
     def _user_signed(self, action: dict[str, Any]) -> Any:
-        signature = sign_user_signed_action(self._require_wallet().signer, action)
-        body = {
-            "action": action,
-            "nonce": action.get("nonce", action.get("time")),
-            "signature": signature.to_wire(),
-        }
+        return self.exchange(user_signed_body(self._require_wallet().signer, action))
+
+    def exchange(self, body: dict[str, Any]) -> Any:
+        """Post an already signed ``/exchange`` body (a setup step signed elsewhere)."""
         return self._post("/exchange", body)
+
+    def venue_now_ms(self) -> int:
+        """The venue's now: the sandbox's clock against a sandbox handle, else the wall clock."""
+        return self._venue_now_ms() if self._venue_now_ms else int(time.time() * 1000)
 
     def approve_agent(
         self, name: str | None = None, *, valid_until: int | None = None, days: float | None = None

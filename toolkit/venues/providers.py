@@ -1,6 +1,13 @@
 """Provider setup descriptors (seed 004), shaped as the perps SDK's ``GET /providers``
 (reference/venues.md §E.1): per provider, the ``setup`` steps that gate trading and the
-``options`` that tune it. The sandbox serves these; ``toolkit.setup`` reads them."""
+``options`` that tune it. The sandbox serves these; ``toolkit.setup`` reads them.
+
+Hyperliquid's and Lighter's follow the perps SDK. Its Hyperliquid ``approveBuilderFee`` step is
+left out: it approves the SDK's integrator fee, and nothing here trades through a builder. Aster,
+the RSA-keyed API and PaperExchange have no SDK descriptor, so theirs are this toolkit's, in the
+same shape. Two values extend the SDK's enums, each said where used: the signing methods
+``rsaPss`` and ``login``, for steps run with a member's session or an account's login.
+"""
 
 from __future__ import annotations
 
@@ -71,7 +78,141 @@ LIGHTER: dict[str, Any] = {
     "categories": [{"id": "perps", "quoteAsset": None}],
 }
 
-PROVIDERS: dict[str, dict[str, Any]] = {"lighter": LIGHTER}
+APPROVE_AGENT = "approveAgent"
+_AGENT_PARAMS = [
+    {"name": "agentAddress", "type": "string", "readOnly": True},
+    {"name": "agentTtlMs", "type": "string", "default": {"value": "2592000000", "label": "30 days"}},
+]
+
+HYPERLIQUID: dict[str, Any] = {
+    "key": "hyperliquid",
+    "name": "Hyperliquid",
+    "logoURI": "",
+    "signingMethod": "eip712",
+    "active": True,
+    "setup": [
+        {
+            "type": APPROVE_AGENT,
+            "title": "Approve Agent Wallet",
+            "description": (
+                "Generates an API wallet (agent) and has the master account approve it with an "
+                "EIP-712 user-signed approveAgent; the agent then signs every trade. Redone when "
+                "the approval expires."
+            ),
+            "signers": ["USER"],
+            "signingMethod": "eip712",
+            "sequence": 10,
+            "params": _AGENT_PARAMS,
+        }
+    ],
+    "options": [
+        {
+            "type": ACCOUNT_MODE,
+            "title": "Account Mode",
+            "signers": ["USER"],
+            "signingMethod": "eip712",
+            "params": [
+                {
+                    "name": "abstraction",
+                    "type": "string",
+                    "readOnly": True,
+                    "values": [
+                        {"value": "disabled", "label": "Disabled"},
+                        {"value": "unifiedAccount", "label": "Unified Account"},
+                        {"value": "portfolioMargin", "label": "Portfolio Margin"},
+                    ],
+                }
+            ],
+        }
+    ],
+    "actions": [],
+    "categories": [{"id": "perps", "quoteAsset": None}],
+}
+
+ASTER: dict[str, Any] = {
+    "key": "aster",
+    "name": "Aster",
+    "logoURI": "",
+    "signingMethod": "eip712",
+    "active": True,
+    "setup": [
+        {
+            "type": APPROVE_AGENT,
+            "title": "Register and Approve Agent",
+            "description": (
+                "Generates a V3 agent and has the main wallet register itself (if new) and approve "
+                "the agent in one signed registerAndApproveAgent; the agent then signs V3 requests."
+            ),
+            "signers": ["USER"],
+            "signingMethod": "eip712",
+            "sequence": 10,
+            "params": _AGENT_PARAMS,
+        }
+    ],
+    "options": [],
+    "actions": [],
+    "categories": [{"id": "perps", "quoteAsset": None}],
+}
+
+KALSHI: dict[str, Any] = {
+    "key": "kalshi",
+    "name": "RSA-keyed API (seed 002)",
+    "logoURI": "",
+    "signingMethod": "rsaPss",
+    "active": True,
+    "setup": [
+        {
+            "type": REGISTER_API_KEY,
+            "title": "Register RSA API Key",
+            "description": (
+                "Generates an RSA key pair on this machine and registers its public key with the "
+                "member's session (or, at a usage level that may not upload keys, has the venue "
+                "generate the pair). Requests are then signed with RSA-PSS."
+            ),
+            "signers": ["USER"],
+            "signingMethod": "rsaPss",
+            "sequence": 10,
+            "params": [
+                {"name": "name", "type": "string", "default": {"value": "toolkit", "label": "toolkit"}}
+            ],
+        }
+    ],
+    "options": [],
+    "actions": [],
+    "categories": [{"id": "events", "quoteAsset": None}],
+}
+
+PAPERX: dict[str, Any] = {
+    "key": "paperx",
+    "name": "PaperExchange",
+    "logoURI": "",
+    "signingMethod": "login",
+    "active": True,
+    "setup": [
+        {
+            "type": REGISTER_API_KEY,
+            "title": "Create API Key",
+            "description": "Logs in and creates an API key, shown once and kept in the key store.",
+            "signers": ["USER"],
+            "signingMethod": "login",
+            "sequence": 10,
+            "params": [
+                {"name": "name", "type": "string", "default": {"value": "toolkit", "label": "toolkit"}}
+            ],
+        }
+    ],
+    "options": [],
+    "actions": [],
+    "categories": [{"id": "perps", "quoteAsset": None}],
+}
+
+PROVIDERS: dict[str, dict[str, Any]] = {
+    "hyperliquid": HYPERLIQUID,
+    "aster": ASTER,
+    "lighter": LIGHTER,
+    "kalshi": KALSHI,
+    "paperx": PAPERX,
+}
 
 
 def providers() -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Provider setup (seed 004): what a venue needs before trading, checked, signed and executed.
+"""Lighter's setup (seed 004): one registerApiKey step, dual-signed by the new key and the L1 wallet.
 
     status = check_setup("lighter", address, client=client, store=store)
     if not status.is_ready:
@@ -14,76 +14,28 @@ never sends anything to the venue, so polling burns no nonce and duplicates no r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.keystore import lifecycle
 from toolkit.keystore.store import Entry, KeyStore
-from toolkit.venues import providers as pv
-from toolkit.venues.eip712 import Wallet, as_wallet
+from toolkit.setup.steps import (
+    ActionStep,
+    SetupError,
+    SetupStatus,
+    SignedAction,
+    check_wallet,
+    in_order,
+    keep_one_pending,
+    open_store,
+    pending_record,
+    step_from,
+)
+from toolkit.venues.eip712 import Wallet
 from toolkit.venues.lighter import wire
 from toolkit.venues.lighter.client import LighterClient
 from toolkit.venues.lighter.signer import ApiKeyPair, SignedTx, generate_api_key
 
-
-class SetupError(ValueError):
-    """A setup step that cannot go ahead (stale, for another address, unknown provider)."""
-
-
-@dataclass(frozen=True)
-class ActionStep:
-    """One outstanding setup step; ``id`` names its record."""
-
-    id: str
-    type: str
-    title: str
-    signers: tuple[str, ...]
-    signing_method: str
-    sequence: int
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SetupStatus:
-    provider: str
-    address: str
-    account_index: int
-    is_ready: bool
-    setup: list[ActionStep]
-
-
-@dataclass(frozen=True)
-class SignedAction:
-    """A signed step, ready for ``execute_setup``; holds no secret (both signatures are public)."""
-
-    step_id: str
-    tx_type: int
-    tx_info: str = field(repr=False)
-    tx_hash: str
-
-
-def providers(client: Any = None) -> list[dict[str, Any]]:
-    """The provider catalogue: from the sandbox's ``GET /providers`` when given a client on it,
-    else the descriptors this toolkit ships (the venues publish no such endpoint themselves)."""
-    if client is not None and getattr(client, "network", None) == "sandbox":
-        import httpx
-
-        return httpx.get(f"{client.base_url}/providers", timeout=30).json()["providers"]
-    return pv.providers()
-
-
-def _provider(provider: str) -> dict[str, Any]:
-    if provider != "lighter":
-        raise SetupError(f"setup descriptors are served for {sorted(pv.PROVIDERS)}, not {provider!r}")
-    return pv.PROVIDERS[provider]
-
-
-def _store(store: KeyStore | None) -> KeyStore:
-    if store is not None:
-        return store
-    from toolkit import keystore
-
-    return keystore.open()
+PROVIDER = "lighter"
 
 
 def _slot_entries(store: KeyStore, client: LighterClient, account_index: int, slot: int) -> list[Entry]:
@@ -97,25 +49,16 @@ def _slot_entries(store: KeyStore, client: LighterClient, account_index: int, sl
 
 
 def _step(entry: Entry) -> ActionStep:
-    descriptor = _provider("lighter")["setup"][0]
-    return ActionStep(
-        id=entry.id,
-        type=descriptor["type"],
-        title=descriptor["title"],
-        signers=tuple(descriptor["signers"]),
-        signing_method=descriptor["signingMethod"],
-        sequence=descriptor["sequence"],
-        params={
-            "accountIndex": int(entry.account),
-            "apiKeyIndex": int(entry.key_ref),
-            "nonce": entry.extra["setup_nonce"],
-            "publicKey": entry.public,
-        },
-    )
+    params = {
+        "accountIndex": int(entry.account),
+        "apiKeyIndex": int(entry.key_ref),
+        "nonce": entry.extra["setup_nonce"],
+        "publicKey": entry.public,
+    }
+    return step_from(PROVIDER, "registerApiKey", entry.id, params)
 
 
-def check_setup(
-    provider: str,
+def check(
     address: str,
     *,
     client: LighterClient,
@@ -125,9 +68,8 @@ def check_setup(
     """What stands between ``address`` and trading: nothing (``is_ready``) or a registerApiKey step.
 
     Raises ``AccountNotFound`` (deposit first) when the address has no account."""
-    _provider(provider)
     wire.check_user_slot(api_key_index)
-    store = _store(store)
+    store = open_store(store)
     account_index = client.account_index(address)
     slot = client.api_key(account_index, api_key_index)
     entries = _slot_entries(store, client, account_index, api_key_index)
@@ -136,16 +78,14 @@ def check_setup(
     if slot.registered and ours:
         for stale in pending:
             store.delete(stale.id)
-        return SetupStatus(provider, address, account_index, True, [])
+        return SetupStatus(PROVIDER, address, account_index, True, [])
     for gone in (e for e in entries if e.status == "active"):  # replaced at the venue meanwhile
         store.update(gone.id, status="revoked")
     # nextNonce, not the /apikeys entry: the venue may list an empty slot without its nonce, and a
     # slot that held a key before has moved past 0
     nonce = client.next_nonce(account_index, api_key_index)
     keep = next((e for e in pending if e.extra.get("setup_nonce") == nonce), None)
-    for other in pending:
-        if other is not keep:
-            store.delete(other.id)  # a stale record: Lighter expects another nonce now
+    keep_one_pending(store, pending, keep)  # the others are stale: Lighter expects another nonce now
     if keep is None:
         key = generate_api_key()
         registered = _pending_key(account_index, api_key_index, key, client.chain_id)
@@ -157,7 +97,7 @@ def check_setup(
             status="pending",
             extra={"setup_nonce": nonce},
         )
-    return SetupStatus(provider, address, account_index, False, [_step(keep)])
+    return SetupStatus(PROVIDER, address, account_index, False, [_step(keep)])
 
 
 def _pending_key(account_index: int, api_key_index: int, key: ApiKeyPair, chain_id: int) -> Any:
@@ -166,8 +106,7 @@ def _pending_key(account_index: int, api_key_index: int, key: ApiKeyPair, chain_
     return LighterKey(account_index, api_key_index, key.public_key, key.private_key, chain_id)
 
 
-def sign_setup_action(
-    provider: str,
+def sign(
     address: str,
     step: ActionStep,
     *,
@@ -176,16 +115,10 @@ def sign_setup_action(
     store: KeyStore | None = None,
 ) -> SignedAction:
     """Sign the step: ChangePubKey by the record's new key, countersigned by the L1 wallet."""
-    _provider(provider)
-    store = _store(store)
-    wallet = as_wallet(wallet)
-    if wallet.address.lower() != address.lower():
-        raise SetupError(f"the wallet is {wallet.address}, but this setup is for {address}")
-    try:
-        entry = store.get(step.id)
-    except KeyError:
-        raise SetupError("this setup step is no longer current: call check_setup again") from None
-    if entry.status != "pending" or entry.extra.get("setup_nonce") != step.params.get("nonce"):
+    store = open_store(store)
+    wallet = check_wallet(wallet, address)
+    entry = pending_record(store, step)
+    if entry.extra.get("setup_nonce") != step.params.get("nonce"):
         raise SetupError("this setup step is no longer current: call check_setup again")
     pair = ApiKeyPair(entry.secret("private_key"), entry.public)
     signed = client.sign_change_pub_key(
@@ -194,8 +127,7 @@ def sign_setup_action(
     return SignedAction(step.id, signed.tx_type, signed.tx_info, signed.tx_hash)
 
 
-def execute_setup(
-    provider: str,
+def execute(
     address: str,
     setup: list[ActionStep],
     signed_actions: list[SignedAction],
@@ -204,14 +136,9 @@ def execute_setup(
     store: KeyStore | None = None,
 ) -> list[dict[str, Any]]:
     """Submit each signed step; on success the pending key becomes the slot's active key."""
-    _provider(provider)
-    store = _store(store)
-    if len(setup) != len(signed_actions):
-        raise SetupError("one signed action per setup step")
+    store = open_store(store)
     results = []
-    for step, signed in zip(sorted(setup, key=lambda s: s.sequence), signed_actions, strict=True):
-        if signed.step_id != step.id:
-            raise SetupError("signed actions must follow the steps' order")
+    for step, signed in in_order(setup, signed_actions):
         entry = store.get(step.id)
         answer = client.send_tx(SignedTx(signed.tx_type, signed.tx_info, signed.tx_hash))
         account_index, api_key_index = int(entry.account), int(entry.key_ref)
