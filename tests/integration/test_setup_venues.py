@@ -40,7 +40,10 @@ def test_every_provider_has_a_descriptor_served_by_the_sandbox(http):
 
 
 def test_unknown_provider_is_refused(store):
-    with pytest.raises(setup.SetupError, match=r"served for \['aster', 'hyperliquid', 'kalshi', 'lighter', 'paperx'\], not 'dydx'"):
+    with pytest.raises(
+        setup.SetupError,
+        match=r"served for \['aster', 'hyperliquid', 'kalshi', 'lighter', 'paperx'\], not 'dydx'",
+    ):
         setup.check_setup("dydx", "0x" + "1" * 40, client=None, store=store)
 
 
@@ -55,7 +58,9 @@ def test_hyperliquid_approve_agent_then_ready(sandbox, store):
         assert [e.status for e in store.entries()] == ["pending"]
 
         # before a deposit the venue refuses, in its own words, and nothing is half-written
-        with pytest.raises(HyperliquidError, match=f"User or API Wallet {master.address.lower()} does not exist"):
+        with pytest.raises(
+            HyperliquidError, match=f"User or API Wallet {master.address.lower()} does not exist"
+        ):
             run("hyperliquid", master.address, first, client=client, store=store, wallet=master)
         assert [e.status for e in store.entries()] == ["pending"]
 
@@ -80,11 +85,17 @@ def test_hyperliquid_sign_checks_the_wallet_and_the_step(sandbox, store):
     master, other = Wallet.generate(), Wallet.generate()
     with HyperliquidClient(sandbox) as client:
         status = setup.check_setup("hyperliquid", master.address, client=client, store=store)
-        with pytest.raises(setup.SetupError, match=f"the wallet is {other.address}, but this setup is for {master.address}"):
-            setup.sign_setup_action("hyperliquid", master.address, status.setup[0], wallet=other, client=client, store=store)
+        with pytest.raises(
+            setup.SetupError, match=f"the wallet is {other.address}, but this setup is for {master.address}"
+        ):
+            setup.sign_setup_action(
+                "hyperliquid", master.address, status.setup[0], wallet=other, client=client, store=store
+            )
         store.delete(status.setup[0].id)
         with pytest.raises(setup.SetupError, match="no longer current: call check_setup again"):
-            setup.sign_setup_action("hyperliquid", master.address, status.setup[0], wallet=master, client=client, store=store)
+            setup.sign_setup_action(
+                "hyperliquid", master.address, status.setup[0], wallet=master, client=client, store=store
+            )
         with pytest.raises(setup.SetupError, match="up to 180 days, not 200"):
             setup.check_setup("hyperliquid", master.address, client=client, store=store, days=200)
 
@@ -93,7 +104,10 @@ def test_aster_register_and_approve_agent_then_ready(sandbox, store):
     main = Wallet.generate()
     with AsterClient(sandbox) as client:
         status = setup.check_setup("aster", main.address, client=client, store=store)
-        assert not status.is_ready and status.setup == setup.check_setup("aster", main.address, client=client, store=store).setup
+        assert (
+            not status.is_ready
+            and status.setup == setup.check_setup("aster", main.address, client=client, store=store).setup
+        )
         run("aster", main.address, status, client=client, store=store, wallet=main)
         assert setup.check_setup("aster", main.address, client=client, store=store).is_ready
         (entry,) = store.entries()
@@ -109,11 +123,16 @@ def test_aster_replayed_signature_is_refused_in_the_venues_words(sandbox, store)
     main = Wallet.generate()
     with AsterClient(sandbox) as client:
         status = setup.check_setup("aster", main.address, client=client, store=store)
-        (signed,) = [setup.sign_setup_action("aster", main.address, s, wallet=main, client=client, store=store) for s in status.setup]
+        (signed,) = [
+            setup.sign_setup_action("aster", main.address, s, wallet=main, client=client, store=store)
+            for s in status.setup
+        ]
         forged = setup.SignedRequest(signed.step_id, signed.body | {"agentName": "renamed"})
         with pytest.raises(AsterError) as refused:
             setup.execute_setup("aster", main.address, status.setup, [forged], client=client, store=store)
-        assert refused.value.code == -1022 and refused.value.msg == "Signature for this request is not valid.", refused.value
+        assert (
+            refused.value.code == -1022 and refused.value.msg == "Signature for this request is not valid."
+        ), refused.value
         assert [e.status for e in store.entries()] == ["pending"]
 
 
@@ -122,7 +141,10 @@ def test_kalshi_register_api_key_with_a_session(sandbox, store):
     with KalshiClient(sandbox, session_token=member.session_token) as session:
         status = setup.check_setup("kalshi", member.email, client=session, store=store)
         assert not status.is_ready and status.setup[0].params["publicKeyFingerprint"].startswith("sha256:")
-        assert setup.sign_setup_action("kalshi", member.email, status.setup[0], client=session, store=store) is None
+        assert (
+            setup.sign_setup_action("kalshi", member.email, status.setup[0], client=session, store=store)
+            is None
+        )
         (result,) = run("kalshi", member.email, status, client=session, store=store)
         assert [k.api_key_id for k in session.get_api_keys()] == [result["apiKeyId"]]
     assert setup.check_setup("kalshi", member.email, client=session, store=store).is_ready
@@ -156,7 +178,9 @@ def test_paperx_create_api_key_with_a_login(sandbox, store, new_account):
 
 def test_bad_addresses_are_refused_before_any_request(store):
     with pytest.raises(ValueError, match="user must be a 0x address of 40 hex digits"):
-        setup.check_setup("hyperliquid", "0xnothex", client=HyperliquidClient("http://127.0.0.1:9"), store=store)
+        setup.check_setup(
+            "hyperliquid", "0xnothex", client=HyperliquidClient("http://127.0.0.1:9"), store=store
+        )
     with pytest.raises(setup.SetupError, match="for a member's email address"):
         setup.check_setup("kalshi", "member-42", client=None, store=store)
     with pytest.raises(setup.SetupError, match="for an account's email address"):
