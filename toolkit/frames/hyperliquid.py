@@ -204,6 +204,12 @@ class Hyperliquid(Source):
         schema.check_backend(backend)
         return self.out(parse.clearinghouse_positions(self._clearinghouse(user)), backend)
 
+    def open_orders(self, user: str, *, backend: Backend = "pandas") -> Any:
+        """Resting orders now (``openOrders``), oldest first."""
+        schema.check_backend(backend)
+        body = {"type": "openOrders", "user": hl.user_address(user)}
+        return self.out(parse.open_orders(self.request(body, orjson.loads, lambda _: 0)), backend)
+
     def account(self, user: str, *, backend: Backend = "pandas") -> Any:
         """Account value, margin used, notional and withdrawable now, as one row."""
         schema.check_backend(backend)

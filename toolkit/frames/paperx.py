@@ -104,6 +104,10 @@ class PaperExchange(Hyperliquid):
         schema.check_backend(backend)
         return super().positions(self._account_id, backend=backend)
 
+    def open_orders(self, *, backend: Backend = "pandas") -> Any:  # type: ignore[override]
+        """Resting orders now."""
+        return super().open_orders(self._account_id, backend=backend)
+
     def account(self, *, backend: Backend = "pandas") -> Any:  # type: ignore[override]
         """The overview and trading statistics as one row: account value, PnL, margin, trades,
         win rate, volume, fees, best and worst trade."""

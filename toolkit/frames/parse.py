@@ -237,6 +237,23 @@ def clearinghouse_positions(state: dict[str, Any]) -> pl.DataFrame:
     ), "positions")  # fmt: skip
 
 
+def open_orders(orders: list[dict[str, Any]]) -> pl.DataFrame:
+    """``openOrders`` as the OPEN_ORDERS frame, oldest first."""
+    if not orders:
+        return schema.empty("open_orders")
+    df = pl.DataFrame(
+        [
+            {"time": o.get("timestamp"), "coin": o["coin"], "side": "buy" if o.get("side") == "B" else "sell",
+             "price": o.get("limitPx"), "size": o.get("sz"), "orig_size": o.get("origSz", o.get("sz")),
+             "oid": o.get("oid"), "cloid": o.get("cloid")}
+            for o in orders
+        ],
+        schema={"time": pl.Int64, "coin": pl.String, "side": pl.String, "price": pl.String, "size": pl.String,
+                "orig_size": pl.String, "oid": pl.Int64, "cloid": pl.String},
+    )  # fmt: skip
+    return schema.conform(df, "open_orders").sort("time")
+
+
 def clearinghouse_account(state: dict[str, Any]) -> pl.DataFrame:
     """``clearinghouseState``'s margin summary as a one-row ACCOUNT frame."""
     m = state.get("marginSummary") or {}

@@ -72,3 +72,13 @@ def carry(funding: Any, every: str = "1d") -> Any:
     fig.add_scatter(x=pdf["period"], y=pdf["price_pnl_cum"], name="price")
     fig.update_layout(title="Cumulative funding vs price PnL", yaxis_title="USDC", hovermode="x unified")
     return fig
+
+
+def equity(samples: Any) -> Any:
+    """Account value over time, from a frame of ``time`` and ``account_value`` samples."""
+    import plotly.express as px
+
+    df = _polars(samples).sort("time")
+    fig = px.line(_pandas(df), x="time", y="account_value", title="Equity", markers=len(df) < 50)
+    fig.update_layout(yaxis_title="account value (USDC)", xaxis_title="")
+    return fig

@@ -104,6 +104,17 @@ ACCOUNT: dict[str, pl.DataType] = {
     "positions": pl.Int64(),
 }
 
+OPEN_ORDERS: dict[str, pl.DataType] = {
+    "time": UTC_MS,
+    "coin": COIN,
+    "side": pl.Categorical(),  # "buy" / "sell"
+    "price": pl.Float64(),
+    "size": pl.Float64(),
+    "orig_size": pl.Float64(),
+    "oid": pl.Int64(),
+    "cloid": pl.String(),
+}
+
 KINDS: dict[str, dict[str, pl.DataType]] = {
     "funding": FUNDING,
     "funding_rates": FUNDING_RATES,
@@ -112,6 +123,7 @@ KINDS: dict[str, dict[str, pl.DataType]] = {
     "liquidations": LIQUIDATIONS,
     "positions": POSITIONS,
     "account": ACCOUNT,
+    "open_orders": OPEN_ORDERS,
 }
 
 

@@ -101,15 +101,15 @@ def expiring(entries: Iterable[Entry], now: datetime | None = None) -> list[str]
             expires = parse_time(e.expires_at)
             assert expires is not None
             when = (
-                f"expired {_ago(now - expires)} ago"
+                f"expired {duration_words(now - expires)} ago"
                 if status == "expired"
-                else f"expires in {_ago(expires - now)}"
+                else f"expires in {duration_words(expires - now)}"
             )
             out.append(f"{e.venue} {e.kind} {e.key_ref} ({e.label or e.account}) {when}")
     return out
 
 
-def _ago(delta: timedelta) -> str:
+def duration_words(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds >= 86_400:
         return f"{seconds // 86_400} d {seconds % 86_400 // 3600} h"

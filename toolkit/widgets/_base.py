@@ -1,0 +1,113 @@
+"""What the three widgets share: callbacks that show their exceptions, HTML tables, plotly figures
+inside an Output, and a background ticker for countdowns and auto-refresh."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import ipywidgets as W
+
+ERROR_STYLE = "color:#b00020;font-weight:600"
+
+
+def guarded(error: W.HTML, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` as a widget callback: an exception is shown in ``error`` (type and message, never
+    locals) and raised again, so ipywidgets reports it and a test that clicked fails."""
+
+    def handler(*args: Any) -> Any:
+        error.value = ""
+        try:
+            return fn(*args)
+        except Exception as exc:
+            words = html.escape(f"{type(exc).__name__}: {exc}")
+            error.value = f'<span style="{ERROR_STYLE}">{words}</span>'
+            raise
+
+    return handler
+
+
+def message(text: str, kind: str = "info") -> str:
+    colour = {"info": "#1a4f8b", "ok": "#1b7f3a", "error": "#b00020", "muted": "#666"}[kind]
+    return f'<span style="color:{colour}">{html.escape(text)}</span>'
+
+
+def table(rows: Iterable[dict[str, Any]], columns: list[str], *, css_class: str, empty: str = "none") -> str:
+    """Rows as an HTML table (escaped): what the browser test and a reader both look at."""
+    rows = list(rows)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    if not rows:
+        body = f'<tr><td colspan="{len(columns)}"><i>{html.escape(empty)}</i></td></tr>'
+    else:
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in columns) + "</tr>"
+            for r in rows
+        )
+    return (
+        f'<table class="toolkit-table {css_class}" style="border-collapse:collapse;font-size:12px">'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def frame_table(df: Any, *, css_class: str, empty: str = "none", limit: int = 50) -> str:
+    """A pandas or polars frame's last ``limit`` rows as an HTML table."""
+    import polars as pl
+
+    if not isinstance(df, pl.DataFrame):
+        df = pl.from_pandas(df)
+    return table(df.tail(limit).to_dicts(), df.columns, css_class=css_class, empty=empty)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.2f}"
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def show_figure(out: W.Output, fig: Any) -> None:
+    """Put a plotly figure in ``out`` as plotly's own MIME bundle: JupyterLab's plotly renderer
+    draws it, and no renderer setting (which might open a browser) is consulted."""
+    spec = json.loads(fig.to_json())
+    spec.setdefault("config", {})["displaylogo"] = False
+    out.outputs = (
+        {
+            "output_type": "display_data",
+            "data": {
+                "application/vnd.plotly.v1+json": spec,
+                "text/plain": f"<figure: {fig.layout.title.text}>",
+            },
+            "metadata": {},
+        },
+    )
+
+
+class Ticker:
+    """Calls ``fn`` every ``seconds`` on a daemon thread until stopped (countdowns, auto-refresh)."""
+
+    def __init__(self, seconds: float, fn: Callable[[], Any]) -> None:
+        self.seconds, self.fn = seconds, fn
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="toolkit-widget-ticker")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            with contextlib.suppress(Exception):  # shown by the guarded callback; keep ticking
+                self.fn()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=30)

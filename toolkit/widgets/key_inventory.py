@@ -1,0 +1,147 @@
+"""The key panel's logic, without widgets: every stored key as a row (secrets only as masked
+fingerprints), an expiry countdown, the public part to copy, and rotate / revoke by each venue's
+rules with the owner's credential (typed once, or the wallet kept in the key store)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from toolkit import keystore
+from toolkit.keystore import inventory, lifecycle
+from toolkit.keystore.store import Entry, KeyStore
+from toolkit.secrets import Secret
+from toolkit.venues.eip712 import Wallet
+
+COLUMNS = [
+    "venue",
+    "network",
+    "kind",
+    "account",
+    "key",
+    "label",
+    "public",
+    "fingerprint",
+    "status",
+    "expires",
+    "countdown",
+]
+
+
+def _short(text: str, keep: int = 10) -> str:
+    return text if len(text) <= 2 * keep + 1 else f"{text[:keep]}…{text[-4:]}"
+
+
+def countdown(entry: Entry, now: datetime) -> str:
+    """How long the key has left ("6 d 23 h left"), or since when it is expired; "" for no expiry."""
+    expires = inventory.parse_time(entry.expires_at)
+    if expires is None or entry.status in ("revoked", "pending"):
+        return ""
+    if expires <= now:
+        return f"expired {inventory.duration_words(now - expires)} ago"
+    return f"{inventory.duration_words(expires - now)} left"
+
+
+def owner(entry: Entry) -> str:
+    """The address whose wallet manages this key (agents' master, Lighter's L1 wallet)."""
+    return str(entry.extra.get("l1_address") or entry.account).lower()
+
+
+class KeyInventory:
+    """``KeyInventory(store, sandbox=None)``; the sandbox handle, when given, is the venue for its
+    keys, so agent expiries follow its (possibly fast-forwarded) clock."""
+
+    def __init__(self, store: KeyStore | None = None, sandbox: Any = None) -> None:
+        self.store = store or keystore.open()
+        self.sandbox = sandbox
+
+    def __repr__(self) -> str:
+        return f"KeyInventory({len(self.store.entries())} keys)"
+
+    def now(self) -> datetime:
+        if self.sandbox is not None:
+            return datetime.fromtimestamp(self.sandbox.now_ms() / 1000, UTC)
+        return datetime.now(UTC)
+
+    def entries(self) -> list[Entry]:
+        return self.store.entries()
+
+    def rows(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        now = now or self.now()
+        return [
+            {
+                "id": e.id,
+                "venue": e.venue,
+                "network": e.network,
+                "kind": e.kind,
+                "account": _short(e.account),
+                "key": _short(e.key_ref),
+                "label": e.label,
+                "public": _short(e.public, 12),
+                "fingerprint": " ".join(s.masked() for s in e.secrets.values()),
+                "status": inventory.status_of(e, now),
+                "expires": inventory.parse_time(e.expires_at),
+                "countdown": countdown(e, now),
+            }
+            for e in self.entries()
+        ]
+
+    def public_part(self, entry_id: str) -> str:
+        """What may be shared: an agent's address, a Lighter public key, an RSA key's fingerprint."""
+        return self.store.get(entry_id).public
+
+    def refresh(self) -> list[str]:
+        """Ask each venue about each key; returns the problems, one line each."""
+        return lifecycle.refresh_all(self.store)
+
+    def _target(self, entry: Entry) -> Any:
+        if entry.network == "sandbox" and self.sandbox is not None:
+            return self.sandbox
+        return entry.base_url
+
+    def _wallet(self, entry: Entry, private_key: Secret | None) -> Wallet:
+        if private_key is not None and private_key.reveal():
+            return Wallet.from_key(private_key)
+        stored = lifecycle.stored_wallet(self.store, owner(entry))
+        if stored is None:
+            raise ValueError(f"this key is managed by {owner(entry)}: type that wallet's private key")
+        return stored
+
+    def _options(self, entry: Entry, secret: Secret | None) -> tuple[dict[str, Any], list[Any]]:
+        """What the venue's lifecycle needs, and the clients to close afterwards."""
+        if entry.venue == "hyperliquid":
+            from toolkit.venues.hyperliquid import HyperliquidClient
+
+            client = HyperliquidClient(self._target(entry), wallet=self._wallet(entry, secret))
+            return {"client": client}, [client]
+        if entry.venue == "aster":
+            return {"main_wallet": self._wallet(entry, secret)}, []
+        if entry.venue == "lighter":
+            return {"wallet": self._wallet(entry, secret)}, []
+        if entry.venue == "paperx":
+            from toolkit.venues.paperx import PaperClient
+
+            if secret is None or not secret.reveal():
+                raise ValueError("PaperExchange keys are managed with a login: type the account's password")
+            client = PaperClient(self._target(entry))
+            client.login(entry.account, secret)
+            return {"client": client}, [client]
+        return {}, []  # the RSA-keyed API: the key manages itself
+
+    def _act(self, action: str, entry_id: str, secret: Secret | None) -> Entry:
+        entry = self.store.get(entry_id)
+        if entry.status == "revoked":
+            raise ValueError("this key is revoked already")
+        options, clients = self._options(entry, secret)
+        try:
+            return getattr(keystore, action)(entry, store=self.store, **options)
+        finally:
+            for client in clients:
+                client.close()
+
+    def rotate(self, entry_id: str, secret: Secret | None = None) -> Entry:
+        """A new key by the venue's rules; the old one is marked revoked. Returns the new entry."""
+        return self._act("rotate", entry_id, secret)
+
+    def revoke(self, entry_id: str, secret: Secret | None = None) -> Entry:
+        return self._act("revoke", entry_id, secret)
