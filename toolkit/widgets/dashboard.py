@@ -104,7 +104,8 @@ class AccountDashboard(W.VBox):
                 self.status,
                 self.error,
                 tabs,
-                W.HBox([self.equity_plot, self.funding_plot]),
+                self.equity_plot,
+                self.funding_plot,
             ]
         )
         self.add_class("toolkit-dashboard")
