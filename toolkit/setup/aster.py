@@ -16,11 +16,12 @@ from toolkit.setup.steps import (
     SetupError,
     SetupStatus,
     SignedRequest,
+    activate,
     check_wallet,
     in_order,
-    keep_one_pending,
     open_store,
     pending_record,
+    reconcile,
     step_from,
 )
 from toolkit.venues import aster as av
@@ -69,20 +70,15 @@ def check(
         raise SetupError(f"an agent must be approved for some time, not {days} days")
     store = open_store(store)
     now = client.expiry_ms(0)
-    entries = _agents(store, client, user, name)
-    ours = [e for e in entries if e.status == "active" and _approved(client, e, now)]
-    pending = [e for e in entries if e.status == "pending"]
-    if ours:
-        keep_one_pending(store, pending, None)
-        return SetupStatus(PROVIDER, address, None, True, [])
-    for gone in (e for e in entries if e.status == "active"):
-        store.update(gone.id, status="revoked")
-    keep = pending[-1] if pending else None
-    keep_one_pending(store, pending, keep)
-    if keep is None:
+
+    def make() -> Entry:
         agent = Wallet.generate()
         new = av.AsterAgent(agent.address, agent.private_key, name, 0, user)
-        keep = lifecycle.save_aster_agent(store, client.base_url, new, status="pending")
+        return lifecycle.save_aster_agent(store, client.base_url, new, status="pending")
+
+    keep = reconcile(store, _agents(store, client, user, name), lambda e: _approved(client, e, now), make)
+    if keep is None:
+        return SetupStatus(PROVIDER, address, None, True, [])
     params = {"agentAddress": keep.public, "agentName": name, "agentTtlMs": int(days * 86_400_000)}
     return SetupStatus(PROVIDER, address, None, False, [step_from(PROVIDER, "approveAgent", keep.id, params)])
 
@@ -123,10 +119,7 @@ def execute(
         if str(signed.body.get("agentAddress", "")).lower() != entry.key_ref:
             raise SetupError("this signed approval is for another agent: sign the step again")
         client.send_register_and_approve(signed.body)
-        for older in _agents(store, client, entry.account, entry.extra["name"]):
-            if older.id != entry.id and older.status == "active":
-                store.update(older.id, status="revoked")
-        expires = lifecycle.ms_to_iso(int(signed.body["expired"]))
-        store.update(entry.id, status="active", expires_at=expires)
+        siblings = _agents(store, client, entry.account, entry.extra["name"])
+        activate(store, entry, siblings, expires_at=lifecycle.ms_to_iso(int(signed.body["expired"])))
         results.append({"step": step.id, "type": step.type, "agentAddress": entry.public, "status": "ok"})
     return results

@@ -17,11 +17,12 @@ from toolkit.setup.steps import (
     SetupError,
     SetupStatus,
     SignedRequest,
+    activate,
     check_wallet,
     in_order,
-    keep_one_pending,
     open_store,
     pending_record,
+    reconcile,
     step_from,
 )
 from toolkit.venues import hyperliquid as hl
@@ -63,20 +64,15 @@ def check(
         for a in client.extra_agents(master)
         if a["name"] == name and (a["validUntil"] is None or a["validUntil"] > now + RENEW_BEFORE_MS)
     }
-    entries = _agents(store, client, master, name)
-    ours = [e for e in entries if e.status == "active" and e.key_ref in listed]
-    pending = [e for e in entries if e.status == "pending"]
-    if ours:
-        keep_one_pending(store, pending, None)
-        return SetupStatus(PROVIDER, address, None, True, [])
-    for gone in (e for e in entries if e.status == "active"):  # expired, replaced or removed
-        store.update(gone.id, status="revoked")
-    keep = pending[-1] if pending else None
-    keep_one_pending(store, pending, keep)
-    if keep is None:
+
+    def make() -> Entry:
         agent = Wallet.generate()
         approved = hl.ApprovedAgent(agent.address, agent.private_key, name, None, master)
-        keep = lifecycle.save_hyperliquid_agent(store, client.base_url, approved, status="pending")
+        return lifecycle.save_hyperliquid_agent(store, client.base_url, approved, status="pending")
+
+    keep = reconcile(store, _agents(store, client, master, name), lambda e: e.key_ref in listed, make)
+    if keep is None:
+        return SetupStatus(PROVIDER, address, None, True, [])
     return SetupStatus(PROVIDER, address, None, False, [_step(keep, int(days * hl.MS_PER_DAY))])
 
 
@@ -120,9 +116,7 @@ def execute(
             raise SetupError("this signed approval is for another agent: sign the step again")
         client.exchange(signed.body)
         _, valid_until = hl.parse_agent_name(action["agentName"])
-        for older in _agents(store, client, entry.account, entry.extra["name"]):
-            if older.id != entry.id and older.status == "active":
-                store.update(older.id, status="revoked")
-        store.update(entry.id, status="active", expires_at=lifecycle.ms_to_iso(valid_until))
+        siblings = _agents(store, client, entry.account, entry.extra["name"])
+        activate(store, entry, siblings, expires_at=lifecycle.ms_to_iso(valid_until))
         results.append({"step": step.id, "type": step.type, "agentAddress": entry.public, "status": "ok"})
     return results

@@ -17,9 +17,9 @@ from toolkit.setup.steps import (
     SetupError,
     SetupStatus,
     in_order,
-    keep_one_pending,
     open_store,
     pending_record,
+    reconcile,
     step_from,
 )
 from toolkit.venues import kalshi
@@ -41,22 +41,17 @@ def check(
     if "@" not in member:
         raise SetupError("the RSA-keyed API's setup is for a member's email address")
     store = open_store(store)
-    entries = _keys(store, client, member)
-    alive = [e for e in entries if e.status == "active" and _works(e)]
-    pending = [e for e in entries if e.status == "pending"]
-    if alive:
-        keep_one_pending(store, pending, None)
-        return SetupStatus(PROVIDER, address, None, True, [])
-    for gone in (e for e in entries if e.status == "active"):
-        store.update(gone.id, status="revoked")
-    keep = pending[-1] if pending else None
-    keep_one_pending(store, pending, keep)
-    if keep is None:
+
+    def make() -> Entry:
         pair = kalshi.KeyPair.generate()
-        keep = lifecycle.save_kalshi_key(
+        return lifecycle.save_kalshi_key(
             store, client.base_url, "", pair.private_key, account=member, label=name, scopes=SCOPES,
             status="pending",
         )  # fmt: skip
+
+    keep = reconcile(store, _keys(store, client, member), _works, make)
+    if keep is None:
+        return SetupStatus(PROVIDER, address, None, True, [])
     params = {"name": keep.label, "scopes": keep.extra["scopes"], "publicKeyFingerprint": keep.public}
     return SetupStatus(
         PROVIDER, address, None, False, [step_from(PROVIDER, "registerApiKey", keep.id, params)]

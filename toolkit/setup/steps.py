@@ -3,6 +3,7 @@ the pending record a check leaves in the key store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,32 @@ def keep_one_pending(store: KeyStore, pending: list[Entry], keep: Entry | None) 
     for other in pending:
         if keep is None or other.id != keep.id:
             store.delete(other.id)
+
+
+def reconcile(
+    store: KeyStore, entries: list[Entry], works: Callable[[Entry], bool], make: Callable[[], Entry]
+) -> Entry | None:
+    """The record rule for keys generated here (agents, RSA pairs): None when a stored active key
+    still works (and no pending record is left); otherwise the one pending record, made by ``make``
+    when there is none, after marking the active keys that stopped working revoked."""
+    alive = [e for e in entries if e.status == "active" and works(e)]
+    pending = [e for e in entries if e.status == "pending"]
+    if alive:
+        keep_one_pending(store, pending, None)
+        return None
+    for gone in (e for e in entries if e.status == "active"):  # expired, replaced or removed
+        store.update(gone.id, status="revoked")
+    keep = pending[-1] if pending else None
+    keep_one_pending(store, pending, keep)
+    return keep or make()
+
+
+def activate(store: KeyStore, entry: Entry, siblings: list[Entry], **changes: Any) -> Entry:
+    """The venue accepted ``entry``: it becomes active, and the active keys it replaces revoked."""
+    for older in siblings:
+        if older.id != entry.id and older.status == "active":
+            store.update(older.id, status="revoked")
+    return store.update(entry.id, status="active", **changes)
 
 
 def check_wallet(wallet: Any, address: str) -> Any:
