@@ -343,3 +343,23 @@ def test_dashboard_refuses_what_it_cannot_do(sandbox):
     on_sandbox = AccountWatch(sandbox, user=Wallet.generate().address)
     with pytest.raises(ValueError, match="hours and step_hours must be positive"):
         on_sandbox.fast_forward(0)
+
+
+def test_dashboard_auto_refresh_turns_on_and_off(sandbox, new_account):
+    import time
+
+    account = new_account()
+    paper = PaperClient(sandbox, api_key=account.client.create_api_key("auto").api_key)
+    dash = AccountDashboard(paper)
+    first = dash.snapshot
+    dash.every.value = 2
+    dash.auto.value = True
+    assert dash.ticker is not None and dash.ticker.running
+    deadline = time.monotonic() + 20
+    while dash.snapshot is first and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dash.snapshot is not first  # refreshed by the ticker, not by a click
+    ticker = dash.ticker
+    dash.auto.value = False
+    assert dash.ticker is None and not ticker.running
+    dash.close()
