@@ -314,3 +314,10 @@ def test_sdk_agent_approval_recovers_to_the_master():
     }
     signature = sdk_signing.sign_agent(Account.from_key(K2), action, False)  # adds chain fields itself
     assert hl.recover_user_signer(action, signature) == eip712.address_of(K2)
+
+
+def test_a_short_private_key_is_refused_not_padded():
+    from toolkit.venues.eip712 import Wallet
+
+    with pytest.raises(ValueError, match="a private key is 32 bytes, not 2"):
+        Wallet.from_key("0x1234")

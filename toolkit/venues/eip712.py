@@ -167,6 +167,8 @@ def _private_key(key: Any) -> PrivateKey:
         return key._key
     raw = reveal(key)
     raw = bytes.fromhex(raw.removeprefix("0x")) if isinstance(raw, str) else bytes(raw)
+    if len(raw) != 32:  # coincurve would left-pad a short value into a valid, guessable key
+        raise ValueError(f"a private key is 32 bytes, not {len(raw)}")
     return PrivateKey(raw)
 
 

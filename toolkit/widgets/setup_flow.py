@@ -178,12 +178,8 @@ class SetupFlow:
         """The wallet that owns the account (hyperliquid, aster, lighter); ``remember`` keeps it in
         the key store for next time. Returns its address."""
         self._need("wallet")
-        secret = Secret(private_key, "private_key")
-        digits = str(secret.reveal()).strip().removeprefix("0x")
         try:
-            if len(digits) != 64:
-                raise ValueError
-            wallet = Wallet.from_key(secret)
+            wallet = Wallet.from_key(Secret(str(Secret(private_key).reveal()).strip(), "private_key"))
         except Exception:
             raise ValueError("that is not a private key: 32 bytes of hex, with or without 0x") from None
         if remember:
