@@ -62,7 +62,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab on a copy of the notebooks, no token, its own settings; yields (url, root, env)."""
     base = tmp_path_factory.mktemp("lab")
@@ -117,8 +117,10 @@ def lab(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium):
+    """Module-scoped on purpose: sync Playwright runs an event loop on the main thread while it is
+    open, and every later ``asyncio.run()`` in the session would fail against it."""
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -129,8 +131,12 @@ def browser(chromium):
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, lab):
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = context.new_page()
     yield page
     context.close()
+    # stop the test's kernels (each runs a sandbox and widget threads) before the next test
+    url = lab[0]
+    for session in httpx.get(f"{url}/api/sessions", timeout=10).json():
+        httpx.delete(f"{url}/api/sessions/{session['id']}", timeout=30)
