@@ -363,3 +363,27 @@ def test_dashboard_auto_refresh_turns_on_and_off(sandbox, new_account):
     dash.auto.value = False
     assert dash.ticker is None and not ticker.running
     dash.close()
+
+
+def test_setup_flow_refuses_unknown_choices(store):
+    from toolkit.widgets import SetupFlow
+
+    flow = SetupFlow(store, sandbox=None)
+    with pytest.raises(
+        ValueError,
+        match=r"venue must be one of \['aster', 'hyperliquid', 'kalshi', 'lighter', 'paperx'\], not 'dydx'",
+    ):
+        flow.choose("dydx")
+    with pytest.raises(
+        ValueError,
+        match=r"RSA-keyed API \(seed 002\) networks are \['sandbox', 'demo', 'production'\], not 'mainnet'",
+    ):
+        flow.choose("kalshi", "mainnet")
+    flow.choose("hyperliquid", "testnet")
+    flow.use_private_key(Wallet.generate().private_key)
+    with pytest.raises(ValueError, match="funding by hand exists only on the sandbox: deposit on the venue"):
+        flow.fund()
+    with pytest.raises(ValueError, match="Hyperliquid setup takes a wallet, not a login"):
+        flow.use_login("a@example.com", "pw")
+    with pytest.raises(ValueError, match="check first: the steps come from the check"):
+        flow.run()
