@@ -19,6 +19,7 @@ from toolkit.setup.steps import (
     activate,
     check_wallet,
     in_order,
+    named_agents,
     open_store,
     pending_record,
     reconcile,
@@ -32,11 +33,6 @@ PROVIDER = "aster"
 AGENT_NAME = "toolkit"
 DEFAULT_DAYS = 30.0
 RENEW_BEFORE_MS = 3_600_000
-
-
-def _agents(store: KeyStore, client: av.AsterClient, user: str, name: str) -> list[Entry]:
-    found = store.find(venue="aster", kind="agent", base_url=client.base_url, account=user)
-    return [e for e in found if e.extra.get("name") == name]
 
 
 def _approved(client: av.AsterClient, entry: Entry, now: int) -> bool:
@@ -69,14 +65,19 @@ def check(
     if days <= 0:
         raise SetupError(f"an agent must be approved for some time, not {days} days")
     store = open_store(store)
-    now = client.expiry_ms(0)
+    now = client.venue_now_ms()
 
     def make() -> Entry:
         agent = Wallet.generate()
         new = av.AsterAgent(agent.address, agent.private_key, name, 0, user)
         return lifecycle.save_aster_agent(store, client.base_url, new, status="pending")
 
-    keep = reconcile(store, _agents(store, client, user, name), lambda e: _approved(client, e, now), make)
+    keep = reconcile(
+        store,
+        named_agents(store, PROVIDER, client.base_url, user, name),
+        lambda e: _approved(client, e, now),
+        make,
+    )
     if keep is None:
         return SetupStatus(PROVIDER, address, None, True, [])
     params = {"agentAddress": keep.public, "agentName": name, "agentTtlMs": int(days * 86_400_000)}
@@ -119,7 +120,7 @@ def execute(
         if str(signed.body.get("agentAddress", "")).lower() != entry.key_ref:
             raise SetupError("this signed approval is for another agent: sign the step again")
         client.send_register_and_approve(signed.body)
-        siblings = _agents(store, client, entry.account, entry.extra["name"])
+        siblings = named_agents(store, PROVIDER, client.base_url, entry.account, entry.extra["name"])
         activate(store, entry, siblings, expires_at=lifecycle.ms_to_iso(int(signed.body["expired"])))
         results.append({"step": step.id, "type": step.type, "agentAddress": entry.public, "status": "ok"})
     return results

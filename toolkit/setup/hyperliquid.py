@@ -20,6 +20,7 @@ from toolkit.setup.steps import (
     activate,
     check_wallet,
     in_order,
+    named_agents,
     open_store,
     pending_record,
     reconcile,
@@ -32,11 +33,6 @@ PROVIDER = "hyperliquid"
 AGENT_NAME = "toolkit"
 DEFAULT_DAYS = 30.0
 RENEW_BEFORE_MS = 3_600_000  # an approval with less than an hour left is renewed, not relied on
-
-
-def _agents(store: KeyStore, client: hl.HyperliquidClient, master: str, name: str) -> list[Entry]:
-    found = store.find(venue="hyperliquid", kind="agent", base_url=client.base_url, account=master)
-    return [e for e in found if e.extra.get("name") == name]
 
 
 def _step(entry: Entry, ttl_ms: int) -> ActionStep:
@@ -70,7 +66,12 @@ def check(
         approved = hl.ApprovedAgent(agent.address, agent.private_key, name, None, master)
         return lifecycle.save_hyperliquid_agent(store, client.base_url, approved, status="pending")
 
-    keep = reconcile(store, _agents(store, client, master, name), lambda e: e.key_ref in listed, make)
+    keep = reconcile(
+        store,
+        named_agents(store, PROVIDER, client.base_url, master, name),
+        lambda e: e.key_ref in listed,
+        make,
+    )
     if keep is None:
         return SetupStatus(PROVIDER, address, None, True, [])
     return SetupStatus(PROVIDER, address, None, False, [_step(keep, int(days * hl.MS_PER_DAY))])
@@ -116,7 +117,7 @@ def execute(
             raise SetupError("this signed approval is for another agent: sign the step again")
         client.exchange(signed.body)
         _, valid_until = hl.parse_agent_name(action["agentName"])
-        siblings = _agents(store, client, entry.account, entry.extra["name"])
+        siblings = named_agents(store, PROVIDER, client.base_url, entry.account, entry.extra["name"])
         activate(store, entry, siblings, expires_at=lifecycle.ms_to_iso(valid_until))
         results.append({"step": step.id, "type": step.type, "agentAddress": entry.public, "status": "ok"})
     return results

@@ -107,6 +107,12 @@ def keep_one_pending(store: KeyStore, pending: list[Entry], keep: Entry | None) 
             store.delete(other.id)
 
 
+def named_agents(store: KeyStore, venue: str, base_url: str, account: str, name: str) -> list[Entry]:
+    """The stored agents of ``account`` under ``name`` (records of every status) at ``base_url``."""
+    found = store.find(venue=venue, kind="agent", base_url=base_url, account=account)
+    return [e for e in found if e.extra.get("name") == name]
+
+
 def reconcile(
     store: KeyStore, entries: list[Entry], works: Callable[[Entry], bool], make: Callable[[], Entry]
 ) -> Entry | None:

@@ -314,10 +314,13 @@ class AsterClient(HttpClient):
         auth = "v1" if self.api_secret else "v3" if self.agent else "public"
         return f"AsterClient({self.base_url!r}, auth={auth}, user={self.user!r})"
 
+    def venue_now_ms(self) -> int:
+        """The venue's now: the sandbox's clock against a sandbox handle, else the wall clock."""
+        return self._venue_now_ms() if self._venue_now_ms else int(time.time() * 1000)
+
     def expiry_ms(self, days: float) -> int:
-        """``days`` from the venue's now (the sandbox's clock against a sandbox handle), in ms."""
-        now = self._venue_now_ms() if self._venue_now_ms else int(time.time() * 1000)
-        return int(now + days * 86_400_000)
+        """``days`` from the venue's now, in ms."""
+        return int(self.venue_now_ms() + days * 86_400_000)
 
     def next_nonce(self) -> int:
         """Microseconds now, strictly increasing within this client."""
