@@ -237,10 +237,11 @@ def test_an_expired_agent_is_refused(sandbox, client, wallet):
     )
 
 
-def _approve_params(wallet, agent_address, **changes):
+def _approve_params(sandbox, wallet, agent_address, **changes):
+    # expiry is judged by the sandbox's clock, which other tests in the session move ahead
     params = {
         "agentName": "desk", "agentAddress": agent_address, "ipWhitelist": "",
-        "expired": int(time.time() * 1000) + 86_400_000 * 30,
+        "expired": sandbox.now_ms() + 86_400_000 * 30,
         "canSpotTrade": False, "canPerpTrade": True, "canWithdraw": False, "asterChain": "Mainnet",
         "user": wallet.address, "nonce": time.time_ns() // 1000,
     }  # fmt: skip
@@ -255,9 +256,11 @@ def post_main(http, path, params, key, *, sign_as=None, chain="56", method="POST
 
 def test_main_wallet_refusals(sandbox, http, wallet):
     fresh = Wallet.generate().address
-    ok = post_main(http, "/fapi/v3/approveAgent", _approve_params(wallet, fresh), wallet.private_key)
+    ok = post_main(http, "/fapi/v3/approveAgent", _approve_params(sandbox, wallet, fresh), wallet.private_key)
     assert ok.json() == {"code": 200, "msg": "success"}
-    again = post_main(http, "/fapi/v3/approveAgent", _approve_params(wallet, fresh), wallet.private_key)
+    again = post_main(
+        http, "/fapi/v3/approveAgent", _approve_params(sandbox, wallet, fresh), wallet.private_key
+    )
     assert code(again) == (
         400,
         -1102,
@@ -265,31 +268,37 @@ def test_main_wallet_refusals(sandbox, http, wallet):
     )
     other = Wallet.generate()
     impostor = post_main(
-        http, "/fapi/v3/approveAgent", _approve_params(wallet, Wallet.generate().address), other.private_key
+        http,
+        "/fapi/v3/approveAgent",
+        _approve_params(sandbox, wallet, Wallet.generate().address),
+        other.private_key,
     )
     assert code(impostor) == (400, -1022, "Signature for this request is not valid.")
     wrong_chain = post_main(
         http,
         "/fapi/v3/approveAgent",
-        _approve_params(wallet, Wallet.generate().address),
+        _approve_params(sandbox, wallet, Wallet.generate().address),
         wallet.private_key,
         chain="1",
     )
     assert code(wrong_chain) == (400, -1022, "signatureChainId must be 56.")
     testnet = post_main(
         http, "/fapi/v3/approveAgent",
-        _approve_params(wallet, Wallet.generate().address, asterChain="Testnet"),
+        _approve_params(sandbox, wallet, Wallet.generate().address, asterChain="Testnet"),
         wallet.private_key,
     )  # fmt: skip
     assert code(testnet) == (400, -1022, "asterChain must be Mainnet here.")
     withdraw = post_main(
-        http, "/fapi/v3/approveAgent", _approve_params(wallet, Wallet.generate().address, canWithdraw=True),
+        http, "/fapi/v3/approveAgent", _approve_params(sandbox, wallet, Wallet.generate().address, canWithdraw=True),
         wallet.private_key,
     )  # fmt: skip
     assert code(withdraw) == (400, -1102, "An agent that can withdraw needs an ipWhitelist.")
     nobody = Wallet.generate()
     unknown = post_main(
-        http, "/fapi/v3/approveAgent", _approve_params(nobody, Wallet.generate().address), nobody.private_key
+        http,
+        "/fapi/v3/approveAgent",
+        _approve_params(sandbox, nobody, Wallet.generate().address),
+        nobody.private_key,
     )
     assert code(unknown) == (
         401,
@@ -304,12 +313,12 @@ def test_main_wallet_refusals(sandbox, http, wallet):
     )
 
 
-def test_register_and_approve_refusals(http):
+def test_register_and_approve_refusals(sandbox, http):
     newcomer, agent = Wallet.generate(), Wallet.generate()
     params = {
         "user": newcomer.address, "nonce": time.time_ns() // 1000, "agentName": "a",
         "agentAddress": agent.address,
-        "expired": int(time.time() * 1000) + 86_400_000, "signatureChainId": 56, "canSpotTrade": False,
+        "expired": sandbox.now_ms() + 86_400_000, "signatureChainId": 56, "canSpotTrade": False,
         "canPerpTrade": True, "canWithdraw": False,
     }  # fmt: skip
     signature = av.sign_message(Wallet.generate().private_key, av.register_message(params), 56)
