@@ -65,6 +65,12 @@ def save_wallet(store: KeyStore, wallet: Any, *, label: str = "") -> Entry:
     return store.put(entry)
 
 
+def key_owner(entry: Entry) -> str:
+    """The address whose wallet manages a key: an agent's master, a Lighter key's L1 wallet, or
+    the account itself (an email for the session and login venues)."""
+    return str(entry.extra.get("l1_address") or entry.account).lower()
+
+
 def stored_wallet(store: KeyStore, address: str) -> Any:
     """The ``Wallet`` stored for ``address``, or None."""
     from toolkit.venues.eip712 import Wallet
@@ -606,6 +612,7 @@ __all__ = [
     "LighterKeys",
     "PaperxKeys",
     "adapter",
+    "key_owner",
     "refresh_all",
     "save_aster_agent",
     "save_aster_api_key",

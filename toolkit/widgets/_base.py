@@ -31,6 +31,21 @@ def guarded(error: W.HTML, fn: Callable[..., Any]) -> Callable[..., Any]:
     return handler
 
 
+def button(text: str, css: str, style: str = "") -> W.Button:
+    """A button sized to its text, with a CSS class to find it by (in a browser test, say)."""
+    b = W.Button(description=text, button_style=style, layout=W.Layout(width="auto"))
+    b.add_class(css)
+    return b
+
+
+def set_choices(dropdown: W.Dropdown, choices: list[tuple[str, Any]], keep: Any = None) -> None:
+    """New options for ``dropdown``, selecting ``keep`` if still offered, else the first: ipywidgets
+    leaves the value None when options replace a None value."""
+    dropdown.options = choices
+    values = [value for _, value in choices]
+    dropdown.value = keep if keep in values else (values[0] if values else None)
+
+
 def message(text: str, kind: str = "info") -> str:
     colour = {"info": "#1a4f8b", "ok": "#1b7f3a", "error": "#b00020", "muted": "#666"}[kind]
     return f'<span style="color:{colour}">{html.escape(text)}</span>'

@@ -11,9 +11,8 @@ from typing import Any
 import ipywidgets as W
 
 from toolkit.frames import plots
-from toolkit.widgets._base import Ticker, frame_table, guarded, message, show_figure
+from toolkit.widgets._base import Ticker, button, frame_table, guarded, message, show_figure
 from toolkit.widgets.account import AccountWatch, Snapshot
-from toolkit.widgets.wizard import _button
 
 OVERVIEW = [
     ("account_value", "Account value"),
@@ -71,12 +70,12 @@ class AccountDashboard(W.VBox):
         self.equity_plot.add_class("toolkit-equity-plot")
         self.funding_plot = W.Output()
         self.funding_plot.add_class("toolkit-funding-plot")
-        self.refresh_button = _button("Refresh", "toolkit-dashboard-refresh", "info")
+        self.refresh_button = button("Refresh", "toolkit-dashboard-refresh", "info")
         self.auto = W.Checkbox(value=bool(auto_refresh), description="Auto-refresh", indent=False)
         self.every = W.BoundedIntText(value=int(auto_refresh or 30), min=2, max=3600, description="every (s)",
                                       layout=W.Layout(width="160px"))  # fmt: skip
         self.forward_buttons = [
-            _button(text, f"toolkit-forward-{hours}h")
+            button(text, f"toolkit-forward-{hours}h")
             for text, hours in (("+1 h", 1), ("+8 h", 8), ("+1 day", 24))
         ]
         self.forward_progress = W.IntProgress(value=0, min=0, max=1, description="Forward")
@@ -86,8 +85,8 @@ class AccountDashboard(W.VBox):
 
         self.refresh_button.on_click(guarded(self.error, lambda _: self.refresh()))
         self.auto.observe(guarded(self.error, self._on_auto), names="value")
-        for button, hours in zip(self.forward_buttons, (1, 8, 24), strict=True):
-            button.on_click(guarded(self.error, lambda _, h=hours: self.fast_forward(h)))
+        for forward_button, hours in zip(self.forward_buttons, (1, 8, 24), strict=True):
+            forward_button.on_click(guarded(self.error, lambda _, h=hours: self.fast_forward(h)))
         on_sandbox = self.watch.sandbox is not None
         controls: list[W.Widget] = [self.refresh_button, self.auto, self.every]
         forward = W.HBox([W.HTML("Sandbox clock: "), *self.forward_buttons, self.forward_progress])

@@ -42,11 +42,6 @@ def countdown(entry: Entry, now: datetime) -> str:
     return f"{inventory.duration_words(expires - now)} left"
 
 
-def owner(entry: Entry) -> str:
-    """The address whose wallet manages this key (agents' master, Lighter's L1 wallet)."""
-    return str(entry.extra.get("l1_address") or entry.account).lower()
-
-
 class KeyInventory:
     """``KeyInventory(store, sandbox=None)``; the sandbox handle, when given, is the venue for its
     keys, so agent expiries follow its (possibly fast-forwarded) clock."""
@@ -67,23 +62,20 @@ class KeyInventory:
         return self.store.entries()
 
     def rows(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The key store inventory's rows, shortened for a table, with masked fingerprints of each
+        secret and the countdown to expiry."""
         now = now or self.now()
+        entries = self.entries()
         return [
-            {
-                "id": e.id,
-                "venue": e.venue,
-                "network": e.network,
-                "kind": e.kind,
-                "account": _short(e.account),
-                "key": _short(e.key_ref),
-                "label": e.label,
-                "public": _short(e.public, 12),
+            row
+            | {
+                "account": _short(row["account"]),
+                "key": _short(row["key"]),
+                "public": _short(row["public"], 12),
                 "fingerprint": " ".join(s.masked() for s in e.secrets.values()),
-                "status": inventory.status_of(e, now),
-                "expires": inventory.parse_time(e.expires_at),
                 "countdown": countdown(e, now),
             }
-            for e in self.entries()
+            for e, row in zip(entries, inventory.rows(entries, now), strict=True)
         ]
 
     def public_part(self, entry_id: str) -> str:
@@ -102,9 +94,10 @@ class KeyInventory:
     def _wallet(self, entry: Entry, private_key: Secret | None) -> Wallet:
         if private_key is not None and private_key.reveal():
             return Wallet.from_key(private_key)
-        stored = lifecycle.stored_wallet(self.store, owner(entry))
+        owner = lifecycle.key_owner(entry)
+        stored = lifecycle.stored_wallet(self.store, owner)
         if stored is None:
-            raise ValueError(f"this key is managed by {owner(entry)}: type that wallet's private key")
+            raise ValueError(f"this key is managed by {owner}: type that wallet's private key")
         return stored
 
     def _options(self, entry: Entry, secret: Secret | None) -> tuple[dict[str, Any], list[Any]]:

@@ -11,10 +11,9 @@ import ipywidgets as W
 
 from toolkit.keystore.store import KeyStore
 from toolkit.secrets import Secret
-from toolkit.widgets._base import Ticker, guarded, message, table
+from toolkit.widgets._base import Ticker, button, guarded, message, set_choices, table
 from toolkit.widgets.key_inventory import COLUMNS, KeyInventory
 from toolkit.widgets.setup_flow import VENUE_ERRORS, venue_words
-from toolkit.widgets.wizard import _button
 
 # what lifecycle refuses by design (an Aster V1 key cannot be deleted by its owner) is a message
 _REFUSALS = (*VENUE_ERRORS, NotImplementedError, KeyError)
@@ -35,11 +34,11 @@ class KeyPanel(W.VBox):
         self.key = W.Dropdown(options=[], description="Key", layout=W.Layout(width="60%"))
         self.credential = W.Password(description="Owner", placeholder="wallet key or password, if needed")
         self.credential.add_class("toolkit-owner-secret")
-        self.refresh_button = _button("Refresh from venues", "toolkit-refresh")
-        self.rotate_button = _button("Rotate", "toolkit-rotate", "warning")
-        self.revoke_button = _button("Revoke", "toolkit-revoke", "danger")
-        self.copy_button = _button("Copy public part", "toolkit-copy")
-        self.new_button = _button("New key…", "toolkit-new-key", "success")
+        self.refresh_button = button("Refresh from venues", "toolkit-refresh")
+        self.rotate_button = button("Rotate", "toolkit-rotate", "warning")
+        self.revoke_button = button("Revoke", "toolkit-revoke", "danger")
+        self.copy_button = button("Copy public part", "toolkit-copy")
+        self.new_button = button("New key…", "toolkit-new-key", "success")
         self.clipboard = W.Text(description="Public", disabled=False, layout=W.Layout(width="70%"))
         self.clipboard.add_class("toolkit-clipboard")
         self.copy_html = W.HTML()
@@ -79,10 +78,8 @@ class KeyPanel(W.VBox):
     def reload(self) -> None:
         """Read the store again: the table and the key chooser."""
         rows = self.inventory.rows()
-        chosen = self.key.value
-        self.key.options = [(f"{r['venue']} {r['kind']} {r['key']} ({r['status']})", r["id"]) for r in rows]
-        ids = [r["id"] for r in rows]
-        self.key.value = chosen if chosen in ids else (ids[0] if ids else None)
+        choices = [(f"{r['venue']} {r['kind']} {r['key']} ({r['status']})", r["id"]) for r in rows]
+        set_choices(self.key, choices, keep=self.key.value)
         self._draw(rows)
 
     def tick(self) -> None:

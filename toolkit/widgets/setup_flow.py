@@ -329,13 +329,9 @@ class SetupFlow:
         found = [
             e
             for e in self._store().find(venue=self.venue, kind=kinds.get(self.venue, "api_key"))
-            if e.status == "active" and _owner(e) == self.address.lower()
+            if e.status == "active" and lifecycle.key_owner(e) == self.address.lower()
         ]
         return found[-1] if found else None
-
-
-def _owner(entry: Entry) -> str:
-    return str(entry.extra.get("l1_address") or entry.account).lower()
 
 
 def _result_words(result: dict[str, Any]) -> str:

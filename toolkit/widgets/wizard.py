@@ -14,7 +14,7 @@ import ipywidgets as W
 
 from toolkit.keystore.store import KeyStore
 from toolkit.secrets import Secret
-from toolkit.widgets._base import guarded, message, table
+from toolkit.widgets._base import button, guarded, message, set_choices, table
 from toolkit.widgets.setup_flow import NETWORKS, VENUE_ERRORS, VENUES, SetupFlow, venue_words
 
 _STATE_WORDS = {
@@ -24,12 +24,6 @@ _STATE_WORDS = {
     "failed": "failed",
     "satisfied": "already done",
 }
-
-
-def _button(text: str, css: str, style: str = "") -> W.Button:
-    b = W.Button(description=text, button_style=style, layout=W.Layout(width="auto"))
-    b.add_class(css)
-    return b
 
 
 class SetupWizard(W.VBox):
@@ -58,18 +52,18 @@ class SetupWizard(W.VBox):
         self.private_key.add_class("toolkit-private-key")
         self.remember = W.Checkbox(value=False, description="Keep it in the key store", indent=False)
         self.stored = W.Dropdown(options=[], description="Wallet")
-        self.use_wallet = _button("Use this wallet", "toolkit-use-wallet")
+        self.use_wallet = button("Use this wallet", "toolkit-use-wallet")
         # session and login venues
         self.email = W.Text(description="Email")
         self.password = W.Password(description="Password")
         self.password.add_class("toolkit-password")
-        self.use_account = _button("Use this account", "toolkit-use-account")
-        self.sandbox_account = _button("New sandbox account", "toolkit-sandbox-account")
+        self.use_account = button("Use this account", "toolkit-use-account")
+        self.sandbox_account = button("New sandbox account", "toolkit-sandbox-account")
         self.account = W.HTML()
         self.account.add_class("toolkit-account")
-        self.check_button = _button("Check", "toolkit-check", "info")
-        self.run_button = _button("Run steps", "toolkit-run", "primary")
-        self.fund_button = _button("Fund on the sandbox", "toolkit-fund", "warning")
+        self.check_button = button("Check", "toolkit-check", "info")
+        self.run_button = button("Run steps", "toolkit-run", "primary")
+        self.fund_button = button("Fund on the sandbox", "toolkit-fund", "warning")
         self.progress = W.IntProgress(value=0, min=0, max=1, description="Progress")
         self.steps = W.HTML()
         self.steps.add_class("toolkit-steps")
@@ -111,11 +105,8 @@ class SetupWizard(W.VBox):
         kind, sandbox = self.flow.credential, self.flow.on_sandbox
         if kind == "wallet":
             if self.source.value == "From the key store":
-                choices = [
-                    (f"{e.label or 'wallet'} {e.public}", e.public) for e in self.flow.stored_wallets()
-                ]
-                self.stored.options = choices
-                self.stored.value = choices[0][1] if choices else None
+                wallets = self.flow.stored_wallets()
+                set_choices(self.stored, [(f"{e.label or 'wallet'} {e.public}", e.public) for e in wallets])
                 rows: list[W.Widget] = [self.source, W.HBox([self.stored, self.use_wallet])]
             else:
                 rows = [self.source, W.HBox([self.private_key, self.use_wallet]), self.remember]
@@ -223,7 +214,7 @@ class SetupWizard(W.VBox):
         if self.flow.last_error:
             self._say(self.flow.last_error, "error")
         elif ready:
-            self._say("nothing to do: this account is set up" + self._registered_words(), "ok")
+            self._say("nothing to do: this account is set up" + _entry_words(self.flow.registered()), "ok")
         else:
             todo = sum(s.state == "waiting" for s in self.flow.steps)
             self._say(f"{todo} step(s) to run", "info")
@@ -233,21 +224,20 @@ class SetupWizard(W.VBox):
         self._say("running…", "muted")
         self._render()
         if self.flow.run():
-            self._say(
-                "done: the key is registered and kept in the key store" + self._registered_words(), "ok"
-            )
+            entry = self.flow.registered()
+            self._say("done: the key is registered and kept in the key store" + _entry_words(entry), "ok")
             if self.on_registered is not None:
-                self.on_registered(self.flow.registered())
+                self.on_registered(entry)
         else:
             failed = next((s for s in self.flow.steps if s.state == "failed"), None)
             self._say(f"the venue refused: {failed.message}" if failed else "not done", "error")
         self._render()
 
-    def _registered_words(self) -> str:
-        entry = self.flow.registered()
-        return f" ({entry.kind} {entry.public})" if entry is not None else ""
-
     def close(self) -> None:
         if hasattr(self, "flow"):  # not when construction failed half-way
             self.flow.close()
         super().close()
+
+
+def _entry_words(entry: Any) -> str:
+    return f" ({entry.kind} {entry.public})" if entry is not None else ""
