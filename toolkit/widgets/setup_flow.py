@@ -207,10 +207,11 @@ class SetupFlow:
         self._need("session")
         if "@" not in email:
             raise ValueError("the member's email address, please")
-        if not Secret(session_token, "session_token").reveal():
+        token = Secret(session_token, "session_token")
+        if not token.reveal():
             raise ValueError("the session token is empty")
         self.close()
-        self.address, self._session = email.strip().lower(), Secret(session_token, "session_token")
+        self.address, self._session = email.strip().lower(), token
         self._reset_steps()
         return self.address
 
