@@ -161,7 +161,8 @@ def test_a_tampered_approval_recovers_a_stranger_and_is_refused(http, client, ma
 def test_mainnet_signatures_are_refused_on_testnet(http, sandbox, client, master):
     action = hl.approve_agent_action(Wallet.generate().address, nonce=now_ms(), is_mainnet=True)
     assert refused(post_approve(http, master.private_key, action)) == (
-        "Invalid hyperliquidChain 'Mainnet': this API is Testnet"
+        "Invalid hyperliquidChain 'Mainnet': this sandbox is Hyperliquid Testnet; create your client for "
+        "testnet (the official SDK: constants.TESTNET_API_URL)"
     )
     # the chain name cannot be swapped after signing either
     signature = hl.sign_user_signed_action(master.private_key, action).to_wire()
@@ -169,12 +170,21 @@ def test_mainnet_signatures_are_refused_on_testnet(http, sandbox, client, master
     assert refused(post_approve(http, master.private_key, swapped, signature=signature)).endswith(
         "does not exist."
     )
-    # an L1 action signed for mainnet ("a") names another signer here
+    # an L1 action signed for mainnet ("a") is refused, saying which network the sandbox is
     agent = client.approve_agent("desk")
     nonce = now_ms()
     sig = hl.sign_l1_action(agent.private_key, {"type": "noop"}, None, nonce, None, True).to_wire()
     r = http.post("/exchange", json={"action": {"type": "noop"}, "nonce": nonce, "signature": sig})
-    assert refused(r.json()).endswith("does not exist.") and agent.address.lower() not in r.text
+    assert refused(r.json()) == (
+        f"This sandbox is Hyperliquid Testnet, but the action was signed for Mainnet (by {agent.address.lower()}). "
+        "Create the client for testnet: with the official SDK, Exchange(wallet, base_url) with the sandbox's "
+        "URL signs for testnet."
+    )
+    # a stranger's mainnet signature is still a stranger
+    stranger = Wallet.generate()
+    sig = hl.sign_l1_action(stranger.private_key, {"type": "noop"}, None, nonce, None, True).to_wire()
+    r = http.post("/exchange", json={"action": {"type": "noop"}, "nonce": nonce, "signature": sig})
+    assert refused(r.json()).endswith("does not exist.") and stranger.address.lower() not in r.text
 
 
 def test_an_agent_cannot_approve_agents(http, sandbox, client):
@@ -274,28 +284,38 @@ def test_nonces_are_per_signer(sandbox, client, http, master):
 # -- malformed requests ------------------------------------------------------------------------------------
 
 
+BAD_BODY = "Failed to deserialize the JSON body into the target type: "
+
+
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        ("/exchange", {"nonce": 1}, "The body needs an action object with a type"),
-        ("/exchange", {"action": {"type": "noop"}, "nonce": 1}, "The body needs a signature {r, s, v}"),
-        ("/info", {"type": "extraAgents", "user": "0x123"}, "user must be a 0x address of 40 hex digits"),
+        ("/exchange", {"nonce": 1}, "action: Field required; signature: Field required"),
+        ("/exchange", {"action": {"type": "noop"}, "nonce": 1}, "signature: Field required"),
+        ("/info", {"type": "extraAgents", "user": "0x123"}, "user: must be a 0x address of 40 hex digits"),
         (
             "/info",
             {"type": "userFunding", "user": "0x" + "g" * 40},
-            "user must be a 0x address of 40 hex digits",
+            "user: must be a 0x address of 40 hex digits",
         ),
-        ("/info", {"type": "nope"}, "Unknown info request type 'nope'"),
+        ("/info", {"type": "nope"}, "unknown type 'nope'"),
+        ("/info", {"type": "x" * 5000}, "unknown type '" + "x" * 40 + "'"),
+        ("/exchange", {"action": {"type": "transfer"}}, "Unsupported action type 'transfer'"),
     ],
 )
-def test_malformed_requests_are_422_in_hyperliquids_envelope(http, path, body, message):
+def test_malformed_requests_are_422_in_plain_text_as_the_venue_answers(http, path, body, message):
+    # the official SDK raises ClientError only for a 4xx in plain text (or JSON with code/msg)
     r = http.post(path, json=body)
-    assert (r.status_code, r.json()) == (422, {"status": "err", "response": message})
+    assert (r.status_code, r.headers["content-type"], r.text) == (
+        422,
+        "text/plain; charset=utf-8",
+        BAD_BODY + message,
+    )
 
 
-def test_broken_json_is_422_in_the_envelope(http):
+def test_broken_json_is_422_in_plain_text(http):
     r = http.post("/exchange", content=b"{nope", headers={"content-type": "application/json"})
-    assert (r.status_code, r.json()) == (422, {"status": "err", "response": "Malformed JSON body"})
+    assert (r.status_code, r.text) == (422, BAD_BODY + "the body is not JSON")
 
 
 def test_garbage_signatures_are_refused_not_crashed(http):

@@ -1,7 +1,7 @@
 import pytest
 
-from toolkit.sandbox.app import describe_validation_errors
 from toolkit.sandbox.clock import Clock
+from toolkit.sandbox.errors import describe_validation_errors
 
 
 def test_clock_moves_forward_only():

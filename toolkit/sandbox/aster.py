@@ -20,24 +20,39 @@ from toolkit.sandbox import store
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.vault import Vault
 from toolkit.venues import aster as av
+from toolkit.venues.refusal import VenueRefusal
 
 LOGIN_NONCE_TTL_MS = 5 * 60_000
 BAD_PARAMETER = -1102
 BAD_RECV_WINDOW = -1131
 
 
-class AsterRefusal(Exception):
+class AsterRefusal(VenueRefusal):
+    """Aster's ``{"code": -1022, "msg": ...}``."""
+
     def __init__(self, code: int, msg: str | None = None, status: int = 400) -> None:
-        super().__init__(msg or av.MESSAGES.get(code, "error"))
-        self.code, self.msg, self.status = code, msg or av.MESSAGES.get(code, "error"), status
+        super().__init__(msg or av.MESSAGES.get(code, "error"), status)
+        self.code, self.msg = code, self.message
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "msg": self.msg}
 
 
-class BapiRefusal(Exception):
+class BapiRefusal(VenueRefusal):
     """A failed web3 (bapi) step: ``{"code": ..., "success": false}``."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message, status)
+        self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "messageDetail": None,
+            "data": None,
+            "success": False,
+        }
 
 
 @dataclass(frozen=True)

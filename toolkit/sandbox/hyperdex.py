@@ -34,17 +34,20 @@ from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.vault import Vault
 from toolkit.secrets import Secret
 from toolkit.venues import eip712
+from toolkit.venues.refusal import VenueRefusal
 
 HYPERLIQUID_AGENT_NAME = "hyperdex"
 HYPERLIQUID_AGENT_DAYS = 180
 
 
-class HyperdexRefusal(Exception):
+class HyperdexRefusal(VenueRefusal):
     """``{"success": false, "error": message}`` with an HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+        super().__init__(message, status)
+
+    def body(self) -> dict[str, Any]:
+        return {"success": False, "error": self.message}
 
 
 def _iso(ms: int) -> str:

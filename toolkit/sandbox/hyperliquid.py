@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from toolkit.sandbox import store
 from toolkit.sandbox.clock import Clock
 from toolkit.venues import hyperliquid as hl
+from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues.eip712 import ZERO_ADDRESS
 
 NAMED_AGENTS = 3
@@ -83,9 +84,7 @@ class HyperliquidSandbox:
             self._kept.pop(signer, None)
             raise
 
-    def _use_nonce(self, conn: Connection, signer: str, nonce: Any) -> None:
-        if not isinstance(nonce, int) or isinstance(nonce, bool) or nonce < 0:
-            raise ActionRefused("Invalid nonce: must be a non-negative integer (milliseconds)")
+    def _use_nonce(self, conn: Connection, signer: str, nonce: int) -> None:
         now = int(time.time() * 1000)
         if not now - NONCE_PAST_MS < nonce < now + NONCE_FUTURE_MS:
             raise ActionRefused(
@@ -153,24 +152,24 @@ class HyperliquidSandbox:
             )
         ).all()
 
-    def approve_agent(self, body: dict[str, Any]) -> None:
-        """Verify and apply a signed ``approveAgent``; raise ``ActionRefused`` with the reason."""
-        action = body["action"]
-        for field in ("hyperliquidChain", "signatureChainId", "agentAddress", "nonce"):
-            if field not in action:
-                raise ActionRefused(f"approveAgent is missing {field}")
-        if action["hyperliquidChain"] != self.chain:
+    def approve_agent(self, req: wire.ExchangeRequest, action: dict[str, Any]) -> None:
+        """Verify and apply a signed ``approveAgent`` (parsed, and ``action`` as sent); raise
+        ``ActionRefused`` with the reason."""
+        parsed = req.action
+        assert isinstance(parsed, wire.ApproveAgentAction)
+        if parsed.hyperliquidChain != self.chain:
             raise ActionRefused(
-                f"Invalid hyperliquidChain {action['hyperliquidChain']!r}: this API is {self.chain}"
+                f"Invalid hyperliquidChain {parsed.hyperliquidChain!r}: this sandbox is Hyperliquid "
+                f"{self.chain}; create your client for testnet (the official SDK: constants.TESTNET_API_URL)"
             )
-        if action["nonce"] != body.get("nonce"):
+        if parsed.nonce != req.nonce:
             raise ActionRefused("The action's nonce must equal the request's nonce")
         try:
-            user = hl.recover_user_signer(action, body.get("signature")).lower()
-        except (ValueError, KeyError, TypeError) as exc:
+            user = hl.recover_user_signer(action, req.signature.model_dump()).lower()
+        except ValueError as exc:
             raise ActionRefused(f"Invalid signature: {exc}") from None
-        agent = str(action["agentAddress"]).lower()
-        name, valid_until = hl.parse_agent_name(action.get("agentName"))
+        agent = parsed.agentAddress.lower()
+        name, valid_until = hl.parse_agent_name(parsed.agentName)
         if len(name) > MAX_NAME_LENGTH:
             raise ActionRefused(f"Agent name must be at most {MAX_NAME_LENGTH} characters")
         now = self.clock.now_ms()
@@ -188,7 +187,7 @@ class HyperliquidSandbox:
                 )
             if role.get("role") != "user":  # also what a tampered signature looks like: a stranger
                 raise ActionRefused(f"User or API Wallet {user} does not exist.")
-            self._use_nonce(conn, user, body["nonce"])
+            self._use_nonce(conn, user, req.nonce)
             active = self._active(conn, user, now)
             same = [r for r in active if r.name == name]
             if agent == ZERO_ADDRESS:
@@ -222,19 +221,17 @@ class HyperliquidSandbox:
 
     # -- L1 actions ----------------------------------------------------------------------------
 
-    def authenticate_l1(self, body: dict[str, Any]) -> Signer:
-        """Recover an L1 action's signer, resolve it to its account, and use the nonce."""
-        if body.get("vaultAddress"):
+    def authenticate_l1(self, req: wire.ExchangeRequest, action: dict[str, Any], signature: Any) -> Signer:
+        """Recover an L1 action's signer (over ``action`` as sent), resolve it to its account, and
+        use the nonce."""
+        if req.vaultAddress:
             raise ActionRefused("Vaults and sub-accounts are not supported by this sandbox")
-        nonce = body.get("nonce")
-        if not isinstance(nonce, int) or isinstance(nonce, bool):
-            raise ActionRefused("Invalid nonce: must be an integer (milliseconds)")
-        expires_after = body.get("expiresAfter")
+        nonce, expires_after = req.nonce, req.expiresAfter
         try:
             signer = hl.recover_l1_signer(
-                body["action"], body.get("signature"), None, nonce, expires_after, self.is_mainnet
+                action, signature, None, nonce, expires_after, self.is_mainnet
             ).lower()
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, OverflowError) as exc:
             raise ActionRefused(f"Invalid signature: {exc}") from None
         now = self.clock.now_ms()
         if expires_after is not None and expires_after < int(time.time() * 1000):
@@ -252,9 +249,33 @@ class HyperliquidSandbox:
             elif self._exists(conn, signer):  # never an agent: is it an account?
                 who = Signer(signer, signer)
             else:
-                raise ActionRefused(f"User or API Wallet {signer} does not exist.")
+                raise ActionRefused(self._stranger(conn, signer, action, signature, nonce, expires_after))
             self._use_nonce(conn, signer, nonce)
         return who
+
+    def _stranger(
+        self,
+        conn: Connection,
+        signer: str,
+        action: Any,
+        signature: Any,
+        nonce: int,
+        expires_after: int | None,
+    ) -> str:
+        """Why an unknown signer is refused: the venue's words, unless the action was signed for
+        the other network by someone this sandbox knows, which deserves a plainer answer."""
+        other = hl.recover_l1_signer(
+            action, signature, None, nonce, expires_after, not self.is_mainnet
+        ).lower()
+        record = conn.execute(self._agent_by_address, {"address": other}).first()
+        if record is not None or self._exists(conn, other):
+            mine, theirs = ("Mainnet", "Testnet") if self.is_mainnet else ("Testnet", "Mainnet")
+            return (
+                f"This sandbox is Hyperliquid {mine}, but the action was signed for {theirs} "
+                f"(by {other}). Create the client for {mine.lower()}: with the official SDK, "
+                f"Exchange(wallet, base_url) with the sandbox's URL signs for {mine.lower()}."
+            )
+        return f"User or API Wallet {signer} does not exist."
 
     # -- info ------------------------------------------------------------------------------------
 

@@ -8,11 +8,13 @@ signs with the time on its own machine, which fast-forwarding the sandbox does n
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import ClassVar
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -20,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from toolkit.sandbox import store
 from toolkit.sandbox.clock import Clock
-from toolkit.sandbox.errors import ApiError
+from toolkit.sandbox.errors import VenueRefusal
 from toolkit.sandbox.ratelimit import TokenBuckets
 from toolkit.venues import kalshi as ks
 
@@ -28,12 +30,34 @@ SIGNATURE_MEMORY_MS = 4 * ks.TIMESTAMP_WINDOW_MS  # replays older than this fail
 DEFAULT_BALANCE_CENTS = 1_000_000  # $10,000 on a new member's main account
 
 
-def auth_error(details: str, message: str = "authentication failed") -> ApiError:
-    return ApiError(401, message, code="authentication_error", details=details)
+class KalshiRefusal(VenueRefusal):
+    """The venue's ``{code, message, details}``; a 429 keeps its own bare ``{"error": ...}``."""
+
+    DEFAULT_CODES: ClassVar[dict[int, str]] = {
+        400: "invalid_parameters",
+        401: "authentication_error",
+        403: "forbidden",
+        404: "not_found",
+    }
+
+    def __init__(self, status: int, message: str, code: str | None = None, details: str = "") -> None:
+        super().__init__(message, status)
+        self.code, self.details = code, details
+
+    def body(self) -> dict[str, str]:
+        if self.status == 429:
+            return {"error": "too many requests"}
+        fallback = "internal_server_error" if self.status >= 500 else "error"
+        code = self.code or self.DEFAULT_CODES.get(self.status, fallback)
+        return {"code": code, "message": self.message, "details": self.details}
 
 
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, message, code="forbidden")
+def auth_error(details: str, message: str = "authentication failed") -> KalshiRefusal:
+    return KalshiRefusal(401, message, code="authentication_error", details=details)
+
+
+def forbidden(message: str) -> KalshiRefusal:
+    return KalshiRefusal(403, message, code="forbidden")
 
 
 @dataclass(frozen=True)
@@ -87,7 +111,7 @@ class KalshiSandbox:
                     )
                 )
         except sa.exc.IntegrityError:
-            raise ApiError(
+            raise KalshiRefusal(
                 400, "a member with this email already exists", code="invalid_parameters"
             ) from None
         return member_id, token
@@ -100,7 +124,7 @@ class KalshiSandbox:
                 .values(usage_level=usage_level)
             ).rowcount
         if not done:
-            raise ApiError(404, "member not found", code="not_found")
+            raise KalshiRefusal(404, "member not found", code="not_found")
         self.buckets.reset(member_id)
 
     def set_balance(self, member_id: str, subaccount: int, balance_cents: int) -> None:
@@ -109,7 +133,7 @@ class KalshiSandbox:
             if not conn.execute(
                 sa.select(store.ks_members.c.id).where(store.ks_members.c.id == member_id)
             ).first():
-                raise ApiError(404, "member not found", code="not_found")
+                raise KalshiRefusal(404, "member not found", code="not_found")
             values = {"balance_cents": balance_cents, "updated_at": self.clock.now_ms()}
             done = conn.execute(
                 b.update().where(b.c.member_id == member_id, b.c.subaccount == subaccount).values(**values)
@@ -147,7 +171,7 @@ class KalshiSandbox:
         row = self._key_row(key_id)
         if row is None:
             raise auth_error("API_KEY_NOT_FOUND", "unknown or deleted API key")
-        if not timestamp.isdigit():
+        if not re.fullmatch(r"[0-9]{1,15}", timestamp):
             raise auth_error("INVALID_TIMESTAMP", "KALSHI-ACCESS-TIMESTAMP must be Unix time in milliseconds")
         skew = int(timestamp) - int(time.time() * 1000)
         if abs(skew) > ks.TIMESTAMP_WINDOW_MS:
@@ -155,9 +179,10 @@ class KalshiSandbox:
                 "TIMESTAMP_OUT_OF_WINDOW",
                 f"KALSHI-ACCESS-TIMESTAMP is {skew / 1000:+.1f} s from server time (allowed ±30 s)",
             )
-        if not ks.verify_signature(self._public_key(row), signature, timestamp, method, path):
+        raw = ks.signature_bytes(signature)
+        if raw is None or not ks.verify_signature(self._public_key(row), raw, timestamp, method, path):
             raise auth_error("INCORRECT_API_KEY_SIGNATURE", "the signature does not match this request")
-        self._remember_signature(signature)
+        self._remember_signature(raw)
         scopes = tuple(row.scopes.split())
         return Caller(row.member_id, row.usage_level, row.id, scopes, row.subaccount)
 
@@ -184,13 +209,16 @@ class KalshiSandbox:
             key = self._public_keys[row.id] = ks.load_public_key(row.public_key_pem)
         return key
 
-    def _remember_signature(self, signature: str) -> None:
-        """Refuse a signature seen before (stored, so a restart or a second process sees it too)."""
+    def _remember_signature(self, signature: bytes) -> None:
+        """Refuse a signature seen before, by its bytes, never its spelling (stored, so a restart or
+        a second process sees it too)."""
         now = int(time.time() * 1000)
         t = store.ks_seen_signatures
         try:
             with self.engine.begin() as conn:
-                conn.execute(t.insert().values(signature_hash=_sha256(signature), seen_at=now))
+                conn.execute(
+                    t.insert().values(signature_hash=hashlib.sha256(signature).hexdigest(), seen_at=now)
+                )
                 self._seen_since_prune += 1
                 if self._seen_since_prune >= 1000:
                     self._seen_since_prune = 0
@@ -203,7 +231,7 @@ class KalshiSandbox:
         budget = write_budget if write else read_budget
         capacity = budget * 2 if write and caller.usage_level != "basic" else budget
         if self.buckets.take((caller.member_id, write), ks.REQUEST_COST, capacity, budget) > 0:
-            raise ApiError(429, "too many requests", code="too_many_requests")
+            raise KalshiRefusal(429, "too many requests", code="too_many_requests")
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -251,7 +279,7 @@ class KalshiSandbox:
         with self.engine.begin() as conn:
             done = conn.execute(k.delete().where(k.c.id == key_id, k.c.member_id == member_id)).rowcount
         if not done:
-            raise ApiError(404, "API key not found", code="not_found")
+            raise KalshiRefusal(404, "API key not found", code="not_found")
         self._public_keys.pop(key_id, None)
 
     # -- portfolio -------------------------------------------------------------------------

@@ -9,9 +9,11 @@ anything is read or traded. Every change ends in a commit of the engine state an
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -19,9 +21,13 @@ from sqlalchemy.engine import Engine as Database
 
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.engine.core import Engine, _num
+from toolkit.sandbox.engine.specs import OrderRejected
 from toolkit.sandbox.market import HOUR_MS, SyntheticMarket
 from toolkit.sandbox.paper_store import PaperStore, Pending
 from toolkit.sandbox.universe import COINS
+from toolkit.venues import hyperliquid_wire as wire
+
+log = logging.getLogger("toolkit.sandbox")
 
 HISTORY_DAYS = 90  # market history available before the sandbox started
 PAGE = 500
@@ -44,6 +50,7 @@ class PaperVenue:
         self.store = PaperStore(db)
         self.lock = threading.RLock()
         self._seed = seed
+        self._unstored: set[int] = set()  # the oids whose fills were in the commit that just failed
         self._load()
 
     # -- state -----------------------------------------------------------------------------------------
@@ -86,26 +93,57 @@ class PaperVenue:
         changed = {account: engine.account_state(account) for account in engine.take_dirty()}
         clock = engine.clock_state()
         now = self.clock.now_ms()
-        self.store.commit(self.pending, self._seed, self.market.start_ms, clock, changed, self._owners, now)
+        try:
+            self.store.commit(
+                self.pending, self._seed, self.market.start_ms, clock, changed, self._owners, now
+            )
+        except Exception:
+            self._unstored = {row["oid"] for row in self.pending.fills if not row["liquidation"]}
+            raise
         self.pending = Pending()
         self._committed_hour = engine.funded_hour
 
     def sync(self) -> None:
-        """Bring the engine up to the sandbox clock, hour by hour, committing as it goes."""
+        """Bring the engine up to the sandbox clock, hour by hour, committing as it goes.
+
+        If a stretch cannot be stored because of one order's fill, that order alone is cancelled
+        and the stretch runs again: one bad order must never stop the clock for everyone."""
         with self.lock:
-            target = self.clock.now_ms()
-            engine = self.engine
-            if target <= engine.now:
-                return
-            with self._all_or_nothing():
-                while (boundary := self.market.start_ms + engine.funded_hour * HOUR_MS) <= target:
-                    engine.advance_to(boundary)
-                    hours = engine.funded_hour - self._committed_hour
-                    if hours >= COMMIT_HOURS or len(self.pending) >= COMMIT_ROWS:
-                        self._commit()
-                engine.advance_to(target)
-                if len(self.pending) or engine.funded_hour != self._committed_hour:
+            try:
+                self._sync()
+            except Exception:
+                suspects, self._unstored = self._unstored, set()
+                if not suspects or not self._quarantine(suspects):
+                    raise
+                log.exception("a resting order's fill could not be stored; cancelled %s", sorted(suspects))
+                self._sync()
+
+    def _sync(self) -> None:
+        self._unstored = set()
+        target = self.clock.now_ms()
+        engine = self.engine
+        if target <= engine.now:
+            return
+        with self._all_or_nothing():
+            while (boundary := self.market.start_ms + engine.funded_hour * HOUR_MS) <= target:
+                engine.advance_to(boundary)
+                hours = engine.funded_hour - self._committed_hour
+                if hours >= COMMIT_HOURS or len(self.pending) >= COMMIT_ROWS:
                     self._commit()
+            engine.advance_to(target)
+            if len(self.pending) or engine.funded_hour != self._committed_hour:
+                self._commit()
+
+    def _quarantine(self, oids: set[int]) -> bool:
+        """Cancel the resting orders among ``oids`` (the engine is back at the last commit); True if any."""
+        orders = [self.engine.orders[oid] for oid in sorted(oids) if oid in self.engine.orders]
+        if not orders:
+            return False
+        with self._all_or_nothing():
+            for order in orders:
+                self.engine.cancel(order.account, order.oid)
+            self._commit()
+        return True
 
     @contextmanager
     def _change(self) -> Iterator[None]:
@@ -147,66 +185,53 @@ class PaperVenue:
 
     # -- /exchange ---------------------------------------------------------------------------------------
 
-    def order(self, user: str, action: dict[str, Any], venue: str = "hyperliquid") -> dict[str, Any]:
+    def order(self, user: str, action: wire.OrderAction, venue: str = "hyperliquid") -> dict[str, Any]:
         statuses = []
         with self._change():
             account = self.accounts[f"{venue}:{user}"]
-            for wire in action.get("orders") or []:
-                statuses.append(self._one_order(account, wire))
+            for order in action.orders:
+                statuses.append(self._one_order(account, order))
         return {"type": "order", "data": {"statuses": statuses}}
 
-    def _one_order(self, account: int, wire: Any) -> dict[str, Any]:
-        try:
-            asset, is_buy, px, sz = int(wire["a"]), bool(wire["b"]), str(wire["p"]), str(wire["s"])
-            kind = wire.get("t") or {"limit": {"tif": "Gtc"}}
-        except (KeyError, TypeError, ValueError):
-            return {"error": "Invalid order parameters"}
-        if not 0 <= asset < len(COINS):
-            return {"error": f"Asset {asset} does not exist"}
-        if "trigger" in kind:
+    def _one_order(self, account: int, order: wire.OrderWire) -> dict[str, Any]:
+        if order.a >= len(COINS):
+            return {"error": f"Asset {order.a} does not exist"}
+        if order.t.limit is None:
             return {"error": "Trigger orders are not supported by this sandbox yet"}
-        tif = (kind.get("limit") or {}).get("tif", "Gtc")
-        if px in ("0", "0.0") and tif == "Ioc":  # PaperExchange's market order: p "0" with Ioc
-            mark = float(self.engine.marks()[asset])
-            px = f"{mark * (1.05 if is_buy else 0.95):.5g}"
-            px = repr(round(float(px), max(0, 6 - self.engine.contracts[asset].sz_decimals)))
+        tif, px = order.t.limit.tif, order.p
+        if tif == "Ioc" and Decimal(px) == 0:  # PaperExchange's market order: p "0" with Ioc
+            mark = float(self.engine.marks()[order.a])
+            px = f"{mark * (1.05 if order.b else 0.95):.5g}"
+            px = repr(round(float(px), max(0, 6 - self.engine.contracts[order.a].sz_decimals)))
         return self.engine.place_order(
-            account,
-            COINS[asset],
-            is_buy,
-            px,
-            sz,
-            tif=tif,
-            reduce_only=bool(wire.get("r")),
-            cloid=wire.get("c"),
+            account, COINS[order.a], order.b, px, order.s, tif=tif, reduce_only=order.r, cloid=order.c
         )
 
     def cancel(
-        self, user: str, action: dict[str, Any], by_cloid: bool, venue: str = "hyperliquid"
+        self, user: str, cancels: list[tuple[int, Any]], by_cloid: bool, venue: str = "hyperliquid"
     ) -> dict[str, Any]:
+        """Cancel ``(asset, oid)`` pairs, or ``(asset, cloid)`` pairs when ``by_cloid``."""
         statuses = []
         with self._change():
             account = self.accounts[f"{venue}:{user}"]
-            for item in action.get("cancels") or []:
-                try:
-                    if by_cloid:
-                        statuses.append(self.engine.cancel_by_cloid(account, str(item["cloid"])))
-                    else:
-                        statuses.append(self.engine.cancel(account, int(item["o"])))
-                except (KeyError, TypeError, ValueError):
-                    statuses.append({"error": "Invalid cancel parameters"})
+            for _asset, ref in cancels:
+                if by_cloid:
+                    statuses.append(self.engine.cancel_by_cloid(account, ref))
+                else:
+                    statuses.append(self.engine.cancel(account, ref))
         return {"type": "cancel", "data": {"statuses": statuses}}
 
-    def update_leverage(self, user: str, action: dict[str, Any], venue: str = "hyperliquid") -> None:
+    def update_leverage(
+        self, user: str, action: wire.UpdateLeverageAction, venue: str = "hyperliquid"
+    ) -> None:
+        if action.asset >= len(COINS):
+            raise OrderRejected(f"Asset {action.asset} does not exist")
         with self._change():
-            asset = int(action["asset"])
-            if not 0 <= asset < len(COINS):
-                raise ValueError(f"Asset {asset} does not exist")
             self.engine.update_leverage(
                 self.accounts[f"{venue}:{user}"],
-                COINS[asset],
-                int(action["leverage"]),
-                is_cross=bool(action.get("isCross", True)),
+                COINS[action.asset],
+                action.leverage,
+                is_cross=action.isCross,
             )
 
     # -- /info -----------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import httpx
 import msgpack
 
 from toolkit.secrets import Secret
-from toolkit.venues import eip712
+from toolkit.venues import eip712, hyperliquid_wire
 from toolkit.venues._http import HttpClient, retry_after
 from toolkit.venues.eip712 import ZERO_ADDRESS, Signature, Wallet
 
@@ -454,7 +454,12 @@ class HyperliquidClient(HttpClient):
         self._user_signed(action)
 
     def l1_action(self, action: dict[str, Any], expires_after: int | None = None) -> Any:
-        """Sign and post an L1 action (order, cancel, noop, ...) with this client's wallet."""
+        """Sign and post an L1 action (order, cancel, noop, ...) with this client's wallet; an action
+        the venue could not read is refused here, before it is signed."""
+        try:
+            hyperliquid_wire.check_action(action)
+        except hyperliquid_wire.WireError as exc:
+            raise HyperliquidError(f"Invalid {action.get('type')} action: {exc}") from None
         nonce = self.next_nonce()
         signature = sign_l1_action(
             self._require_wallet().private_key,

@@ -210,12 +210,26 @@ def signed_headers(
     }
 
 
-def verify_signature(
-    public_key: rsa.RSAPublicKey, signature_b64: str, timestamp: str, method: str, path: str
-) -> bool:
+def signature_bytes(signature_b64: str) -> bytes | None:
+    """The signature's bytes, or None unless ``signature_b64`` is their one canonical base64 text.
+
+    Replays are judged by these bytes: base64 has several spellings of one byte string (a changed
+    padding bit in the last character), and each spelling must not count as a new signature."""
     try:
-        signature = base64.b64decode(signature_b64, validate=True)
-        public_key.verify(signature, message_to_sign(timestamp, method, path), _PSS, hashes.SHA256())
+        raw = base64.b64decode(signature_b64, validate=True)
+    except (ValueError, TypeError):
+        return None
+    return raw if raw and base64.b64encode(raw).decode("ascii") == signature_b64 else None
+
+
+def verify_signature(
+    public_key: rsa.RSAPublicKey, signature: bytes | str, timestamp: str, method: str, path: str
+) -> bool:
+    raw = signature_bytes(signature) if isinstance(signature, str) else signature
+    if raw is None:
+        return False
+    try:
+        public_key.verify(raw, message_to_sign(timestamp, method, path), _PSS, hashes.SHA256())
     except (InvalidSignature, ValueError):
         return False
     return True

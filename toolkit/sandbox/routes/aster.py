@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from toolkit.sandbox.aster import AsterRefusal, BapiRefusal
 from toolkit.sandbox.state import SandboxState, get_state
@@ -22,17 +21,17 @@ State = Annotated[SandboxState, Depends(get_state)]
 WEB3 = av.BAPI_PREFIX + "/public/future/web3"
 
 
-def fapi_error(code: int, msg: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"code": code, "msg": msg}, status_code=status)
+def refusal(status: int, message: str) -> AsterRefusal:
+    """An /fapi refusal at the HTTP level: -1102 for a bad parameter, -1000 otherwise."""
+    return AsterRefusal(-1102 if status == 400 else -1000, message, status)
+
+
+def bapi_refusal(status: int, message: str) -> BapiRefusal:
+    return BapiRefusal("100001003", message, status)
 
 
 def bapi_ok(data: Any) -> dict[str, Any]:
     return {"code": "000000", "message": None, "messageDetail": None, "data": data, "success": True}
-
-
-def bapi_error(code: str, message: str, status: int = 400) -> JSONResponse:
-    body = {"code": code, "message": message, "messageDetail": None, "data": None, "success": False}
-    return JSONResponse(body, status_code=status)
 
 
 async def _raw(request: Request) -> tuple[str, str]:
@@ -40,10 +39,7 @@ async def _raw(request: Request) -> tuple[str, str]:
 
 
 async def _run(fn: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return await run_in_threadpool(fn, *args)
-    except AsterRefusal as exc:
-        return fapi_error(exc.code, exc.msg, exc.status)
+    return await run_in_threadpool(fn, *args)
 
 
 # -- web3 (bapi) -------------------------------------------------------------------------------------
@@ -51,18 +47,12 @@ async def _run(fn: Callable[..., Any], *args: Any) -> Any:
 
 @router.post(f"{WEB3}/get-nonce", summary="Aster web3: a nonce to sign")
 def get_nonce(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
-    try:
-        return bapi_ok({"nonce": state.aster.get_nonce(body.get("sourceAddr"), body.get("type"))})
-    except BapiRefusal as exc:
-        return bapi_error(exc.code, exc.message)
+    return bapi_ok({"nonce": state.aster.get_nonce(body.get("sourceAddr"), body.get("type"))})
 
 
 @router.post(f"{WEB3}/broker-create-api-key", summary="Aster web3: an API key and secret for a signature")
 def broker_create_api_key(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
-    try:
-        return bapi_ok(state.aster.create_api_key(body))
-    except BapiRefusal as exc:
-        return bapi_error(exc.code, exc.message)
+    return bapi_ok(state.aster.create_api_key(body))
 
 
 # -- V1 --------------------------------------------------------------------------------------------------
@@ -96,8 +86,8 @@ def _form(query: str, body: str) -> dict[str, str]:
 async def _main_action(request: Request, action: Callable[[dict[str, str]], Any]) -> Any:
     """A main-wallet action on the request's form: Aster's refusal, else its success envelope."""
     query, body = await _raw(request)
-    result = await _run(action, _form(query, body))
-    return result if isinstance(result, JSONResponse) else {"code": 200, "msg": "success"}
+    await _run(action, _form(query, body))
+    return {"code": 200, "msg": "success"}
 
 
 @router.post("/fapi/v3/approveAgent", summary="The main wallet approves an agent (EIP-712, chain 56)")

@@ -1,7 +1,10 @@
 """Hyperliquid's POST /info and POST /exchange at root paths, in Hyperliquid's words.
 
-As on Hyperliquid, an action the venue refuses is HTTP 200 ``{"status": "err", "response": ...}``
-(the official SDK reads it that way); a body that cannot be read at all is a 4xx in the same shape.
+Each request is parsed into the venue's typed models (``venues.hyperliquid_wire``) before any
+state is read. A body that does not parse is HTTP 422 in plain text, as the venue answers it
+(the official SDK raises ``ClientError`` with the text); an action the venue refuses is HTTP 200
+``{"status": "err", "response": ...}``. PaperExchange's Hyperliquid face serves the same reads
+and trades through ``answer_info`` and ``trade``.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from toolkit.sandbox import universe
@@ -18,29 +23,65 @@ from toolkit.sandbox.engine.specs import OrderRejected
 from toolkit.sandbox.hyperliquid import ActionRefused
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues import hyperliquid as hl
+from toolkit.venues import hyperliquid_wire as wire
+from toolkit.venues.refusal import VenueRefusal
 
 router = APIRouter(tags=["Hyperliquid"])
 State = Annotated[SandboxState, Depends(get_state)]
 PATHS = ("/info", "/exchange")
 
 OK = {"status": "ok", "response": {"type": "default"}}
+DESERIALIZE = "Failed to deserialize the JSON body into the target type"
 
 
-def err(message: str, status: int = 200) -> JSONResponse:
-    return JSONResponse({"status": "err", "response": message}, status_code=status)
+class BadRequest(VenueRefusal):
+    """Hyperliquid's HTTP-level refusal: plain text, which the SDK raises as ``ClientError``."""
+
+    status = 422
+
+    def body(self) -> str:
+        return self.message
 
 
-def _ms(body: dict[str, Any], field: str, default: int | None = None) -> int | None:
-    value = body.get(field, default)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{field} must be milliseconds since the epoch")
-    return value
+def refusal(status: int, message: str) -> BadRequest:
+    return BadRequest(
+        message if status != 400 else f"{DESERIALIZE}: {message}", 422 if status == 400 else status
+    )
 
 
-def _address(body: dict[str, Any], field: str = "user") -> str:
-    return hl.user_address(body.get(field), field)
+def body_schema(model: Any) -> dict[str, Any]:
+    """The request body's schema for OpenAPI (the route reads the raw bytes itself), its
+    definitions inlined so the schema stands alone."""
+    schema = TypeAdapter(model).json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    content = {"application/json": {"schema": inline(schema)}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+async def read_json(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise BadRequest(f"{DESERIALIZE}: the body is not JSON") from None
+
+
+def parse(parser: Callable[[Any], Any], raw: Any) -> Any:
+    """Parse ``raw`` with one of the wire parsers; what does not parse is refused before any state is read."""
+    try:
+        return parser(raw)
+    except wire.WireError as exc:
+        raise BadRequest(f"{DESERIALIZE}: {exc}") from None
 
 
 async def _on_the_loop_if_free(state: SandboxState, handler: Callable[..., Any], *args: Any) -> Any:
@@ -58,99 +99,100 @@ async def _on_the_loop_if_free(state: SandboxState, handler: Callable[..., Any],
     return await run_in_threadpool(handler, state, *args)
 
 
-@router.post("/info", summary="Hyperliquid info requests")
-async def info(request: Request, state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
+@router.post("/info", summary="Hyperliquid info requests", openapi_extra=body_schema(wire.InfoRequest))
+async def info(request: Request, state: State) -> Any:
+    req = parse(wire.parse_info, await read_json(request))
     ip = request.client.host if request.client else ""
-    kind = str(body.get("type"))
-    wait = state.info_limits.admit(ip, hl.info_weight(kind))
+    wait = state.info_limits.admit(ip, hl.info_weight(req.type))
     if wait:
-        return JSONResponse(
-            {"status": "err", "response": "Too many requests: the weight budget per minute is spent"},
+        return PlainTextResponse(
+            "Too many requests: the weight budget per minute is spent",
             status_code=429,
             headers={"Retry-After": f"{wait:.3f}"},
         )
-    result = await _on_the_loop_if_free(state, _info, body)
-    state.info_limits.charge(ip, hl.info_weight(kind, len(result) if isinstance(result, list) else 0))
+    result = await _on_the_loop_if_free(state, answer_info, req, None, "hyperliquid")
+    state.info_limits.charge(ip, hl.info_weight(req.type, len(result) if isinstance(result, list) else 0))
     return result
 
 
-def _info(state: SandboxState, body: dict[str, Any]) -> Any:
-    kind = body.get("type")
-    try:
-        if kind == "meta":
+def answer_info(state: SandboxState, req: Any, user: str | None, venue: str) -> Any:
+    """One parsed info request; ``user`` is the caller on PaperExchange, else the request names it."""
+    paper, who = state.paper, user or getattr(req, "user", "").lower()
+    match req:
+        case wire.MetaRequest():
             return universe.meta()
-        if kind == "spotMeta":
+        case wire.SpotMetaRequest():
             return {"universe": [], "tokens": []}
-        if kind == "allMids":
-            return state.paper.all_mids()
-        if kind == "metaAndAssetCtxs":
-            return [universe.meta(), state.paper.asset_contexts()]
-        if kind == "clearinghouseState":
-            return state.paper.clearinghouse_state(_address(body))
-        if kind in ("openOrders", "frontendOpenOrders"):
-            return state.paper.open_orders(_address(body))
-        if kind == "userFills":
-            return state.paper.user_fills(_address(body))
-        if kind == "userFillsByTime":
-            start, end = _ms(body, "startTime", 0), _ms(body, "endTime")
-            return state.paper.user_fills_by_time(_address(body), start, end)
-        if kind == "fundingHistory":
-            return state.paper.funding_history(
-                str(body.get("coin")), _ms(body, "startTime", 0), _ms(body, "endTime")
-            )
-        if kind == "userFunding":
-            return state.paper.user_funding(_address(body), _ms(body, "startTime", 0), _ms(body, "endTime"))
-        if kind == "userNonFundingLedgerUpdates":
-            return state.paper.ledger(_address(body), _ms(body, "startTime", 0), _ms(body, "endTime"))
-        if kind == "extraAgents":
-            return state.hyperliquid.extra_agents(_address(body))
-        if kind == "userRole":
-            return state.hyperliquid.user_role(_address(body))
-    except ValueError as exc:
-        return err(str(exc), 422)
-    return err(f"Unknown info request type {kind!r}", 422)
+        case wire.AllMidsRequest():
+            return paper.all_mids()
+        case wire.MetaAndAssetCtxsRequest():
+            return [universe.meta(), paper.asset_contexts()]
+        case wire.ClearinghouseStateRequest():
+            return paper.clearinghouse_state(who, venue)
+        case wire.OpenOrdersRequest() | wire.FrontendOpenOrdersRequest():
+            return paper.open_orders(who, venue)
+        case wire.UserFillsRequest():
+            return paper.user_fills(who, venue=venue)
+        case wire.UserFillsByTimeRequest():
+            return paper.user_fills_by_time(who, req.startTime, req.endTime, venue)
+        case wire.FundingHistoryRequest():
+            if req.coin not in universe.COINS:
+                raise BadRequest(f"{DESERIALIZE}: coin: unknown coin {req.coin[:16]!r}")
+            return paper.funding_history(req.coin, req.startTime, req.endTime)
+        case wire.UserFundingRequest():
+            return paper.user_funding(who, req.startTime, req.endTime, venue)
+        case wire.UserNonFundingLedgerUpdatesRequest():
+            return paper.ledger(who, req.startTime, req.endTime, venue)
+        case wire.ExtraAgentsRequest() if venue == "hyperliquid":
+            return state.hyperliquid.extra_agents(who)
+        case wire.UserRoleRequest() if venue == "hyperliquid":
+            return state.hyperliquid.user_role(who)
+    raise BadRequest(f"{DESERIALIZE}: unknown type {req.type!r}")
 
 
-@router.post("/exchange", summary="Hyperliquid signed actions")
-async def exchange(state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
-    return await _on_the_loop_if_free(state, _exchange, body)
+@router.post(
+    "/exchange", summary="Hyperliquid signed actions", openapi_extra=body_schema(wire.ExchangeRequest)
+)
+async def exchange(request: Request, state: State) -> Any:
+    raw = await read_json(request)
+    req = parse(wire.parse_exchange, raw)
+    return await _on_the_loop_if_free(state, _exchange, req, raw)
 
 
-def _exchange(state: SandboxState, body: dict[str, Any]) -> Any:
-    action = body.get("action")
-    if not isinstance(action, dict) or not isinstance(action.get("type"), str):
-        return err("The body needs an action object with a type", 422)
-    if not isinstance(body.get("signature"), dict | str):
-        return err("The body needs a signature {r, s, v}", 422)
+def _exchange(state: SandboxState, req: wire.ExchangeRequest, raw: dict[str, Any]) -> Any:
     try:
-        if action["type"] == "approveAgent":
-            state.hyperliquid.approve_agent(body)
+        action = req.action
+        if isinstance(action, wire.ApproveAgentAction):
+            state.hyperliquid.approve_agent(req, raw["action"])
             return OK
-        if action["type"] == "noop":
-            state.hyperliquid.authenticate_l1(body)
+        who = state.hyperliquid.authenticate_l1(req, raw["action"], raw["signature"])
+        if isinstance(action, wire.NoopAction):
             return OK
-        if action["type"] in TRADING:
-            who = state.hyperliquid.authenticate_l1(body)
-            return {"status": "ok", "response": _trade(state, who.user, action)}
-    except (ActionRefused, OrderRejected) as exc:
-        return err(str(exc))
-    except (KeyError, TypeError, ValueError) as exc:
-        return err(f"Invalid {action['type']} action: {exc}")
-    return err(f"Unsupported action type {action['type']!r}")
+        return trade(state, who.user, action, "hyperliquid")
+    except ActionRefused as exc:
+        return {"status": "err", "response": str(exc)}
 
 
-TRADING = ("order", "cancel", "cancelByCloid", "updateLeverage")
-
-
-def _trade(state: SandboxState, user: str, action: dict[str, Any]) -> dict[str, Any]:
+def trade(state: SandboxState, user: str, action: Any, venue: str) -> dict[str, Any]:
+    """One parsed trading action on ``venue:user``'s paper account, answered as Hyperliquid does."""
     paper = state.paper
-    if paper.account(user) is None:  # deposited before paper state was stored (schema v5): open it now
+    if venue == "hyperliquid" and paper.account(user) is None:  # deposited before paper state was stored
         paper.deposit(user, state.hyperliquid.deposited(user))
-    if action["type"] == "order":
-        return paper.order(user, action)
-    if action["type"] == "cancel":
-        return paper.cancel(user, action, by_cloid=False)
-    if action["type"] == "cancelByCloid":
-        return paper.cancel(user, action, by_cloid=True)
-    paper.update_leverage(user, action)
-    return {"type": "default"}
+    match action:
+        case wire.OrderAction():
+            response = paper.order(user, action, venue)
+        case wire.CancelAction():
+            response = paper.cancel(user, [(c.a, c.o) for c in action.cancels], by_cloid=False, venue=venue)
+        case wire.CancelByCloidAction():
+            response = paper.cancel(
+                user, [(c.asset, c.cloid) for c in action.cancels], by_cloid=True, venue=venue
+            )
+        case wire.UpdateLeverageAction():
+            try:
+                paper.update_leverage(user, action, venue)
+            except OrderRejected as exc:
+                raise ActionRefused(str(exc)) from None
+            response = {"type": "default"}
+        case _:
+            raise ActionRefused(f"Unsupported action type {action.type!r}")
+    return {"status": "ok", "response": response}

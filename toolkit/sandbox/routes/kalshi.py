@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import APIKeyHeader, HTTPBearer
 
-from toolkit.sandbox.errors import ApiError
-from toolkit.sandbox.kalshi import Caller, forbidden
+from toolkit.sandbox.kalshi import Caller, KalshiRefusal, forbidden
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues import kalshi as ks
 
@@ -50,7 +49,7 @@ def caller(
 
 
 Who = Annotated[Caller, Depends(caller)]
-router = APIRouter(prefix=ks.API_PREFIX, tags=["RSA-keyed API (seed 002)"], responses=ERRORS)
+router = APIRouter(prefix=ks.API_PREFIX, tags=["Kalshi"], responses=ERRORS)
 
 
 def _may_manage_keys(who: Caller) -> None:
@@ -119,16 +118,6 @@ def get_balance(
     return state.kalshi.balance(who, subaccount)
 
 
-def envelope(status: int, message: str, code: str | None, details: str) -> dict:
-    """The seed 002 error body; 429 keeps the venue's own bare shape."""
-    if status == 429:
-        return {"error": "too many requests"}
-    default = {400: "invalid_parameters", 401: "authentication_error", 403: "forbidden", 404: "not_found"}
-    return {
-        "code": code or default.get(status, "internal_server_error" if status >= 500 else "error"),
-        "message": message,
-        "details": details,
-    }
-
-
-__all__ = ["ApiError", "envelope", "router"]
+def refusal(status: int, message: str) -> KalshiRefusal:
+    """A refusal at the HTTP level (a query that does not parse, an unknown path)."""
+    return KalshiRefusal(status, message)

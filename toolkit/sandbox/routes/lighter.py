@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues.lighter import wire
@@ -22,16 +21,13 @@ Auth = Annotated[str | None, Header(alias="authorization")]
 AccountIndex = Annotated[int, Query(ge=0, le=wire.MAX_ACCOUNT_INDEX)]
 
 
-def envelope(status: int, message: str) -> JSONResponse:
+def refusal(status: int, message: str) -> LighterError:
     """A refusal that did not come from Lighter's own rules (a malformed query, an unknown path)."""
-    return JSONResponse({"code": wire.INVALID_PARAM, "message": message}, status_code=status)
+    return LighterError(wire.INVALID_PARAM, message, status)
 
 
 async def _run(fn: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return await run_in_threadpool(fn, *args)
-    except LighterError as exc:
-        return JSONResponse(exc.body(), status_code=exc.status)
+    return await run_in_threadpool(fn, *args)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from toolkit.sandbox.accounts import User
 from toolkit.sandbox.clock import iso
-from toolkit.sandbox.engine.specs import OrderRejected
 from toolkit.sandbox.errors import ApiError
-from toolkit.sandbox.routes.hyperliquid import TRADING, _ms
+from toolkit.sandbox.hyperliquid import ActionRefused
+from toolkit.sandbox.routes import hyperliquid
 from toolkit.sandbox.routes.paperx import ERRORS, AnyUser
 from toolkit.sandbox.state import SandboxState, get_state
+from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues import paperx as px
 
 router = APIRouter(prefix="/v1/exchanges/hyperliquid", tags=["PaperExchange trading"], responses=ERRORS)
@@ -39,60 +42,57 @@ def require_active(state: SandboxState, user: User) -> None:
         )
 
 
-@router.post("/info", summary="Hyperliquid info requests for the caller's paper account")
-def info(user: AnyUser, state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
-    from toolkit.sandbox import universe
-
-    _account(state, user)
-    paper, kind, uid = state.paper, body.get("type"), user.id
+def _parse(parser: Any, raw: Any) -> Any:
     try:
-        if kind == "meta":
-            return universe.meta()
-        if kind == "allMids":
-            return paper.all_mids()
-        if kind == "metaAndAssetCtxs":
-            return [universe.meta(), paper.asset_contexts()]
-        if kind == "clearinghouseState":
-            return paper.clearinghouse_state(uid, VENUE)
-        if kind in ("openOrders", "frontendOpenOrders"):
-            return paper.open_orders(uid, VENUE)
-        if kind == "userFills":
-            return paper.user_fills(uid, venue=VENUE)
-        if kind == "userFillsByTime":
-            return paper.user_fills_by_time(uid, _ms(body, "startTime", 0), _ms(body, "endTime"), VENUE)
-        if kind == "fundingHistory":
-            return paper.funding_history(
-                str(body.get("coin")), _ms(body, "startTime", 0), _ms(body, "endTime")
-            )
-        if kind == "userFunding":
-            return paper.user_funding(uid, _ms(body, "startTime", 0), _ms(body, "endTime"), VENUE)
-        if kind == "userNonFundingLedgerUpdates":
-            return paper.ledger(uid, _ms(body, "startTime", 0), _ms(body, "endTime"), VENUE)
-    except ValueError as exc:
-        raise ApiError(400, str(exc)) from None
-    raise ApiError(400, f"Unknown info request type {kind!r}")
+        return parser(raw)
+    except wire.WireError as exc:
+        raise ApiError(400, f"Invalid request: {exc}") from None
 
 
-@router.post("/exchange", summary="Hyperliquid actions on the caller's paper account (no signature)")
-def exchange(user: AnyUser, state: State, body: Annotated[dict[str, Any], Body()]) -> Any:
-    action = body.get("action")
-    if not isinstance(action, dict) or action.get("type") not in TRADING:
-        raise ApiError(400, f"Invalid order parameters: action.type must be one of {', '.join(TRADING)}")
+@router.post(
+    "/info",
+    summary="Hyperliquid info requests for the caller's paper account",
+    openapi_extra=hyperliquid.body_schema(wire.InfoRequest),
+)
+async def info(request: Request, user: AnyUser, state: State) -> Any:
+    req = _parse(wire.parse_info, await _json(request))
+    return await run_in_threadpool(_info, state, user, req)
+
+
+def _info(state: SandboxState, user: User, req: Any) -> Any:
+    _account(state, user)
+    if isinstance(req, wire.ExtraAgentsRequest | wire.UserRoleRequest):
+        raise ApiError(400, f"Unknown info request type {req.type!r}")
+    try:
+        return hyperliquid.answer_info(state, req, user.id, VENUE)
+    except hyperliquid.BadRequest as exc:
+        raise ApiError(400, exc.message.removeprefix(hyperliquid.DESERIALIZE + ": ")) from None
+
+
+@router.post(
+    "/exchange",
+    summary="Hyperliquid actions on the caller's paper account (no signature)",
+    openapi_extra=hyperliquid.body_schema(wire.PaperExchangeRequest),
+)
+async def exchange(request: Request, user: AnyUser, state: State) -> Any:
+    req = _parse(wire.parse_paper_exchange, await _json(request))
+    return await run_in_threadpool(_exchange, state, user, req)
+
+
+def _exchange(state: SandboxState, user: User, req: wire.PaperExchangeRequest) -> Any:
     require_active(state, user)
     _account(state, user)
-    paper = state.paper
     try:
-        if action["type"] == "order":
-            return {"status": "ok", "response": paper.order(user.id, action, VENUE)}
-        if action["type"] in ("cancel", "cancelByCloid"):
-            response = paper.cancel(user.id, action, by_cloid=action["type"] == "cancelByCloid", venue=VENUE)
-            return {"status": "ok", "response": response}
-        paper.update_leverage(user.id, action, VENUE)
-        return {"status": "ok", "response": {"type": "default"}}
-    except OrderRejected as exc:
+        return hyperliquid.trade(state, user.id, req.action, VENUE)
+    except ActionRefused as exc:
         return {"status": "err", "response": str(exc)}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ApiError(400, f"Invalid order parameters: {exc}") from None
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "Malformed JSON body") from None
 
 
 @router.get("/account/overview", summary="Account value, PnL, positions and trading statistics")

@@ -25,6 +25,7 @@ from typed_lighter.core.signer.txs import orders as _orders
 from typed_lighter.core.signer.txs.base import Attributes, L2Tx
 
 from toolkit.venues import eip712
+from toolkit.venues.refusal import VenueRefusal
 
 # -- networks ------------------------------------------------------------------------------------
 
@@ -111,14 +112,13 @@ MESSAGES = {
 }
 
 
-class LighterError(Exception):
+class LighterError(VenueRefusal):
     """A refusal in Lighter's words: ``{"code": code, "message": message}``."""
 
     def __init__(self, code: int, message: str | None = None, status: int = 400) -> None:
+        super().__init__(message or MESSAGES.get(code, "invalid request"), status)
         self.code = code
-        self.message = message or MESSAGES.get(code, "invalid request")
-        self.status = status
-        super().__init__(f"{self.code}: {self.message}")
+        self.args = (f"{self.code}: {self.message}",)
 
     def body(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message}

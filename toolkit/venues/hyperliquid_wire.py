@@ -1,0 +1,362 @@
+"""Hyperliquid's wire messages as typed models: every ``/exchange`` body and ``/info`` request.
+
+One contract for both ends: the client checks what it is about to sign against these models, and
+the sandbox parses every request with them before it reads any state. Fields carry the venue's
+real bounds (u64 nonces and ids, millisecond times in a sane range, decimal strings without
+exponents, ``0x`` + 32 hex cloids, ``0x`` + 40 hex addresses), so a request that gets past them
+cannot surprise the code behind. A signature covers the action exactly as sent, so the sandbox
+keeps the raw action for hashing and uses the model for meaning.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+U32 = Annotated[StrictInt, Field(ge=0, le=2**32 - 1)]
+U64 = Annotated[StrictInt, Field(ge=0, le=2**64 - 1)]
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: any later "time" is a mistake
+TimeMs = Annotated[StrictInt, Field(ge=0, le=MAX_TIME_MS)]
+Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
+Cloid = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{32}$")]
+Hex256 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{1,64}$")]
+# a price or size as the SDKs write it: plain decimal digits, no sign, no exponent
+DecimalText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}(\.[0-9]{1,20})?$")]
+Coin = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+MAX_ORDERS_PER_REQUEST = 1000  # orders, cancels or modifies in one /exchange request
+MAX_AGENT_NAME = 64  # the name field, with its " valid_until <ms>" suffix
+
+
+class _Strict(BaseModel):
+    """Unknown fields are refused: they would be signed, yet mean nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Lenient(BaseModel):
+    """Unknown fields are ignored, as the venue does for reads (newer SDKs add ``dex``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# -- /exchange -------------------------------------------------------------------------------------
+
+
+class SignatureWire(_Strict):
+    r: Hex256
+    s: Hex256
+    v: Annotated[StrictInt, Field(ge=0, le=255)]
+
+
+class LimitSpec(_Strict):
+    tif: Literal["Gtc", "Ioc", "Alo"]
+
+
+class TriggerSpec(_Strict):
+    isMarket: StrictBool
+    triggerPx: DecimalText
+    tpsl: Literal["tp", "sl"]
+
+
+class OrderType(_Strict):
+    limit: LimitSpec | None = None
+    trigger: TriggerSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> OrderType:
+        if (self.limit is None) == (self.trigger is None):
+            raise ValueError("an order type is either limit or trigger")
+        return self
+
+
+class OrderWire(_Strict):
+    a: U32
+    b: StrictBool
+    p: DecimalText
+    s: DecimalText
+    r: StrictBool
+    t: OrderType
+    c: Cloid | None = None
+
+
+class BuilderInfo(_Strict):
+    b: Address
+    f: Annotated[StrictInt, Field(ge=0, le=1000)]  # tenths of a basis point
+
+
+class OrderAction(_Strict):
+    type: Literal["order"]
+    orders: Annotated[list[OrderWire], Field(max_length=MAX_ORDERS_PER_REQUEST)]
+    grouping: Literal["na", "normalTpsl", "positionTpsl"] = "na"
+    builder: BuilderInfo | None = None
+
+
+class CancelWire(_Strict):
+    a: U32
+    o: U64
+
+
+class CancelAction(_Strict):
+    type: Literal["cancel"]
+    cancels: Annotated[list[CancelWire], Field(max_length=MAX_ORDERS_PER_REQUEST)]
+
+
+class CancelByCloidWire(_Strict):
+    asset: U32
+    cloid: Cloid
+
+
+class CancelByCloidAction(_Strict):
+    type: Literal["cancelByCloid"]
+    cancels: Annotated[list[CancelByCloidWire], Field(max_length=MAX_ORDERS_PER_REQUEST)]
+
+
+class UpdateLeverageAction(_Strict):
+    type: Literal["updateLeverage"]
+    asset: U32
+    isCross: StrictBool
+    leverage: Annotated[StrictInt, Field(ge=1, le=1000)]
+
+
+class ApproveAgentAction(_Strict):
+    type: Literal["approveAgent"]
+    signatureChainId: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{1,16}$")]
+    hyperliquidChain: Literal["Mainnet", "Testnet"]
+    agentAddress: Address
+    agentName: Annotated[str, StringConstraints(max_length=MAX_AGENT_NAME)] | None = None
+    nonce: U64
+
+
+class NoopAction(_Strict):
+    type: Literal["noop"]
+
+
+Action = Annotated[
+    OrderAction | CancelAction | CancelByCloidAction | UpdateLeverageAction | ApproveAgentAction | NoopAction,
+    Field(discriminator="type"),
+]
+ACTION_TYPES = ("order", "cancel", "cancelByCloid", "updateLeverage", "approveAgent", "noop")
+
+
+class ExchangeRequest(_Lenient):
+    """The ``/exchange`` body: an action, its nonce and signature, and the optional vault and expiry."""
+
+    action: Action
+    nonce: U64
+    signature: SignatureWire
+    vaultAddress: Address | None = None
+    expiresAfter: U64 | None = None
+
+
+TradingAction = Annotated[
+    OrderAction | CancelAction | CancelByCloidAction | UpdateLeverageAction, Field(discriminator="type")
+]
+TRADING_TYPES = ("order", "cancel", "cancelByCloid", "updateLeverage")
+
+
+class PaperExchangeRequest(_Lenient):
+    """PaperExchange's Hyperliquid face: the same trading actions, unsigned (the API key says who)."""
+
+    action: TradingAction
+
+
+# -- /info -----------------------------------------------------------------------------------------
+
+
+class _User(_Lenient):
+    user: Address
+
+
+class _Range(_User):
+    startTime: TimeMs = 0
+    endTime: TimeMs | None = None
+
+
+class MetaRequest(_Lenient):
+    type: Literal["meta"]
+
+
+class SpotMetaRequest(_Lenient):
+    type: Literal["spotMeta"]
+
+
+class AllMidsRequest(_Lenient):
+    type: Literal["allMids"]
+
+
+class MetaAndAssetCtxsRequest(_Lenient):
+    type: Literal["metaAndAssetCtxs"]
+
+
+class ClearinghouseStateRequest(_User):
+    type: Literal["clearinghouseState"]
+
+
+class OpenOrdersRequest(_User):
+    type: Literal["openOrders"]
+
+
+class FrontendOpenOrdersRequest(_User):
+    type: Literal["frontendOpenOrders"]
+
+
+class UserFillsRequest(_User):
+    type: Literal["userFills"]
+    aggregateByTime: StrictBool = False
+
+
+class UserFillsByTimeRequest(_Range):
+    type: Literal["userFillsByTime"]
+    aggregateByTime: StrictBool = False
+
+
+class FundingHistoryRequest(_Lenient):
+    type: Literal["fundingHistory"]
+    coin: Coin
+    startTime: TimeMs = 0
+    endTime: TimeMs | None = None
+
+
+class UserFundingRequest(_Range):
+    type: Literal["userFunding"]
+
+
+class UserNonFundingLedgerUpdatesRequest(_Range):
+    type: Literal["userNonFundingLedgerUpdates"]
+
+
+class ExtraAgentsRequest(_User):
+    type: Literal["extraAgents"]
+
+
+class UserRoleRequest(_User):
+    type: Literal["userRole"]
+
+
+InfoRequest = Annotated[
+    MetaRequest
+    | SpotMetaRequest
+    | AllMidsRequest
+    | MetaAndAssetCtxsRequest
+    | ClearinghouseStateRequest
+    | OpenOrdersRequest
+    | FrontendOpenOrdersRequest
+    | UserFillsRequest
+    | UserFillsByTimeRequest
+    | FundingHistoryRequest
+    | UserFundingRequest
+    | UserNonFundingLedgerUpdatesRequest
+    | ExtraAgentsRequest
+    | UserRoleRequest,
+    Field(discriminator="type"),
+]
+
+TAGS = frozenset(ACTION_TYPES) | {
+    m.model_fields["type"].annotation.__args__[0]
+    for m in InfoRequest.__origin__.__args__  # type: ignore[attr-defined]
+}
+EXCHANGE = TypeAdapter(ExchangeRequest)
+PAPER_EXCHANGE = TypeAdapter(PaperExchangeRequest)
+INFO = TypeAdapter(InfoRequest)
+ACTION = TypeAdapter(Action)
+
+
+class WireError(ValueError):
+    """A body that does not parse into the venue's types; the message names the field, never the value."""
+
+
+FORMATS = {
+    r"^0x[0-9a-fA-F]{40}$": "must be a 0x address of 40 hex digits",
+    r"^0x[0-9a-fA-F]{32}$": "must be a cloid: 0x and 32 hex digits",
+    r"^0x[0-9a-fA-F]{1,64}$": "must be 0x and at most 64 hex digits",
+    r"^0x[0-9a-fA-F]{1,16}$": "must be a chain id: 0x and at most 16 hex digits",
+    r"^[0-9]{1,20}(\.[0-9]{1,20})?$": 'must be a decimal number as text, such as "0.01"',
+}
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    """``action.orders[0].c``: the union's tag left out, list indexes in brackets."""
+    text = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif str(part).startswith("function-") or (part in TAGS and (i == 0 or loc[i - 1] == "action")):
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def describe(exc: ValidationError) -> str:
+    """The first few problems as ``field: what is wrong``, with no submitted value in them."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:3]:
+        loc = _location(err["loc"])
+        kind, ctx = err["type"], err.get("ctx", {})
+        if kind == "union_tag_invalid":
+            message = f"unknown type {str(ctx.get('tag', ''))[:40]!r}"
+        elif kind == "union_tag_not_found":
+            message = "a 'type' field is required"
+        elif kind == "string_pattern_mismatch":
+            message = FORMATS.get(str(ctx.get("pattern")), "has the wrong format")
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"{loc}: {message}" if loc else message)
+    return "; ".join(parts)
+
+
+def parse(adapter: TypeAdapter[Any], raw: Any) -> Any:
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise WireError(describe(exc)) from None
+
+
+def parse_exchange(raw: Any) -> ExchangeRequest:
+    """An ``/exchange`` body, or WireError."""
+    if isinstance(raw, dict):
+        action = raw.get("action")
+        kind = action.get("type") if isinstance(action, dict) else None
+        if isinstance(kind, str) and kind not in ACTION_TYPES:
+            raise UnsupportedAction(kind)
+    return parse(EXCHANGE, raw)
+
+
+def parse_paper_exchange(raw: Any) -> PaperExchangeRequest:
+    """A PaperExchange ``/exchange`` body (trading actions only), or WireError."""
+    if isinstance(raw, dict):
+        action = raw.get("action")
+        kind = action.get("type") if isinstance(action, dict) else None
+        if isinstance(kind, str) and kind not in TRADING_TYPES:
+            raise WireError(f"action.type must be one of {', '.join(TRADING_TYPES)}")
+    return parse(PAPER_EXCHANGE, raw)
+
+
+def parse_info(raw: Any) -> Any:
+    """An ``/info`` request, or WireError."""
+    return parse(INFO, raw)
+
+
+def check_action(action: dict[str, Any]) -> None:
+    """Refuse, before signing, an action the venue could not read."""
+    parse(ACTION, action)
+
+
+class UnsupportedAction(WireError):
+    """A well-formed body whose action type this venue does not serve."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"Unsupported action type {kind[:40]!r}")
+        self.kind = kind
