@@ -100,3 +100,61 @@ def test_public_funding_routes(v1):
     with pytest.raises(av.AsterError) as err:
         v1.funding_rate("NOPEUSDT")
     assert (err.value.code, err.value.msg) == (-1121, "Invalid symbol.")
+
+
+@pytest.mark.parametrize(
+    ("perp", "spot", "allowed"),
+    [(False, False, False), (False, True, False), (True, False, True)],
+)
+def test_an_agent_trades_perpetuals_only_with_can_perp_trade(sandbox, perp, spot, allowed):
+    wallet = Wallet.generate()
+    sandbox.aster_deposit(wallet.address, 5_000)
+    client = av.AsterClient(sandbox)
+    agent = client.approve_agent(wallet, "desk", days=1, can_perp_trade=perp, can_spot_trade=spot)
+    assert client.balance_v3()  # reading is always allowed
+    if allowed:
+        assert (
+            client.v3(
+                "POST",
+                "/fapi/v3/order",
+                {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"},
+            )["status"]
+            == "FILLED"
+        )
+        return
+    with pytest.raises(av.AsterError) as err:
+        client.v3(
+            "POST",
+            "/fapi/v3/order",
+            {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"},
+        )
+    assert (err.value.code, err.value.msg) == (
+        -2015,
+        f"Invalid API-key, IP, or permissions for action: agent {agent.address.lower()} was approved with "
+        "canPerpTrade=false.",
+    )
+    assert [r["incomeType"] for r in client.income()] == ["TRANSFER"]  # the deposit; nothing traded
+
+
+@pytest.mark.parametrize(
+    ("params", "msg"),
+    [
+        ({"side": "buy"}, "Parameter 'side' was malformed: Input should be 'BUY' or 'SELL'."),
+        ({"quantity": "1e30"}, "Parameter 'quantity' was malformed: has the wrong format."),
+        ({"quantity": "²"}, "Parameter 'quantity' was malformed: has the wrong format."),
+        ({"newClientOrderId": "x" * 37}, "Parameter 'newClientOrderId' was malformed: has the wrong format."),
+        ({"quantity": ""}, "Parameter 'quantity' was not sent, was empty/null, or malformed."),
+    ],
+)
+def test_order_parameters_are_parsed_before_anything_else(v1, params, msg):
+    base = {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+    with pytest.raises(av.AsterError) as err:
+        v1.v1("POST", "/fapi/v1/order", base | params)
+    assert (err.value.code, err.value.msg) == (-1102, msg)
+
+
+@pytest.mark.parametrize("value", ["²", "١٢٣", "-1", "9" * 30, "1.5"])
+def test_income_times_must_be_ascii_milliseconds(v1, value):
+    with pytest.raises(av.AsterError) as err:
+        v1.income(startTime=value)
+    assert err.value.code == -1102 and err.value.msg.startswith("Parameter 'startTime' was malformed")

@@ -263,6 +263,45 @@ def test_a_replayed_signature_is_401(http, keyed):
     assert error(r) == (401, "authentication_error", "this signature was already used", "SIGNATURE_REPLAYED")
 
 
+def _respell(signature: str) -> str:
+    """The same signature bytes in another base64 spelling: the last character's unused bits set."""
+    import base64
+
+    raw = base64.b64decode(signature)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    stem, last = signature.rstrip("="), signature.rstrip("=")[-1]
+    padding = signature[len(stem) :]
+    unused = {1: 4, 2: 2}[len(padding)] if padding else 0
+    respelled = stem[:-1] + alphabet[alphabet.index(last) | ((1 << unused) - 1)] + padding
+    assert respelled != signature and base64.b64decode(respelled) == raw
+    return respelled
+
+
+def test_a_replay_in_another_base64_spelling_is_still_a_replay(http, keyed):
+    path = f"{P}/api_keys/generate"
+    headers = signed(keyed, "POST", path)
+    first = http.post(path, headers=headers, json={"name": "once"})
+    assert first.status_code == 201
+    respelled = headers | {"KALSHI-ACCESS-SIGNATURE": _respell(headers["KALSHI-ACCESS-SIGNATURE"])}
+    r = http.post(path, headers=respelled, json={"name": "twice"})
+    assert error(r) == (401, "authentication_error", "this signature was already used", "SIGNATURE_REPLAYED")
+    r = http.post(path, headers=headers, json={"name": "thrice"})
+    assert error(r) == (401, "authentication_error", "this signature was already used", "SIGNATURE_REPLAYED")
+
+
+def test_a_fresh_signature_in_a_non_canonical_spelling_is_refused_and_used_up(http, keyed):
+    path = f"{P}/api_keys"
+    headers = signed(keyed, "GET", path)
+    respelled = headers | {"KALSHI-ACCESS-SIGNATURE": _respell(headers["KALSHI-ACCESS-SIGNATURE"])}
+    assert error(http.get(path, headers=respelled)) == (
+        401,
+        "authentication_error",
+        "KALSHI-ACCESS-SIGNATURE is not canonical base64",
+        "INCORRECT_API_KEY_SIGNATURE",
+    )
+    assert error(http.get(path, headers=headers))[3] == "SIGNATURE_REPLAYED"
+
+
 @pytest.mark.parametrize("skew_s", [-31, 31, -3600])
 def test_a_timestamp_outside_30_seconds_is_401(http, keyed, skew_s):
     path = f"{P}/api_keys"

@@ -55,6 +55,10 @@ def _resolve(store: KeyStore | None) -> KeyStore:
     return store or open()
 
 
+class CorruptEntryWarning(UserWarning):
+    """A key store entry that cannot be read; ``toolkit.keys()`` lists it with status ``corrupt``."""
+
+
 def keys(
     store: KeyStore | None = None,
     *,
@@ -71,10 +75,12 @@ def keys(
     if refresh:
         for problem in lifecycle.refresh_all(store):
             warnings.warn(problem, RuntimeWarning, stacklevel=2)
-    entries = store.entries()
+    entries, damaged = store.survey()
     for line in inventory.expiring(entries):
         warnings.warn(line, ExpiryWarning, stacklevel=2)
-    return inventory.frame(entries, frame)
+    for problem in damaged:
+        warnings.warn(str(problem), CorruptEntryWarning, stacklevel=2)
+    return inventory.frame([*entries, *map(inventory.corrupt_entry, damaged)], frame)
 
 
 def _entry(store: KeyStore, entry: Entry | str) -> Entry:

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from toolkit.keystore.store import Entry
+from toolkit.keystore.store import CorruptEntry, Entry
 
-STATUSES = ["active", "expiring soon", "expired", "revoked"]
+STATUSES = ["active", "expiring soon", "expired", "revoked", "pending", "corrupt"]
 # How early "expiring soon" starts, by kind: Lighter auth tokens live at most 8 hours.
 SOON: dict[str, timedelta] = {"auth_token": timedelta(hours=1)}
 DEFAULT_SOON = timedelta(days=7)
@@ -30,8 +30,8 @@ def parse_time(value: str | None) -> datetime | None:
 
 def status_of(entry: Entry, now: datetime, soon: timedelta | None = None) -> str:
     """revoked, expired, expiring soon or active, in that order of precedence."""
-    if entry.status in ("revoked", "pending"):
-        return entry.status  # pending: generated, not yet registered at the venue
+    if entry.status in ("revoked", "pending", "corrupt"):
+        return entry.status  # pending: generated, not yet registered; corrupt: cannot be read
     expires = parse_time(entry.expires_at)
     if expires is None:
         return "active"
@@ -40,6 +40,14 @@ def status_of(entry: Entry, now: datetime, soon: timedelta | None = None) -> str
     if expires - now <= (soon or SOON.get(entry.kind, DEFAULT_SOON)):
         return "expiring soon"
     return "active"
+
+
+def corrupt_entry(problem: CorruptEntry) -> Entry:
+    """A stand-in for an entry that cannot be read: its id and the reason, nothing else trusted."""
+    return Entry(
+        venue="unknown", kind="unknown", network="", account="", key_ref="", label=str(problem),
+        status="corrupt", id=problem.entry_id,
+    )  # fmt: skip
 
 
 def rows(entries: Iterable[Entry], now: datetime | None = None) -> list[dict[str, Any]]:

@@ -299,11 +299,23 @@ class KeyStore:
 
     def entries(self) -> list[Entry]:
         """Every entry, decrypted; a damaged one raises ``CorruptEntry`` naming it."""
-        out = []
+        good, damaged = self.survey()
+        if damaged:
+            raise damaged[0]
+        return good
+
+    def survey(self) -> tuple[list[Entry], list[CorruptEntry]]:
+        """Every entry that decrypts, and a ``CorruptEntry`` for each one that does not: one damaged
+        file must not hide the rest."""
+        out, damaged = [], []
         for path in self._paths():
-            with contextlib.suppress(FileNotFoundError):  # deleted by another process meanwhile
+            try:
                 out.append(self._decode(path))
-        return sorted(out, key=lambda e: (e.created_at, e.id))
+            except FileNotFoundError:  # deleted by another process meanwhile
+                continue
+            except CorruptEntry as exc:
+                damaged.append(exc)
+        return sorted(out, key=lambda e: (e.created_at, e.id)), damaged
 
     def find(self, **criteria: Any) -> list[Entry]:
         """Entries whose public fields equal every given value, e.g. ``find(venue="kalshi")``."""

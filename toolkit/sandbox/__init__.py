@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from toolkit.sandbox.config import private_file
+
 __all__ = ["Sandbox", "SandboxError", "start"]
 
 _LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "toolkit.sandbox")
@@ -217,7 +219,7 @@ def _log_to_file(home: Path, level: int) -> None:
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         if not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
-            handler = logging.FileHandler(path)
+            handler = logging.FileHandler(private_file(path))
             handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
             logger.addHandler(handler)
         logger.setLevel(level)

@@ -10,7 +10,10 @@ import hmac
 import os
 import secrets
 import threading
+import unicodedata
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +86,42 @@ class User:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The one form an email is stored and looked up in: NFKC, then case-folded, so ``e`` + a
+    combining accent and ``é``, or ``Straße`` and ``STRASSE``, are one address."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
+MAX_CONCURRENT_HASHES = 2  # argon2id takes 64 MiB a hash: logins beyond this wait their turn...
+HASH_QUEUE_SECONDS = 20.0  # ...this long at most, then get 503 with Retry-After
+
+
+class PasswordHashing:
+    """Password hashes (register, login, reset), at most ``MAX_CONCURRENT_HASHES`` at once, so a
+    crowd of logins costs time, not memory; a request that waits too long gets 503."""
+
+    def __init__(self, limit: int = MAX_CONCURRENT_HASHES, wait: float = HASH_QUEUE_SECONDS) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+        self._wait = wait
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self._wait):
+            raise ApiError(503, "Too many logins at once: try again shortly", {"Retry-After": "2"})
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def hash(self, password: str) -> str:
+        with self._slot():
+            return _hasher.hash(password)
+
+    def verify(self, stored: str, password: str) -> bool:
+        with self._slot():
+            try:
+                return _hasher.verify(stored, password)
+            except (VerificationError, InvalidHashError):
+                return False
 
 
 class Accounts:
@@ -95,6 +133,7 @@ class Accounts:
         self._jwt_secret = jwt_secret
         self.mailer = mailer
         self._key_lock = threading.Lock()
+        self.hashing = PasswordHashing()
         # Verified against when the email is unknown, so both failures cost the same time.
         self._dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
 
@@ -102,14 +141,16 @@ class Accounts:
 
     def register(self, email: str, password: str, plan: str = "basic") -> tuple[User, str]:
         try:
-            email = validate_email(email, check_deliverability=False).normalized.lower()
+            email = normalize_email(
+                validate_email(normalize_email(email), check_deliverability=False).normalized
+            )
         except EmailNotValidError as exc:
             raise ApiError(400, f"Invalid email address: {exc}") from None
         now = self.clock.now_ms()
         row = {
             "id": str(uuid.uuid4()),
             "email": email,
-            "password_hash": _hasher.hash(password),
+            "password_hash": self.hashing.hash(password),
             "plan": plan,
             "created_at": now,
             "trial_expires_at": now + px.TRIAL_DAYS * DAY_MS,
@@ -130,11 +171,7 @@ class Accounts:
                 sa.select(store.users).where(store.users.c.email == normalize_email(email))
             ).first()
         stored = row._mapping["password_hash"] if row else self._dummy_hash
-        ok = False
-        try:
-            ok = _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+        ok = self.hashing.verify(stored, password)
         if not ok or row is None:
             raise ApiError(401, "Invalid email or password")
         user = User.from_row(row)
@@ -143,7 +180,7 @@ class Accounts:
                 conn.execute(
                     store.users.update()
                     .where(store.users.c.id == user.id)
-                    .values(password_hash=_hasher.hash(password))
+                    .values(password_hash=self.hashing.hash(password))
                 )
         return user, self.issue_jwt(user)
 
@@ -231,7 +268,7 @@ class Accounts:
     def reset_password(self, token: str, new_password: str) -> None:
         now = self.clock.now_ms()
         t = store.reset_tokens
-        new_hash = _hasher.hash(new_password)
+        new_hash = self.hashing.hash(new_password)
         with self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(t.c.user_id).where(

@@ -14,7 +14,7 @@ from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.billing import Billing
 from toolkit.sandbox.clock import Clock
-from toolkit.sandbox.config import SandboxConfig
+from toolkit.sandbox.config import SandboxConfig, harden_home
 from toolkit.sandbox.errors import Face, prefix
 from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
@@ -47,6 +47,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     logs.install()
     engine = store.create_engine(config.database_url)
     store.migrate(engine)
+    harden_home(config.home)
     if clock is None:  # simulated time survives a restart: the offset is stored before it is used
         offset = int(store.read_meta(engine, "clock_offset_ms") or 0)
         clock = Clock(offset, lambda ms: store.write_meta(engine, "clock_offset_ms", str(ms)))

@@ -6,6 +6,7 @@ against the wall clock (what clients sign with); agent expiry against the simula
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -60,6 +61,19 @@ class V3Caller:
     user: str
     signer: str
     params: dict[str, str]
+    can_perp_trade: bool = False
+    can_spot_trade: bool = False
+    can_withdraw: bool = False
+
+    def require_perp_trade(self) -> None:
+        """An agent approved without ``canPerpTrade`` may read, never place perpetual orders."""
+        if not self.can_perp_trade:
+            raise AsterRefusal(
+                av.REJECTED_MBX_KEY,
+                f"Invalid API-key, IP, or permissions for action: agent {self.signer} was approved "
+                "with canPerpTrade=false.",
+                401,
+            )
 
 
 def _wall_ms() -> int:
@@ -111,10 +125,11 @@ class AsterSandbox:
                 .where(acc.c.address == address)
                 .values(balance_micro_usdt=acc.c.balance_micro_usdt + round(usdt * 1_000_000))
             )
-            return (
-                conn.execute(sa.select(acc.c.balance_micro_usdt).where(acc.c.address == address)).scalar_one()
-                / 1e6
-            )
+            total = conn.execute(
+                sa.select(acc.c.balance_micro_usdt).where(acc.c.address == address)
+            ).scalar_one()
+            store.check_balance(total)
+            return total / 1e6
 
     def balance(self, address: str) -> list[dict[str, Any]]:
         acc = store.as_accounts
@@ -234,12 +249,9 @@ class AsterSandbox:
     # -- V3 nonces --------------------------------------------------------------------------------------
 
     def _use_nonce(self, conn: Connection, user: str, raw: Any) -> None:
-        try:
-            nonce = int(raw)
-        except (TypeError, ValueError):
-            raise AsterRefusal(
-                BAD_PARAMETER, "Parameter 'nonce' must be microseconds since the epoch."
-            ) from None
+        if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{1,19}", raw):
+            raise AsterRefusal(BAD_PARAMETER, "Parameter 'nonce' must be microseconds since the epoch.")
+        nonce = int(raw)
         now_us = time.time_ns() // 1000
         if abs(now_us - nonce) > av.NONCE_WINDOW_US:
             raise AsterRefusal(
@@ -286,7 +298,14 @@ class AsterSandbox:
             if agent.expired <= self.clock.now_ms():
                 raise AsterRefusal(av.REJECTED_MBX_KEY, f"Agent {signer} expired; approve a new one.", 401)
             self._use_nonce(conn, user, params["nonce"])
-        return V3Caller(user, signer, params)
+        return V3Caller(
+            user,
+            signer,
+            params,
+            bool(agent.can_perp_trade),
+            bool(agent.can_spot_trade),
+            bool(agent.can_withdraw),
+        )
 
     # -- V3 main-wallet actions ---------------------------------------------------------------------------
 

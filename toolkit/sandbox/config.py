@@ -10,10 +10,38 @@ DEFAULT_HOME = "~/.toolkit"
 
 
 def toolkit_home(home: str | os.PathLike[str] | None = None) -> Path:
-    """``home``, else ``$TOOLKIT_HOME``, else ``~/.toolkit``; created with mode 0700."""
+    """``home``, else ``$TOOLKIT_HOME``, else ``~/.toolkit``: mode 0700, whoever created it."""
     path = Path(home or os.environ.get("TOOLKIT_HOME") or DEFAULT_HOME).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o777 != 0o700 and path.owner() == _me():
+        path.chmod(0o700)
     return path
+
+
+def private_file(path: Path) -> Path:
+    """``path`` created empty if missing, and mode 0600 either way: for the database (SQLite gives
+    its -wal and -shm files the database's mode), the logs and every secret in the home."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    if path.stat().st_mode & 0o777 != 0o600:
+        path.chmod(0o600)
+    return path
+
+
+def harden_home(home: Path) -> None:
+    """Every file directly in the home, and in its folders, to 0600 (folders 0700): older sandboxes
+    and shell scripts created some with the umask's 0644."""
+    for path in home.rglob("*"):
+        if path.is_symlink():
+            continue
+        wanted = 0o700 if path.is_dir() else 0o600
+        if path.stat().st_mode & 0o777 != wanted:
+            path.chmod(wanted)
+
+
+def _me() -> str:
+    import getpass
+
+    return getpass.getuser()
 
 
 @dataclass(frozen=True)
@@ -32,5 +60,7 @@ class SandboxConfig:
         smtp_url: str | None = None,
     ) -> SandboxConfig:
         path = toolkit_home(home)
-        url = database_url or os.environ.get("TOOLKIT_DATABASE_URL") or f"sqlite:///{path / 'sandbox.db'}"
+        url = database_url or os.environ.get("TOOLKIT_DATABASE_URL")
+        if not url:
+            url = f"sqlite:///{private_file(path / 'sandbox.db')}"
         return cls(home=path, database_url=url, smtp_url=smtp_url or os.environ.get("TOOLKIT_SMTP_URL"))

@@ -115,13 +115,13 @@ class HyperliquidSandbox:
         acc = store.hl_accounts
         with self._lock, self.engine.begin() as conn:
             row = conn.execute(sa.select(acc.c.deposited_micro_usdc).where(acc.c.user == user)).first()
+            total = micro + (row.deposited_micro_usdc if row is not None else 0)
+            store.check_balance(total)
             if row is None:
                 conn.execute(
                     acc.insert().values(user=user, deposited_micro_usdc=micro, created_at=self.clock.now_ms())
                 )
-                total = micro
             else:
-                total = row.deposited_micro_usdc + micro
                 conn.execute(acc.update().where(acc.c.user == user).values(deposited_micro_usdc=total))
         return total / 1_000_000
 

@@ -182,7 +182,9 @@ class KalshiSandbox:
         raw = ks.signature_bytes(signature)
         if raw is None or not ks.verify_signature(self._public_key(row), raw, timestamp, method, path):
             raise auth_error("INCORRECT_API_KEY_SIGNATURE", "the signature does not match this request")
-        self._remember_signature(raw)
+        self._remember_signature(raw)  # by its bytes: another spelling of them is a replay
+        if not ks.is_canonical(signature, raw):
+            raise auth_error("INCORRECT_API_KEY_SIGNATURE", "KALSHI-ACCESS-SIGNATURE is not canonical base64")
         scopes = tuple(row.scopes.split())
         return Caller(row.member_id, row.usage_level, row.id, scopes, row.subaccount)
 

@@ -120,6 +120,7 @@ class LighterSandbox:
             total = conn.execute(
                 sa.select(acc.c.collateral_micro).where(acc.c.account_index == index)
             ).scalar()
+            store.check_balance(total)
         return {"account_index": index, "l1_address": address, "collateral": f"{total / 1e6:.6f}"}
 
     def _account(self, conn: Connection, account_index: int) -> Any:

@@ -1,21 +1,42 @@
-"""Log hygiene: credentials that arrive in query strings (as Lighter's do on HyperDEX order
-calls) are masked before any log line is written."""
+"""Log hygiene: query strings are logged by parameter name only, unless the parameter is known to
+be harmless (an allow-list: a deny-list always misses a name, or its percent-encoded spelling).
+Credentials arrive in query strings on some venues (Lighter's on HyperDEX order calls)."""
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
-SENSITIVE_PARAMS = (
-    "apiKeyPrivateKey", "apiPrivateKey", "privateKey", "private_key", "apiSecret", "secret",
-    "token", "auth", "signature", "password", "apikey", "api_key",
+# parameters whose values help a reader of the log and can never be credentials
+HARMLESS_PARAMS = frozenset(
+    {
+        "symbol", "side", "type", "limit", "startTime", "endTime", "timeInForce", "quantity", "price",
+        "incomeType", "recvWindow", "timestamp", "coin", "account_index", "api_key_index", "l1_address",
+        "by", "value", "subaccount", "market_id", "resolution", "count_back", "cursor", "sort", "email",
+        "status", "filter", "index", "reduceOnly", "positionSide", "user",
+    }
 )  # fmt: skip
-_PATTERN = re.compile(r"(?i)([?&](?:" + "|".join(re.escape(p) for p in SENSITIVE_PARAMS) + r")=)[^&\s\"']*")
+_QUERY = re.compile(r"\?[^\s\"']+")
+_PAIR = re.compile(r"([^&=]*)(=?)([^&]*)")
+
+
+def _pair(match: re.Match[str]) -> str:
+    name, eq, _value = match.groups()
+    if not (name or eq):
+        return match.group(0)
+    if unquote(name) in HARMLESS_PARAMS:
+        return match.group(0)
+    return f"{name}{eq}[redacted]" if eq else name
+
+
+def _query(match: re.Match[str]) -> str:
+    return "?" + _PAIR.sub(_pair, match.group(0)[1:])
 
 
 def redact(text: str) -> str:
-    """Mask the value of every sensitive query parameter in ``text``."""
-    return _PATTERN.sub(r"\1[redacted]", text)
+    """Every query parameter's value in ``text`` masked, unless the parameter is known harmless."""
+    return _QUERY.sub(_query, text) if "?" in text else text
 
 
 class RedactQueryCredentials(logging.Filter):

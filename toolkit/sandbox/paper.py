@@ -446,18 +446,17 @@ class PaperVenue:
             rows = self.store.ledger(account, start, end, PAGE) if account is not None else []
         return [{"time": r["time"], "hash": "0x" + "0" * 64, "delta": json.loads(r["delta"])} for r in rows]
 
-    def income_rows(self, account: int | None, params: dict[str, str]) -> list[dict[str, Any]]:
-        """Aster's ``income``: newest last; with no range, the last 7 days; ``limit`` ≤ 1000."""
+    def income_rows(self, account: int | None, params: Any) -> list[dict[str, Any]]:
+        """Aster's ``income`` (``params``: parsed ``IncomeParams``): newest last; with no range, the
+        last 7 days; ``limit`` ≤ 1000."""
         with self.lock:
             self.sync()
-            end = int(params.get("endTime") or self.engine.now)
+            end = params.endTime if params.endTime is not None else self.engine.now
         if account is None:
             return []
-        start = int(params.get("startTime") or end - 7 * 24 * HOUR_MS)
-        limit = min(int(params.get("limit") or 100), 1000)
-        symbol = params.get("symbol") or None
-        coin = symbol.removesuffix("USDT") if symbol else None
-        return self.store.income(account, start, end, coin, params.get("incomeType") or None, limit)
+        start = params.startTime if params.startTime is not None else end - 7 * 24 * HOUR_MS
+        coin = params.symbol.removesuffix("USDT") if params.symbol else None
+        return self.store.income(account, start, end, coin, params.incomeType, params.limit)
 
     # -- PaperExchange account views -------------------------------------------------------------------
 

@@ -458,6 +458,18 @@ def _v8(conn: Connection) -> None:
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
+MAX_BALANCE_MICRO = 10**18  # one trillion dollars in millionths: far inside a 64-bit column
+
+
+class BalanceCap(ValueError):
+    """A deposit that would take a balance past ``MAX_BALANCE_MICRO``."""
+
+
+def check_balance(micro: int) -> None:
+    """Raise ``BalanceCap`` (inside the deposit's transaction, which then rolls back) past the cap."""
+    if micro > MAX_BALANCE_MICRO:
+        raise BalanceCap(f"a balance may hold at most {MAX_BALANCE_MICRO // 10**6}")
+
 
 def create_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection."""

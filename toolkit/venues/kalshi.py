@@ -211,7 +211,7 @@ def signed_headers(
 
 
 def signature_bytes(signature_b64: str) -> bytes | None:
-    """The signature's bytes, or None unless ``signature_b64`` is their one canonical base64 text.
+    """The signature's bytes, or None if ``signature_b64`` is not base64.
 
     Replays are judged by these bytes: base64 has several spellings of one byte string (a changed
     padding bit in the last character), and each spelling must not count as a new signature."""
@@ -219,7 +219,12 @@ def signature_bytes(signature_b64: str) -> bytes | None:
         raw = base64.b64decode(signature_b64, validate=True)
     except (ValueError, TypeError):
         return None
-    return raw if raw and base64.b64encode(raw).decode("ascii") == signature_b64 else None
+    return raw or None
+
+
+def is_canonical(signature_b64: str, raw: bytes) -> bool:
+    """Whether ``signature_b64`` is the one standard spelling of ``raw``."""
+    return base64.b64encode(raw).decode("ascii") == signature_b64
 
 
 def verify_signature(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -178,6 +178,13 @@ def kalshi_balance(member_id: str, body: BalanceChange, state: State) -> dict:
 # -- Hyperliquid accounts: an address exists once it has deposited ------------------------------
 
 
+def _capped(field: str, deposit: Any, *args: Any) -> Any:
+    try:
+        return deposit(*args)
+    except store.BalanceCap as exc:
+        raise ApiError(400, f"{field}: {exc}") from None
+
+
 class HyperliquidDeposit(BaseModel):
     user: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     usdc: float = Field(gt=0, le=1e12)
@@ -185,7 +192,7 @@ class HyperliquidDeposit(BaseModel):
 
 @router.post("/hyperliquid/deposit", summary="Credit USDC to a Hyperliquid account, creating it")
 def hyperliquid_deposit(body: HyperliquidDeposit, state: State) -> dict:
-    total = state.hyperliquid.deposit(body.user.lower(), body.usdc)
+    total = _capped("usdc", state.hyperliquid.deposit, body.user.lower(), body.usdc)
     state.paper.deposit(body.user.lower(), body.usdc)
     return {"user": body.user.lower(), "deposited": total}
 
@@ -235,7 +242,7 @@ class AsterDeposit(BaseModel):
 
 @router.post("/aster/deposit", summary="Credit USDT to an Aster account, creating it")
 def aster_deposit(body: AsterDeposit, state: State) -> dict:
-    balance = state.aster.deposit(body.address.lower(), body.usdt)
+    balance = _capped("usdt", state.aster.deposit, body.address.lower(), body.usdt)
     state.paper.deposit(body.address.lower(), body.usdt, venue="aster")
     return {"address": body.address.lower(), "balance": balance}
 
@@ -247,7 +254,7 @@ class LighterDeposit(BaseModel):
 
 @router.post("/lighter/deposit", summary="Credit USDC to a Lighter account, creating it on the first deposit")
 def lighter_deposit(body: LighterDeposit, state: State) -> dict:
-    return state.lighter.deposit(body.l1_address, body.usdc)
+    return _capped("usdc", state.lighter.deposit, body.l1_address, body.usdc)
 
 
 @router.get("/lighter/accepted-nonces", summary="Every nonce a Lighter key slot has had accepted, in order")

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from toolkit.sandbox.aster import AsterRefusal, BapiRefusal
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues import aster as av
+from toolkit.venues import aster_wire as aw
 
 router = APIRouter(tags=["Aster"])
 State = Annotated[SandboxState, Depends(get_state)]
@@ -145,24 +146,22 @@ def _paper_account(state: SandboxState, address: str) -> int:
     return account if account is not None else state.paper.open(address, "aster")
 
 
+def _params(model: type[Any], params: dict[str, str]) -> Any:
+    try:
+        return aw.parse(model, params)
+    except aw.ParamError as exc:
+        raise AsterRefusal(exc.code, str(exc)) from None
+
+
 def place_order(state: SandboxState, address: str, params: dict[str, str]) -> dict[str, Any]:
     from toolkit.sandbox.engine.core import _num
     from toolkit.sandbox.universe import COINS
 
-    symbol = params.get("symbol", "")
+    p = _params(aw.OrderParams, params)
+    symbol, side, kind, quantity = p.symbol, p.side, p.type, p.quantity
     coin = symbol.removesuffix("USDT")
     if not symbol.endswith("USDT") or coin not in COINS:
         raise AsterRefusal(-1121, "Invalid symbol.")
-    side, kind = params.get("side"), params.get("type")
-    if side not in ("BUY", "SELL"):
-        raise AsterRefusal(-1102, "Parameter 'side' must be BUY or SELL.")
-    if kind not in ("LIMIT", "MARKET"):
-        raise AsterRefusal(-1116, "Invalid orderType: LIMIT and MARKET are supported.")
-    quantity = params.get("quantity")
-    if not quantity:
-        raise AsterRefusal(
-            -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed."
-        )
     is_buy = side == "BUY"
     with state.paper.lock:
         state.paper.sync()
@@ -174,15 +173,13 @@ def place_order(state: SandboxState, address: str, params: dict[str, str]) -> di
             price = f"{mark * (1.05 if is_buy else 0.95):.5g}"
             price = repr(round(float(price), max(0, 6 - engine.contracts[c].sz_decimals)))
         else:
-            price = params.get("price")
+            price = p.price
             if not price:
                 raise AsterRefusal(
                     -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
                 )
-            tif = TIF.get(params.get("timeInForce", "GTC"))
-            if tif is None:
-                raise AsterRefusal(-1115, "Invalid timeInForce.")
-        reduce_only = params.get("reduceOnly", "false").lower() == "true"
+            tif = TIF[p.timeInForce or "GTC"]
+        reduce_only = p.reduceOnly.lower() == "true"
         account = _paper_account(state, address)
         result = engine.place_order(
             account,
@@ -192,7 +189,7 @@ def place_order(state: SandboxState, address: str, params: dict[str, str]) -> di
             quantity,
             tif=tif,
             reduce_only=reduce_only,
-            cloid=params.get("newClientOrderId"),
+            cloid=p.newClientOrderId,
         )
         now = engine.now
     if "error" in result:
@@ -210,13 +207,13 @@ def place_order(state: SandboxState, address: str, params: dict[str, str]) -> di
         "orderId": oid,
         "symbol": symbol,
         "status": status,
-        "clientOrderId": params.get("newClientOrderId", ""),
+        "clientOrderId": p.newClientOrderId or "",
         "price": price if kind == "LIMIT" else "0",
         "avgPrice": avg,
         "origQty": quantity,
         "executedQty": executed,
         "cumQuote": _num(float(executed) * float(avg)),
-        "timeInForce": params.get("timeInForce", "GTC" if kind == "LIMIT" else "IOC"),
+        "timeInForce": p.timeInForce or ("GTC" if kind == "LIMIT" else "IOC"),
         "type": kind,
         "reduceOnly": reduce_only,
         "side": side,
@@ -242,6 +239,7 @@ async def order_v3(request: Request, state: State) -> Any:
 
     def work() -> Any:
         caller = state.aster.authenticate_v3(query, body)
+        caller.require_perp_trade()
         return place_order(state, caller.user, caller.params)
 
     return await _run(work)
@@ -253,7 +251,8 @@ async def income_v1(request: Request, state: State) -> Any:
 
     def work() -> Any:
         address = state.aster.authenticate_v1(request.headers.get("x-mbx-apikey"), query, body)
-        return state.paper.income_rows(state.paper.account(address, "aster"), _form(query, body))
+        params = _params(aw.IncomeParams, _form(query, body))
+        return state.paper.income_rows(state.paper.account(address, "aster"), params)
 
     return await _run(work)
 
@@ -264,7 +263,8 @@ async def income_v3(request: Request, state: State) -> Any:
 
     def work() -> Any:
         caller = state.aster.authenticate_v3(query, body)
-        return state.paper.income_rows(state.paper.account(caller.user, "aster"), caller.params)
+        params = _params(aw.IncomeParams, caller.params)
+        return state.paper.income_rows(state.paper.account(caller.user, "aster"), params)
 
     return await _run(work)
 
@@ -273,13 +273,8 @@ def funding_rate_rows(state: SandboxState, params: dict[str, str]) -> list[dict[
     from toolkit.sandbox.market import HOUR_MS
     from toolkit.sandbox.universe import COINS
 
-    try:
-        limit = min(int(params.get("limit") or 100), 1000)
-        start = int(params["startTime"]) if params.get("startTime") else None
-        end = int(params["endTime"]) if params.get("endTime") else None
-    except ValueError:
-        raise AsterRefusal(-1102, "Parameters 'startTime', 'endTime' and 'limit' must be integers.") from None
-    symbol = params.get("symbol")
+    p = _params(aw.FundingRateParams, params)
+    limit, start, end, symbol = p.limit, p.startTime, p.endTime, p.symbol
     coins = COINS if not symbol else [symbol.removesuffix("USDT")]
     if symbol and (not symbol.endswith("USDT") or coins[0] not in COINS):
         raise AsterRefusal(-1121, "Invalid symbol.")
