@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8765
 LAB_PORT     ?= 8888
 
-.PHONY: install lab sandbox test lint format bench clean
+.PHONY: install lab sandbox test lint format bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: install
 test: lint
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		-p no:cacheprovider tests notebooks
+
+## Hostile requests against every route family, ten times make test's count: none may answer 5xx.
+fuzz: install
+	FUZZ_CASES=$${FUZZ_CASES:-200000} $(BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_fuzz.py tests/integration/test_schemathesis.py
 
 bench: install
 	$(BIN)/python -m benchmarks
