@@ -14,7 +14,8 @@ HARMLESS_PARAMS = frozenset(
         "symbol", "side", "type", "limit", "startTime", "endTime", "timeInForce", "quantity", "price",
         "incomeType", "recvWindow", "timestamp", "coin", "account_index", "api_key_index", "l1_address",
         "by", "value", "subaccount", "market_id", "resolution", "count_back", "cursor", "sort", "email",
-        "status", "filter", "index", "reduceOnly", "positionSide", "user",
+        "status", "filter", "index", "reduceOnly", "positionSide", "user", "account", "accountIndex",
+        "apiKeyIndex",
     }
 )  # fmt: skip
 _QUERY = re.compile(r"\?[^\s\"']+")
