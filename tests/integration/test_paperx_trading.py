@@ -36,6 +36,16 @@ def test_orders_and_the_overview(bot):
     assert bot.overview()["positions_count"] == 0
 
 
+@pytest.mark.parametrize("user", [None, "0x" + "ab" * 20, "alice", 12])
+def test_user_reads_need_no_user_field_the_key_says_whose(bot, user):
+    bot.order("ETH", True, 1)
+    body = {"type": "userFills"} | ({} if user is None else {"user": user})
+    (fill,) = bot.info(body)
+    assert (fill["coin"], fill["side"], fill["sz"]) == ("ETH", "B", "1")
+    state = bot.info({"type": "clearinghouseState"} | ({} if user is None else {"user": user}))
+    assert [p["position"]["szi"] for p in state["assetPositions"]] == ["1"]
+
+
 def test_refusals_keep_hyperliquids_words(bot):
     assert bot.order("ETH", True, 0.001, 3000) == {"error": "Order must have minimum value of $10."}
     assert bot.order("ETH", True, 1, "3000.123") == {"error": "Price must be divisible by tick size."}

@@ -137,7 +137,7 @@ def answer_info(state: SandboxState, req: Any, user: str | None, venue: str) -> 
             return paper.user_fills_by_time(who, req.startTime, req.endTime, venue)
         case wire.FundingHistoryRequest():
             if req.coin not in universe.COINS:
-                raise BadRequest(f"{DESERIALIZE}: coin: unknown coin {req.coin[:16]!r}")
+                raise BadRequest(f"{DESERIALIZE}: coin: Unknown coin {req.coin[:16]!r}")
             return paper.funding_history(req.coin, req.startTime, req.endTime)
         case wire.UserFundingRequest():
             return paper.user_funding(who, req.startTime, req.endTime, venue)
