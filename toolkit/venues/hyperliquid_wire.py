@@ -179,9 +179,13 @@ class _User(_Lenient):
     user: Address
 
 
-class _Range(_User):
+class _Times(_Lenient):
     startTime: TimeMs = 0
     endTime: TimeMs | None = None
+
+
+class _Range(_User, _Times):
+    pass
 
 
 class MetaRequest(_Lenient):
@@ -222,11 +226,9 @@ class UserFillsByTimeRequest(_Range):
     aggregateByTime: StrictBool = False
 
 
-class FundingHistoryRequest(_Lenient):
+class FundingHistoryRequest(_Times):
     type: Literal["fundingHistory"]
     coin: Coin
-    startTime: TimeMs = 0
-    endTime: TimeMs | None = None
 
 
 class UserFundingRequest(_Range):
@@ -324,23 +326,26 @@ def parse(adapter: TypeAdapter[Any], raw: Any) -> Any:
         raise WireError(describe(exc)) from None
 
 
+def _action_type(raw: Any) -> str | None:
+    """The ``action.type`` of a body, if it has a text one: looked at before the union is tried."""
+    action = raw.get("action") if isinstance(raw, dict) else None
+    kind = action.get("type") if isinstance(action, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def parse_exchange(raw: Any) -> ExchangeRequest:
     """An ``/exchange`` body, or WireError."""
-    if isinstance(raw, dict):
-        action = raw.get("action")
-        kind = action.get("type") if isinstance(action, dict) else None
-        if isinstance(kind, str) and kind not in ACTION_TYPES:
-            raise UnsupportedAction(kind)
+    kind = _action_type(raw)
+    if kind is not None and kind not in ACTION_TYPES:
+        raise UnsupportedAction(kind)
     return parse(EXCHANGE, raw)
 
 
 def parse_paper_exchange(raw: Any) -> PaperExchangeRequest:
     """A PaperExchange ``/exchange`` body (trading actions only), or WireError."""
-    if isinstance(raw, dict):
-        action = raw.get("action")
-        kind = action.get("type") if isinstance(action, dict) else None
-        if isinstance(kind, str) and kind not in TRADING_TYPES:
-            raise WireError(f"action.type must be one of {', '.join(TRADING_TYPES)}")
+    kind = _action_type(raw)
+    if kind is not None and kind not in TRADING_TYPES:
+        raise WireError(f"action.type must be one of {', '.join(TRADING_TYPES)}")
     return parse(PAPER_EXCHANGE, raw)
 
 

@@ -69,19 +69,29 @@ def body_schema(model: Any) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": content}}
 
 
-async def read_json(request: Request) -> Any:
+def bad_body(problem: str) -> BadRequest:
+    return BadRequest(f"{DESERIALIZE}: {problem}")
+
+
+def not_json() -> BadRequest:
+    return bad_body("the body is not JSON")
+
+
+async def read_json(request: Request, refuse: Callable[[], VenueRefusal] = not_json) -> Any:
+    """The body as JSON, or ``refuse()``'s refusal."""
     try:
         return orjson.loads(await request.body())
     except orjson.JSONDecodeError:
-        raise BadRequest(f"{DESERIALIZE}: the body is not JSON") from None
+        raise refuse() from None
 
 
-def parse(parser: Callable[[Any], Any], raw: Any) -> Any:
-    """Parse ``raw`` with one of the wire parsers; what does not parse is refused before any state is read."""
+def parse(parser: Callable[[Any], Any], raw: Any, refuse: Callable[[str], VenueRefusal] = bad_body) -> Any:
+    """Parse ``raw`` with one of the wire parsers; what does not parse is refused (``refuse`` words
+    it for the venue's face) before any state is read."""
     try:
         return parser(raw)
     except wire.WireError as exc:
-        raise BadRequest(f"{DESERIALIZE}: {exc}") from None
+        raise refuse(str(exc)) from None
 
 
 async def _on_the_loop_if_free(state: SandboxState, handler: Callable[..., Any], *args: Any) -> Any:

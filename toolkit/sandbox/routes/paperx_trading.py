@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -43,11 +42,13 @@ def require_active(state: SandboxState, user: User) -> None:
         )
 
 
-def _parse(parser: Any, raw: Any) -> Any:
-    try:
-        return parser(raw)
-    except wire.WireError as exc:
-        raise ApiError(400, f"Invalid request: {exc}") from None
+def _not_json() -> ApiError:
+    return ApiError(400, "Malformed JSON body")
+
+
+def _refuse(problem: str) -> ApiError:
+    """PaperExchange's words for a body its Hyperliquid face cannot read."""
+    return ApiError(400, f"Invalid request: {problem}")
 
 
 @router.post(
@@ -56,10 +57,10 @@ def _parse(parser: Any, raw: Any) -> Any:
     openapi_extra=hyperliquid.body_schema(wire.InfoRequest),
 )
 async def info(request: Request, user: AnyUser, state: State) -> Any:
-    raw = await _json(request)
+    raw = await hyperliquid.read_json(request, _not_json)
     if isinstance(raw, dict):  # the API key says whose account: a ``user`` in the body means nothing here
         raw = raw | {"user": ZERO_ADDRESS}
-    req = _parse(wire.parse_info, raw)
+    req = hyperliquid.parse(wire.parse_info, raw, _refuse)
     return await run_in_threadpool(_info, state, user, req)
 
 
@@ -79,7 +80,8 @@ def _info(state: SandboxState, user: User, req: Any) -> Any:
     openapi_extra=hyperliquid.body_schema(wire.PaperExchangeRequest),
 )
 async def exchange(request: Request, user: AnyUser, state: State) -> Any:
-    req = _parse(wire.parse_paper_exchange, await _json(request))
+    raw = await hyperliquid.read_json(request, _not_json)
+    req = hyperliquid.parse(wire.parse_paper_exchange, raw, _refuse)
     return await run_in_threadpool(_exchange, state, user, req)
 
 
@@ -90,13 +92,6 @@ def _exchange(state: SandboxState, user: User, req: wire.PaperExchangeRequest) -
         return hyperliquid.trade(state, user.id, req.action, VENUE)
     except ActionRefused as exc:
         return {"status": "err", "response": str(exc)}
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise ApiError(400, "Malformed JSON body") from None
 
 
 @router.get("/account/overview", summary="Account value, PnL, positions and trading statistics")
