@@ -376,7 +376,7 @@ def test_setup_flow_refuses_unknown_choices(store):
         flow.choose("dydx")
     with pytest.raises(
         ValueError,
-        match=r"RSA-keyed API \(seed 002\) networks are \['sandbox', 'demo', 'production'\], not 'mainnet'",
+        match=r"Kalshi networks are \['sandbox', 'demo', 'production'\], not 'mainnet'",
     ):
         flow.choose("kalshi", "mainnet")
     flow.choose("hyperliquid", "testnet")

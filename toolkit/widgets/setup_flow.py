@@ -29,7 +29,7 @@ VENUES: dict[str, str] = {
     "hyperliquid": "Hyperliquid",
     "aster": "Aster",
     "lighter": "Lighter",
-    "kalshi": "RSA-keyed API (seed 002)",
+    "kalshi": "Kalshi",
     "paperx": "PaperExchange",
 }
 NETWORKS: dict[str, tuple[str, ...]] = {
