@@ -151,3 +151,29 @@ def test_only_hash_and_prefix_are_stored(sandbox, account):
     engine.dispose()
     assert all(key not in str(row) for row in rows)
     assert any(row["key_hash"] == px.api_key_hash(key) and row["key_prefix"] == key[:9] for row in rows)
+
+
+def test_revoked_keys_are_kept_a_bounded_time_and_number(tmp_path, monkeypatch):
+    import toolkit.sandbox
+    from toolkit.sandbox import accounts
+    from toolkit.secrets import generate_password
+
+    monkeypatch.setattr(accounts, "REVOKED_KEPT", 2)
+    with toolkit.sandbox.start(home=tmp_path / "home") as sb:  # its own: this test moves the clock
+        client, password = PaperClient(sb), generate_password()
+        client.register("keeper@example.com", password)
+        ids = []
+        for i in range(4):
+            key = client.create_api_key(f"bot-{i}")
+            client.revoke_api_key(key.id)
+            ids.append(key.id)
+        revoked = [k.id for k in client.api_keys() if k.status == "revoked"]
+        assert sorted(revoked) == sorted(ids[-2:])  # the two most recently revoked
+        with pytest.raises(PaperExchangeError) as err:
+            client.revoke_api_key(ids[0])
+        assert (err.value.status, err.value.detail) == (404, "API key not found")
+        sb.advance(hours=31 * 24)  # a month after revocation, they are forgotten
+        client.login("keeper@example.com", password)  # moving the clock ends logins
+        newest = client.create_api_key("newest")
+        client.revoke_api_key(newest.id)
+        assert [k.id for k in client.api_keys() if k.status == "revoked"] == [newest.id]

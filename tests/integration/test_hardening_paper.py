@@ -129,3 +129,54 @@ def test_the_sdk_client_refuses_a_malformed_cloid_before_signing(sandbox):
         match=r"Invalid order action: orders\[0\].c: must be a cloid: 0x and 32 hex digits",
     ):
         client.order([order(1, True, "1000", "0.1", c="0x12")])
+
+
+def test_an_address_may_rest_a_bounded_number_of_orders(own_sandbox, monkeypatch):
+    from toolkit.sandbox.engine import core
+
+    monkeypatch.setattr(core, "OPEN_ORDERS_BASE", 3)
+    wallet = Wallet.generate()
+    own_sandbox.hyperliquid_deposit(wallet.address, 10_000)
+    with httpx.Client(base_url=own_sandbox.url, timeout=60) as http:
+        mark = float(http.post("/info", json={"type": "allMids"}).json()["ETH"])
+        low = [order(1, True, f"{round(mark * (0.5 + i / 100))}", "0.1") for i in range(4)]
+        statuses = http.post("/exchange", json=signed(wallet, hl.order_action(low))).json()["response"][
+            "data"
+        ]["statuses"]
+        assert ["resting" in s for s in statuses] == [True, True, True, False]
+        assert statuses[3] == {"error": "Too many open orders: this address may have 3 resting at once"}
+        # an order that fills at once does not rest, so it is still fine
+        taker = [order(1, True, f"{round(mark * 1.05)}", "0.1", "Ioc")]
+        (status,) = http.post("/exchange", json=signed(wallet, hl.order_action(taker))).json()["response"][
+            "data"
+        ]["statuses"]
+        assert "filled" in status
+
+
+def test_an_address_has_a_request_budget_that_trading_refills(own_sandbox):
+    _state(own_sandbox).hyperliquid.action_budget = 3
+    wallet = Wallet.generate()
+    own_sandbox.hyperliquid_deposit(wallet.address, 10_000)
+    with httpx.Client(base_url=own_sandbox.url, timeout=60) as http:
+        mark = float(http.post("/info", json={"type": "allMids"}).json()["ETH"])
+        rest = signed(wallet, hl.order_action([order(1, True, f"{round(mark * 0.5)}", "0.1")] * 2))
+        assert http.post("/exchange", json=rest).json()["status"] == "ok"  # 2 of 3
+        assert (
+            http.post("/exchange", json=signed(wallet, {"type": "noop"})).json()["status"] == "ok"
+        )  # 3 of 3
+        r = http.post("/exchange", json=signed(wallet, {"type": "noop"})).json()
+        assert r == {
+            "status": "err",
+            "response": "Too many cumulative requests sent (4) for cumulative volume traded $0.00. "
+            "Place taker orders to free up 1 request per USDC traded.",
+        }
+        # cancels still go through, so a spent address can pull its orders
+        oids = [
+            o["oid"]
+            for o in http.post("/info", json={"type": "openOrders", "user": wallet.address.lower()}).json()
+        ]
+        cancel = signed(wallet, hl.cancel_action([(1, oid) for oid in oids]))
+        assert http.post("/exchange", json=cancel).json()["response"]["data"]["statuses"] == [
+            "success",
+            "success",
+        ]

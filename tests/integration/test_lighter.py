@@ -257,6 +257,29 @@ def test_read_only_token_lifetime_is_one_day_to_ten_years(lighter, key, http):
     assert lighter.read_only_tokens(key.account_index, key) == []
 
 
+@pytest.mark.parametrize(
+    "scopes",
+    ["write.*", "read.*,trade", "read.*," * 17 + "read.*", "read." + "x" * 5000, "READ.*", "read.*\x00"],
+)
+def test_read_only_token_scopes_are_read_scopes_only(lighter, key, http, scopes):
+    answer = http.post(
+        "/api/v1/tokens/create",
+        data={
+            "name": "x",
+            "account_index": key.account_index,
+            "expiry": int(time.time()) + 7 * 86_400,
+            "sub_account_access": "false",
+            "scopes": scopes,
+        },
+        headers={"authorization": lighter.create_auth_token(key).reveal()},
+    )
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"code": 21111, "message": "scopes must be at most 16 read scopes, comma-separated, such as read.*"},
+    )
+    assert lighter.read_only_tokens(key.account_index, key) == []
+
+
 # -- maker-only keys and tiers ------------------------------------------------------------------------
 
 

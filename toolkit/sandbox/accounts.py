@@ -91,6 +91,8 @@ def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email.strip()).casefold()
 
 
+REVOKED_KEPT = 50  # revoked API keys kept per user...
+REVOKED_KEPT_MS = 30 * DAY_MS  # ...and for at most this long after revocation
 MAX_CONCURRENT_HASHES = 2  # argon2id takes 64 MiB a hash: logins beyond this wait their turn...
 HASH_QUEUE_SECONDS = 20.0  # ...this long at most, then get 503 with Retry-After
 
@@ -356,9 +358,15 @@ class Accounts:
                 raise ApiError(404, "API key not found")
             if row.status == "revoked":
                 raise ApiError(400, "API key already revoked")
-            conn.execute(
-                k.update().where(k.c.id == key_id).values(status="revoked", revoked_at=self.clock.now_ms())
+            now = self.clock.now_ms()
+            conn.execute(k.update().where(k.c.id == key_id).values(status="revoked", revoked_at=now))
+            # revoked keys are kept a while (listed, refused by name), then forgotten: they cannot pile up
+            revoked = (k.c.user_id == user.id) & (k.c.status == "revoked")
+            conn.execute(k.delete().where(revoked, k.c.revoked_at < now - REVOKED_KEPT_MS))
+            keep = (
+                sa.select(k.c.id).where(revoked).order_by(k.c.revoked_at.desc(), k.c.id).limit(REVOKED_KEPT)
             )
+            conn.execute(k.delete().where(revoked, k.c.id.not_in(keep)))
 
     def user_from_api_key(self, key: str) -> User:
         """The owner of an active key; records the use. Revoked keys are refused at once."""

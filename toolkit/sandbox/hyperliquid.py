@@ -36,6 +36,10 @@ NONCE_PAST_MS = 2 * hl.MS_PER_DAY
 NONCE_FUTURE_MS = hl.MS_PER_DAY
 
 
+ACTION_BUDGET = 10_000  # requests an address may send before it has traded (one more per USDC traded)
+CANCEL_HEADROOM = 100_000  # cancels may go past the budget by this much (at most double it)
+
+
 class ActionRefused(Exception):
     """Hyperliquid's ``{"status": "err", "response": message}``."""
 
@@ -64,6 +68,9 @@ class HyperliquidSandbox:
         # database): each signer's kept nonces, and the addresses known to be accounts.
         self._kept: dict[str, list[int]] = {}
         self._users: set[str] = set()
+        # Hyperliquid's address budget: requests used per account (in memory; a restart forgives them)
+        self.action_budget = ACTION_BUDGET
+        self._actions_used: dict[str, int] = {}
         a, n = store.hl_agents, store.hl_nonces
         self._agent_by_address = sa.select(a).where(a.c.address == sa.bindparam("address"))
         self._kept_of = sa.select(n.c.nonce).where(n.c.signer == sa.bindparam("signer")).order_by(n.c.nonce)
@@ -276,6 +283,22 @@ class HyperliquidSandbox:
                 f"Exchange(wallet, base_url) with the sandbox's URL signs for {mine.lower()}."
             )
         return f"User or API Wallet {signer} does not exist."
+
+    def charge_actions(self, user: str, count: int, volume: float, cancels: bool) -> None:
+        """Spend ``count`` of ``user``'s request budget: ``action_budget`` plus one per USDC traded;
+        cancels may go further (by ``CANCEL_HEADROOM``, at most double), so a spent account can
+        still pull its orders."""
+        with self._lock:
+            used = self._actions_used.get(user, 0) + count
+            allowed = self.action_budget + int(volume)
+            if cancels:
+                allowed = min(allowed + CANCEL_HEADROOM, 2 * allowed)
+            if used > allowed:
+                raise ActionRefused(
+                    f"Too many cumulative requests sent ({used}) for cumulative volume traded "
+                    f"${volume:,.2f}. Place taker orders to free up 1 request per USDC traded."
+                )
+            self._actions_used[user] = used
 
     # -- info ------------------------------------------------------------------------------------
 

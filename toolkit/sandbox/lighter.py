@@ -522,6 +522,7 @@ class LighterSandbox:
         if not name or len(name) > 100:
             raise LighterError(wire.TOKEN_REFUSED, "token name must be 1-100 characters")
         wire.check_ro_expiry(expiry, _wall_ms() // 1000)
+        scopes = wire.check_ro_scopes(scopes)
         token = wire.format_ro_token(account_index, sub_account_access, expiry, secrets.token_hex(16))
         t = store.lt_tokens
         with self._lock, self.engine.begin() as conn:

@@ -180,6 +180,11 @@ class PaperVenue:
         self._owners[account] = key
         return account
 
+    def volume(self, user: str, venue: str = "hyperliquid") -> float:
+        """The USDC ``venue:user`` has traded (0 without an account)."""
+        account = self.account(user, venue)
+        return 0.0 if account is None else self.engine.ledger(account)["volume"]
+
     def account(self, user: str, venue: str = "hyperliquid") -> int | None:
         return self.accounts.get(f"{venue}:{user.lower()}")
 

@@ -33,6 +33,15 @@ ALO_ERROR = "Post only order would have immediately matched"
 NO_ORDER_ERROR = "Order was never placed, already canceled, or filled."
 
 
+OPEN_ORDERS_BASE = 1000  # Hyperliquid: 1,000 open orders per address...
+OPEN_ORDERS_PER_VOLUME = 5_000_000.0  # ...one more per $5M traded...
+OPEN_ORDERS_MAX = 5000  # ...and never more than 5,000
+
+
+def open_order_limit(volume: float) -> int:
+    return min(OPEN_ORDERS_MAX, OPEN_ORDERS_BASE + int(volume // OPEN_ORDERS_PER_VOLUME))
+
+
 def ioc_error(asset: int) -> str:
     return f"Order could not immediately match against any resting orders. asset={asset}"
 
@@ -458,6 +467,12 @@ class Engine:
                 raise OrderRejected(ALO_ERROR)
             if tif == "Ioc" and not marketable:
                 raise OrderRejected(ioc_error(c))
+            if not marketable:
+                limit = open_order_limit(float(self._acc["volume"][account]))
+                if len(self._orders_of.get(account, {})) >= limit:
+                    raise OrderRejected(
+                        f"Too many open orders: this address may have {limit} resting at once"
+                    )
             signed = float(size) if is_buy else -float(size)
             self._check_margin(account, c, signed, mark if marketable else float(price), marks)
         except OrderRejected as exc:

@@ -176,6 +176,12 @@ def _exchange(state: SandboxState, req: wire.ExchangeRequest, raw: dict[str, Any
             state.hyperliquid.approve_agent(req, raw["action"])
             return OK
         who = state.hyperliquid.authenticate_l1(req, raw["action"], raw["signature"])
+        state.hyperliquid.charge_actions(
+            who.user,
+            max(1, len(getattr(action, "orders", None) or getattr(action, "cancels", None) or ())),
+            state.paper.volume(who.user),
+            cancels=isinstance(action, wire.CancelAction | wire.CancelByCloidAction),
+        )
         if isinstance(action, wire.NoopAction):
             return OK
         return trade(state, who.user, action, "hyperliquid")

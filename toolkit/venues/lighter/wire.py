@@ -488,6 +488,22 @@ def format_ro_token(account_index: int, all_accounts: bool, expiry: int, random_
     return f"ro:{account_index}:{'all' if all_accounts else 'single'}:{expiry}:{random_hex}"
 
 
+RO_SCOPE = re.compile(r"read(\.[a-z_]{1,32})*(\.\*)?")
+MAX_RO_SCOPES = 16
+
+
+def check_ro_scopes(scopes: str) -> str:
+    """Read-only token scopes: read scopes only (``read.*``, ``read.account``, ...), comma-separated,
+    at most 16; a token can never be given more than reading."""
+    parts = [part.strip() for part in scopes.split(",")]
+    if len(parts) > MAX_RO_SCOPES or not all(RO_SCOPE.fullmatch(part) for part in parts):
+        raise LighterError(
+            TOKEN_REFUSED,
+            f"scopes must be at most {MAX_RO_SCOPES} read scopes, comma-separated, such as read.*",
+        )
+    return ",".join(parts)
+
+
 def check_ro_expiry(expiry: int, now_s: int) -> None:
     """A read-only token lives from 1 day to 10 years."""
     life = expiry - now_s
