@@ -46,6 +46,23 @@ def test_user_reads_need_no_user_field_the_key_says_whose(bot, user):
     assert [p["position"]["szi"] for p in state["assetPositions"]] == ["1"]
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"type": "extraAgents"}, "Unknown info request type 'extraAgents'"),
+        ({"type": "fundingHistory", "coin": "NOPE", "startTime": 0}, "coin: Unknown coin 'NOPE'"),
+        (
+            {"type": "userFunding", "startTime": -1},
+            "Invalid request: startTime: Input should be greater than or equal to 0",
+        ),
+    ],
+)
+def test_info_refusals_in_paperexchanges_words(bot, body, detail):
+    with pytest.raises(PaperExchangeError) as err:
+        bot.info(body)
+    assert (err.value.status, err.value.detail) == (400, detail)
+
+
 def test_refusals_keep_hyperliquids_words(bot):
     assert bot.order("ETH", True, 0.001, 3000) == {"error": "Order must have minimum value of $10."}
     assert bot.order("ETH", True, 1, "3000.123") == {"error": "Price must be divisible by tick size."}

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine as Database
 
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.engine.core import Engine, _num
-from toolkit.sandbox.engine.specs import OrderRejected
+from toolkit.sandbox.engine.specs import OrderRejected, Reason
 from toolkit.sandbox.market import HOUR_MS, SyntheticMarket
 from toolkit.sandbox.paper_store import PaperStore, Pending
 from toolkit.sandbox.universe import COINS
@@ -230,7 +230,7 @@ class PaperVenue:
         self, user: str, action: wire.UpdateLeverageAction, venue: str = "hyperliquid"
     ) -> None:
         if action.asset >= len(COINS):
-            raise OrderRejected(f"Asset {action.asset} does not exist")
+            raise OrderRejected(f"Asset {action.asset} does not exist", Reason.UNKNOWN_COIN)
         with self._change():
             self.engine.update_leverage(
                 self.accounts[f"{venue}:{user}"],

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from toolkit.sandbox.engine import funding as funding_math
 from toolkit.sandbox.engine import margin
 from toolkit.sandbox.engine.positions import PositionTable
-from toolkit.sandbox.engine.specs import CONTRACTS, MAX_ACCOUNT_LEVERAGE, OrderRejected, fee
+from toolkit.sandbox.engine.specs import CONTRACTS, MAX_ACCOUNT_LEVERAGE, OrderRejected, Reason, fee
 from toolkit.sandbox.market import HOUR_MS, Market
 
 LEVERAGE_ERROR = "Position would exceed max leverage"
@@ -61,6 +61,27 @@ class Fill:
     oid: int
     cloid: str | None = None
     liquidation: bool = False
+
+
+@dataclass(frozen=True)
+class Filled:
+    """An order that filled in full at once (at the mark)."""
+
+    oid: int
+    sz: float
+    px: float
+
+
+@dataclass(frozen=True)
+class Resting:
+    oid: int
+    cloid: str | None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: Reason
+    message: str  # Hyperliquid's words; other venues map ``reason`` to their own
 
 
 @dataclass(frozen=True)
@@ -189,7 +210,7 @@ class Engine:
         try:
             return self.coins.index(coin)
         except ValueError:
-            raise OrderRejected(f"Unknown coin {coin}") from None
+            raise OrderRejected(f"Unknown coin {coin}", Reason.UNKNOWN_COIN) from None
 
     def leverage_of(self, account: int, coin: int) -> tuple[int, bool]:
         return self.books[account].leverage.get(coin, (min(20, self.contracts[coin].max_leverage), False))
@@ -198,10 +219,10 @@ class Engine:
         c = self.coin_index(coin)
         top = self.contracts[c].max_leverage
         if not isinstance(leverage, int) or not 1 <= leverage <= top:
-            raise OrderRejected(f"Invalid leverage value: {coin} allows 1 to {top}")
+            raise OrderRejected(f"Invalid leverage value: {coin} allows 1 to {top}", Reason.LEVERAGE_SETTING)
         row = self.positions.row(account, c)
         if row is not None and bool(self.positions.get(row, "isolated")) == is_cross:
-            raise OrderRejected("Cannot switch leverage type with an open position")
+            raise OrderRejected("Cannot switch leverage type with an open position", Reason.LEVERAGE_SETTING)
         self.books[account].leverage[c] = (leverage, not is_cross)
         self.dirty.add(account)
         if row is not None:
@@ -424,17 +445,29 @@ class Engine:
         new_notional = abs(old + signed) * px
         total = others + new_notional
         if value <= 0 or total / value > MAX_ACCOUNT_LEVERAGE:
-            raise OrderRejected(LEVERAGE_ERROR)
+            raise OrderRejected(LEVERAGE_ERROR, Reason.LEVERAGE)
         required = (
             float(np.sum(notional[p.coin[mine] != c] / p.leverage[mine][p.coin[mine] != c]))
             + new_notional / lev
         )
         if required > value:
-            raise OrderRejected(MARGIN_ERROR)
+            raise OrderRejected(MARGIN_ERROR, Reason.MARGIN)
 
     # -- orders ------------------------------------------------------------------------------------
 
-    def place_order(
+    def place_order(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """One order (``place``'s arguments), answered with Hyperliquid's status shapes (``resting``,
+        ``filled``, ``error``)."""
+        match self.place(*args, **kwargs):
+            case Filled(oid, sz, px):
+                return {"filled": {"totalSz": _num(sz), "avgPx": _num(px), "oid": oid}}
+            case Resting(oid, cloid):
+                return {"resting": {"oid": oid} | ({"cloid": cloid} if cloid else {})}
+            case Rejected(_, message):
+                return {"error": message}
+        raise AssertionError("place returns Filled, Resting or Rejected")
+
+    def place(
         self,
         account: int,
         coin: str,
@@ -445,46 +478,47 @@ class Engine:
         tif: str = "Gtc",
         reduce_only: bool = False,
         cloid: str | None = None,
-    ) -> dict[str, Any]:
-        """One order, answered with Hyperliquid's status shapes (``resting``, ``filled``, ``error``)."""
+    ) -> Filled | Resting | Rejected:
+        """One order: filled at the mark at once, resting, or rejected with its reason."""
         try:
             c = self.coin_index(coin)
             contract = self.contracts[c]
             price, size = contract.check_price(px), contract.check_size(sz)
             if tif not in ("Gtc", "Ioc", "Alo"):
-                raise OrderRejected(f"Unknown time in force {tif!r}")
+                raise OrderRejected(f"Unknown time in force {tif!r}", Reason.TIME_IN_FORCE)
             marks = self.marks()
             mark = float(marks[c])
             row = self.positions.row(account, c)
             position = self.positions.get(row, "szi") if row is not None else 0.0
             if reduce_only:
                 if position == 0 or (position > 0) == is_buy:
-                    raise OrderRejected(REDUCE_ONLY_ERROR)
+                    raise OrderRejected(REDUCE_ONLY_ERROR, Reason.REDUCE_ONLY)
                 size = min(size, Decimal(str(abs(position))))
             contract.check_value(price, size, market=tif == "Ioc")
             marketable = float(price) >= mark if is_buy else float(price) <= mark
             if tif == "Alo" and marketable:
-                raise OrderRejected(ALO_ERROR)
+                raise OrderRejected(ALO_ERROR, Reason.POST_ONLY)
             if tif == "Ioc" and not marketable:
-                raise OrderRejected(ioc_error(c))
+                raise OrderRejected(ioc_error(c), Reason.NO_MATCH)
             if not marketable:
                 limit = open_order_limit(float(self._acc["volume"][account]))
                 if len(self._orders_of.get(account, {})) >= limit:
                     raise OrderRejected(
-                        f"Too many open orders: this address may have {limit} resting at once"
+                        f"Too many open orders: this address may have {limit} resting at once",
+                        Reason.TOO_MANY_ORDERS,
                     )
             signed = float(size) if is_buy else -float(size)
             self._check_margin(account, c, signed, mark if marketable else float(price), marks)
         except OrderRejected as exc:
-            return {"error": str(exc)}
+            return Rejected(exc.reason, str(exc))
         oid = self.next_oid
         self.next_oid += 1
         if marketable:
             fill = self._fill(account, c, is_buy, mark, float(size), maker=False, oid=oid, cloid=cloid)
-            return {"filled": {"totalSz": _num(fill.sz), "avgPx": _num(fill.px), "oid": oid}}
+            return Filled(oid, fill.sz, fill.px)
         self._rest(Order(oid, account, c, is_buy, float(price), float(size), float(size), tif, reduce_only,
                          cloid, self.now))  # fmt: skip
-        return {"resting": {"oid": oid} | ({"cloid": cloid} if cloid else {})}
+        return Resting(oid, cloid)
 
     def cancel(self, account: int, oid: int) -> str | dict[str, str]:
         order = self.orders.get(oid)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 MAX_DECIMALS_PERP = 6
 MAX_SIGNIFICANT_FIGURES = 5
@@ -21,8 +22,30 @@ SIZE_ERROR = "Order has invalid size."
 MIN_VALUE_ERROR = "Order must have minimum value of $10."
 
 
+class Reason(StrEnum):
+    """Why the engine refused: what each venue maps to its own code, never the message's text."""
+
+    PRICE = "price"
+    SIZE = "size"
+    MIN_VALUE = "min_value"
+    MAX_VALUE = "max_value"
+    MARGIN = "margin"
+    LEVERAGE = "leverage"
+    REDUCE_ONLY = "reduce_only"
+    POST_ONLY = "post_only"
+    NO_MATCH = "no_match"
+    UNKNOWN_COIN = "unknown_coin"
+    TIME_IN_FORCE = "time_in_force"
+    TOO_MANY_ORDERS = "too_many_orders"
+    LEVERAGE_SETTING = "leverage_setting"
+
+
 class OrderRejected(ValueError):
-    """An order the venue refuses, with its message."""
+    """An order the venue refuses: its reason, and Hyperliquid's words for it."""
+
+    def __init__(self, message: str, reason: Reason) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -73,16 +96,16 @@ class Contract:
         try:
             px = Decimal(str(price))
         except InvalidOperation:
-            raise OrderRejected(PRICE_ERROR) from None
+            raise OrderRejected(PRICE_ERROR, Reason.PRICE) from None
         if not px.is_finite() or px <= 0:
-            raise OrderRejected(PRICE_ERROR)
+            raise OrderRejected(PRICE_ERROR, Reason.PRICE)
         if px == px.to_integral_value():
             return px
         normal = px.normalize()
         decimals = -normal.as_tuple().exponent
         significant = len(normal.as_tuple().digits)
         if significant > MAX_SIGNIFICANT_FIGURES or decimals > MAX_DECIMALS_PERP - self.sz_decimals:
-            raise OrderRejected(PRICE_ERROR)
+            raise OrderRejected(PRICE_ERROR, Reason.PRICE)
         return px
 
     def check_size(self, size: float | str) -> Decimal:
@@ -90,18 +113,20 @@ class Contract:
         try:
             sz = Decimal(str(size))
         except InvalidOperation:
-            raise OrderRejected(SIZE_ERROR) from None
+            raise OrderRejected(SIZE_ERROR, Reason.SIZE) from None
         if not sz.is_finite() or sz <= 0 or sz != sz.quantize(Decimal(1).scaleb(-self.sz_decimals)):
-            raise OrderRejected(SIZE_ERROR)
+            raise OrderRejected(SIZE_ERROR, Reason.SIZE)
         return sz
 
     def check_value(self, price: Decimal, size: Decimal, *, market: bool) -> float:
         value = float(price * size)
         if value < MIN_ORDER_VALUE:
-            raise OrderRejected(MIN_VALUE_ERROR)
+            raise OrderRejected(MIN_VALUE_ERROR, Reason.MIN_VALUE)
         cap = self.max_market_order_value() * (1 if market else 10)
         if value > cap:
-            raise OrderRejected(f"Order value exceeds the maximum of ${cap:,.0f} for {self.name}.")
+            raise OrderRejected(
+                f"Order value exceeds the maximum of ${cap:,.0f} for {self.name}.", Reason.MAX_VALUE
+            )
         return value
 
 

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from toolkit.sandbox.aster import AsterRefusal, BapiRefusal
+from toolkit.sandbox.engine.core import Filled, Rejected, Resting, _num
+from toolkit.sandbox.engine.specs import Reason
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues import aster as av
 from toolkit.venues import aster_wire as aw
@@ -130,13 +132,13 @@ async def balance_v3(request: Request, state: State) -> Any:
 
 # engine refusal -> Aster code (Binance-futures numbering)
 ENGINE_CODES = {
-    "Price must be divisible by tick size.": -1111,
-    "Order has invalid size.": -1111,
-    "Order must have minimum value of $10.": -4164,
-    "Insufficient margin to place order.": -2019,
-    "Position would exceed max leverage": -2027,
-    "Reduce only order would increase position.": -2022,
-    "Post only order would have immediately matched": -5022,
+    Reason.PRICE: -1111,
+    Reason.SIZE: -1111,
+    Reason.MIN_VALUE: -4164,
+    Reason.MARGIN: -2019,
+    Reason.LEVERAGE: -2027,
+    Reason.REDUCE_ONLY: -2022,
+    Reason.POST_ONLY: -5022,
 }
 TIF = {"GTC": "Gtc", "IOC": "Ioc", "FOK": "Ioc", "GTX": "Alo"}
 
@@ -154,7 +156,6 @@ def _params(model: type[Any], params: dict[str, str]) -> Any:
 
 
 def place_order(state: SandboxState, address: str, params: dict[str, str]) -> dict[str, Any]:
-    from toolkit.sandbox.engine.core import _num
     from toolkit.sandbox.universe import COINS
 
     p = _params(aw.OrderParams, params)
@@ -181,7 +182,7 @@ def place_order(state: SandboxState, address: str, params: dict[str, str]) -> di
             tif = TIF[p.timeInForce or "GTC"]
         reduce_only = p.reduceOnly.lower() == "true"
         account = _paper_account(state, address)
-        result = engine.place_order(
+        result = engine.place(
             account,
             coin,
             is_buy,
@@ -192,17 +193,15 @@ def place_order(state: SandboxState, address: str, params: dict[str, str]) -> di
             cloid=p.newClientOrderId,
         )
         now = engine.now
-    if "error" in result:
-        message = result["error"]
-        if message.startswith("Order could not immediately match"):
-            result = {"expired": True}
-        else:
-            raise AsterRefusal(ENGINE_CODES.get(message, -1000), message)
-    filled = result.get("filled")
-    oid = filled["oid"] if filled else result.get("resting", {}).get("oid", 0)
-    executed = filled["totalSz"] if filled else "0"
-    avg = filled["avgPx"] if filled else "0"
-    status = "FILLED" if filled else "EXPIRED" if result.get("expired") else "NEW"
+    match result:
+        case Rejected(Reason.NO_MATCH, _):  # as on Aster: an IOC that cannot fill expires
+            oid, status, executed, avg = 0, "EXPIRED", "0", "0"
+        case Rejected(reason, message):
+            raise AsterRefusal(ENGINE_CODES.get(reason, -1000), message)
+        case Filled(oid, sz, px):
+            status, executed, avg = "FILLED", _num(sz), _num(px)
+        case Resting(oid, _):
+            status, executed, avg = "NEW", "0", "0"
     return {
         "orderId": oid,
         "symbol": symbol,

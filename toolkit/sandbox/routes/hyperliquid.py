@@ -125,8 +125,15 @@ async def info(request: Request, state: State) -> Any:
     return result
 
 
-def answer_info(state: SandboxState, req: Any, user: str | None, venue: str) -> Any:
-    """One parsed info request; ``user`` is the caller on PaperExchange, else the request names it."""
+def answer_info(
+    state: SandboxState,
+    req: Any,
+    user: str | None,
+    venue: str,
+    refuse: Callable[[str], VenueRefusal] = bad_body,
+) -> Any:
+    """One parsed info request; ``user`` is the caller on PaperExchange, else the request names it.
+    What the parsed request still asks wrongly is refused in ``refuse``'s words (the face's)."""
     paper, who = state.paper, user or getattr(req, "user", "").lower()
     match req:
         case wire.MetaRequest():
@@ -147,7 +154,7 @@ def answer_info(state: SandboxState, req: Any, user: str | None, venue: str) -> 
             return paper.user_fills_by_time(who, req.startTime, req.endTime, venue)
         case wire.FundingHistoryRequest():
             if req.coin not in universe.COINS:
-                raise BadRequest(f"{DESERIALIZE}: coin: Unknown coin {req.coin[:16]!r}")
+                raise refuse(f"coin: Unknown coin {req.coin[:16]!r}")
             return paper.funding_history(req.coin, req.startTime, req.endTime)
         case wire.UserFundingRequest():
             return paper.user_funding(who, req.startTime, req.endTime, venue)
@@ -157,7 +164,7 @@ def answer_info(state: SandboxState, req: Any, user: str | None, venue: str) -> 
             return state.hyperliquid.extra_agents(who)
         case wire.UserRoleRequest() if venue == "hyperliquid":
             return state.hyperliquid.user_role(who)
-    raise BadRequest(f"{DESERIALIZE}: unknown type {req.type!r}")
+    raise refuse(f"Unknown info request type {req.type!r}")
 
 
 @router.post(

@@ -66,12 +66,7 @@ async def info(request: Request, user: AnyUser, state: State) -> Any:
 
 def _info(state: SandboxState, user: User, req: Any) -> Any:
     _account(state, user)
-    if isinstance(req, wire.ExtraAgentsRequest | wire.UserRoleRequest):
-        raise ApiError(400, f"Unknown info request type {req.type!r}")
-    try:
-        return hyperliquid.answer_info(state, req, user.id, VENUE)
-    except hyperliquid.BadRequest as exc:
-        raise ApiError(400, exc.message.removeprefix(hyperliquid.DESERIALIZE + ": ")) from None
+    return hyperliquid.answer_info(state, req, user.id, VENUE, lambda problem: ApiError(400, problem))
 
 
 @router.post(
