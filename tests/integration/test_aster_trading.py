@@ -158,3 +158,26 @@ def test_income_times_must_be_ascii_milliseconds(v1, value):
     with pytest.raises(av.AsterError) as err:
         v1.income(startTime=value)
     assert err.value.code == -1102 and err.value.msg.startswith("Parameter 'startTime' was malformed")
+
+
+def test_a_nonce_used_once_cannot_come_back_in_another_spelling(sandbox):
+    wallet = Wallet.generate()
+    sandbox.aster_deposit(wallet.address, 5_000)
+    client = av.AsterClient(sandbox)
+    client.approve_agent(wallet, "desk", days=1)
+    nonce = client.next_nonce()
+    client.next_nonce = lambda: nonce  # type: ignore[method-assign]
+    assert client.balance_v3()
+    for spelling in (f"0{nonce}", f"00{nonce}"):
+        client.next_nonce = lambda s=spelling: s  # type: ignore[method-assign]
+        with pytest.raises(av.AsterError) as err:
+            client.balance_v3()  # signed afresh by the agent, over the new spelling
+        assert (err.value.code, err.value.msg) == (-4225, f"Duplicate nonce {nonce}.")
+    for spelling in (f"+{nonce}", f" {nonce}", f"{nonce}.0", "١٢٣"):
+        client.next_nonce = lambda s=spelling: s  # type: ignore[method-assign]
+        with pytest.raises(av.AsterError) as err:
+            client.balance_v3()
+        assert (err.value.code, err.value.msg) == (
+            -1102,
+            "Parameter 'nonce' must be microseconds since the epoch.",
+        )

@@ -180,3 +180,15 @@ def test_an_address_has_a_request_budget_that_trading_refills(own_sandbox):
             "success",
             "success",
         ]
+
+
+@pytest.mark.parametrize("spelling", [lambda n: float(n), lambda n: str(n), lambda n: [n]])
+def test_a_hyperliquid_nonce_is_an_integer_in_one_spelling(sandbox, http, spelling):
+    wallet = Wallet.generate()
+    sandbox.hyperliquid_deposit(wallet.address, 1_000)
+    body = signed(wallet, {"type": "noop"})
+    assert http.post("/exchange", json=body).json() == {"status": "ok", "response": {"type": "default"}}
+    r = http.post("/exchange", json=body | {"nonce": spelling(body["nonce"])})
+    assert (r.status_code, r.text) == (422, BAD_BODY + "nonce: Input should be a valid integer")
+    r = http.post("/exchange", json=body)  # and the nonce itself was used: a replay is refused
+    assert r.json() == {"status": "err", "response": f"Invalid nonce: duplicate nonce {body['nonce']}"}
