@@ -11,11 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit.sandbox.engine.core import Engine, Fill, FundingBatch, Liquidation
-from toolkit.sandbox.engine.specs import OrderRejected
+from toolkit.sandbox.engine.core import Cancelled, Engine, Fill, FundingBatch, Liquidation
+from toolkit.sandbox.engine.specs import OrderRejected, Reason
 from toolkit.sandbox.market import HOUR_MS, ReplayMarket, SyntheticMarket
+from toolkit.sandbox.render import hyperliquid as render
 
 START = 1_767_225_600_000
+
+
+def place_order(engine: Engine, *args, **kwargs) -> dict:
+    """``Engine.place`` answered in Hyperliquid's status shapes, as the sandbox renders it."""
+    return render.order_status(engine.place(*args, **kwargs))
 
 
 def replay(prices: list[float], rate: float = 0.0000125, premium: float = 0.0) -> ReplayMarket:
@@ -46,7 +52,7 @@ def cash_identity(engine: Engine, account: int) -> None:
 def test_market_buy_fills_at_mark_with_the_taker_fee():
     e = flat()
     a = e.open_account(10_000)
-    status = e.place_order(a, "ETH", True, "3150", "1", tif="Ioc")  # a market buy: IOC at mark + 5%
+    status = place_order(e, a, "ETH", True, "3150", "1", tif="Ioc")  # a market buy: IOC at mark + 5%
     assert status == {"filled": {"totalSz": "1", "avgPx": "3000", "oid": 1}}
     assert e.ledger(a)["fees"] == pytest.approx(3000 * 0.00045)
     (fill,) = [ev for ev in e.events if isinstance(ev, Fill)]
@@ -73,28 +79,33 @@ def test_order_rejections_with_hyperliquids_words(kwargs, error):
     e = flat()
     a = e.open_account(10_000)
     args = {"tif": "Gtc"} | kwargs
-    assert e.place_order(a, "ETH", True, args.pop("px"), args.pop("sz"), **args) == {"error": error}
+    assert place_order(e, a, "ETH", True, args.pop("px"), args.pop("sz"), **args) == {"error": error}
     assert e.ledger(a)["fees"] == 0 and not e.orders
 
 
 def test_leverage_rules():
     e = flat()
     a = e.open_account(10_000)
-    assert e.place_order(a, "ETH", True, "3000", "80", tif="Ioc") == {
+    assert place_order(e, a, "ETH", True, "3000", "80", tif="Ioc") == {
         "error": "Insufficient margin to place order."
     }
     e.update_leverage(a, "ETH", 25)  # at 25x the same 24x order fits
-    assert e.place_order(a, "ETH", True, "3000", "80", tif="Ioc")["filled"]["totalSz"] == "80"
-    with pytest.raises(OrderRejected, match="Invalid leverage value: ETH allows 1 to 25"):
+    assert place_order(e, a, "ETH", True, "3000", "80", tif="Ioc")["filled"]["totalSz"] == "80"
+    with pytest.raises(OrderRejected) as refused:
         e.update_leverage(a, "ETH", 26)
-    with pytest.raises(OrderRejected, match="Invalid leverage value"):
+    assert (
+        render.text(refused.value.reason, refused.value.context)
+        == "Invalid leverage value: ETH allows 1 to 25"
+    )
+    with pytest.raises(OrderRejected) as refused:
         e.update_leverage(a, "ETH", 0)
+    assert refused.value.reason is Reason.LEVERAGE_VALUE
 
 
 def test_resting_limit_fills_when_the_mark_crosses_with_the_maker_fee():
     e = Engine(replay([3000, 3000, 2950, 2890, 2880] + [2880] * 20))
     a = e.open_account(10_000)
-    status = e.place_order(a, "ETH", True, "2900", "1", cloid="0x" + "ab" * 16)
+    status = place_order(e, a, "ETH", True, "2900", "1", cloid="0x" + "ab" * 16)
     assert status == {"resting": {"oid": 1, "cloid": "0x" + "ab" * 16}}
     e.advance_to(START + 2 * HOUR_MS)
     assert e.orders and not len(e.positions)
@@ -107,23 +118,22 @@ def test_resting_limit_fills_when_the_mark_crosses_with_the_maker_fee():
 def test_cancel_and_cancel_by_cloid():
     e = flat()
     a, b = e.open_account(10_000), e.open_account(10_000)
-    oid = e.place_order(a, "ETH", True, "2000", "1")["resting"]["oid"]
-    assert e.cancel(b, oid) == {"error": "Order was never placed, already canceled, or filled."}
-    assert e.cancel(a, oid) == "success" and e.cancel(a, oid) == {
-        "error": "Order was never placed, already canceled, or filled."
-    }
-    e.place_order(a, "ETH", False, "4000", "1", cloid="0x01")
-    assert e.cancel_by_cloid(a, "0x01") == "success" and not e.orders
+    oid = place_order(e, a, "ETH", True, "2000", "1")["resting"]["oid"]
+    gone = {"error": "Order was never placed, already canceled, or filled."}
+    assert render.cancel_status(e.cancel(b, oid)) == gone
+    assert e.cancel(a, oid) == Cancelled(oid) and render.cancel_status(e.cancel(a, oid)) == gone
+    place_order(e, a, "ETH", False, "4000", "1", cloid="0x01")
+    assert render.cancel_status(e.cancel_by_cloid(a, "0x01")) == "success" and not e.orders
 
 
 def test_closing_realizes_pnl_and_counts_a_trade():
     e = Engine(replay([3000, 3000, 3300, 3300, 2700] + [2700] * 10))
     a = e.open_account(10_000)
-    e.place_order(a, "ETH", True, "3100", "1", tif="Ioc")
+    place_order(e, a, "ETH", True, "3100", "1", tif="Ioc")
     e.advance_to(START + 2 * HOUR_MS)
-    e.place_order(a, "ETH", False, "3000", "0.5", tif="Ioc")  # +150 on half
+    place_order(e, a, "ETH", False, "3000", "0.5", tif="Ioc")  # +150 on half
     e.advance_to(START + 4 * HOUR_MS)
-    e.place_order(a, "ETH", False, "2600", "0.5", tif="Ioc")  # −150 on the other half
+    place_order(e, a, "ETH", False, "2600", "0.5", tif="Ioc")  # −150 on the other half
     stats = e.stats(a)
     assert (stats["total_trades"], stats["winning_trades"], stats["losing_trades"], stats["win_rate"]) == (
         2,
@@ -141,12 +151,12 @@ def test_closing_realizes_pnl_and_counts_a_trade():
 def test_entry_price_is_size_weighted_and_a_flip_reopens_at_the_fill():
     e = Engine(replay([3000, 3000, 3200, 3200, 3100] + [3100] * 10))
     a = e.open_account(100_000)
-    e.place_order(a, "ETH", True, "3100", "1", tif="Ioc")
+    place_order(e, a, "ETH", True, "3100", "1", tif="Ioc")
     e.advance_to(START + 2 * HOUR_MS)
-    e.place_order(a, "ETH", True, "3300", "3", tif="Ioc")
+    place_order(e, a, "ETH", True, "3300", "3", tif="Ioc")
     assert e.positions_of(a)[0]["entry_px"] == pytest.approx((3000 + 3 * 3200) / 4)
     e.advance_to(START + 4 * HOUR_MS)
-    e.place_order(a, "ETH", False, "3000", "6", tif="Ioc")
+    place_order(e, a, "ETH", False, "3000", "6", tif="Ioc")
     (pos,) = e.positions_of(a)
     assert (pos["szi"], pos["entry_px"]) == (pytest.approx(-2), pytest.approx(3100))
 
@@ -159,7 +169,7 @@ def test_24_hours_of_funding_equals_the_hand_computation():
     e = Engine(m)
     a = e.open_account(50_000)
     mark = e.marks()[e.coin_index("BTC")]
-    e.place_order(a, "BTC", True, str(int(mark * 1.05)), "0.2", tif="Ioc")
+    place_order(e, a, "BTC", True, str(int(mark * 1.05)), "0.2", tif="Ioc")
     e.advance_to(START + 24 * HOUR_MS)
     by_hand = sum(
         -0.2 * m.oracle("BTC", START + h * HOUR_MS) * m.funding_rate("BTC", h - 1) for h in range(1, 25)
@@ -173,7 +183,7 @@ def test_funding_is_paid_once_however_time_is_advanced():
     def run(steps: list[int]) -> float:
         e = Engine(SyntheticMarket(seed=4, start_ms=START))
         a = e.open_account(50_000)
-        e.place_order(a, "ETH", False, "1000", "2", tif="Ioc")
+        place_order(e, a, "ETH", False, "1000", "2", tif="Ioc")
         for t in steps:
             e.advance_to(START + t)
         return e.ledger(a)["funding"]
@@ -190,8 +200,8 @@ def test_funding_is_paid_once_however_time_is_advanced():
 def test_funding_is_zero_sum_between_matched_longs_and_shorts():
     e = Engine(SyntheticMarket(seed=5, start_ms=START))
     long_, short = e.open_account(20_000), e.open_account(20_000)
-    e.place_order(long_, "SOL", True, "1000", "10", tif="Ioc")
-    e.place_order(short, "SOL", False, "1", "10", tif="Ioc")
+    place_order(e, long_, "SOL", True, "1000", "10", tif="Ioc")
+    place_order(e, short, "SOL", False, "1", "10", tif="Ioc")
     e.advance_to(START + 72 * HOUR_MS)
     assert e.ledger(long_)["funding"] == pytest.approx(-e.ledger(short)["funding"], rel=1e-12)
     assert e.ledger(long_)["funding"] != 0
@@ -205,7 +215,7 @@ def test_a_cross_account_below_maintenance_is_liquidated_at_the_mark():
     e = Engine(replay(prices))
     a = e.open_account(1_000)
     e.update_leverage(a, "ETH", 20)
-    e.place_order(a, "ETH", True, "3100", "6", tif="Ioc")  # 18k notional on 1k: 18x
+    place_order(e, a, "ETH", True, "3100", "6", tif="Ioc")  # 18k notional on 1k: 18x
     liq_px = e.positions_of(a)[0]["liquidation_px"]
     assert 2800 < liq_px < 2900
     e.advance_to(START + 6 * HOUR_MS)
@@ -231,7 +241,7 @@ def test_an_isolated_position_is_liquidated_alone():
     e = Engine(replay(prices))
     a = e.open_account(100_000)
     e.update_leverage(a, "ETH", 20, is_cross=False)
-    e.place_order(a, "ETH", True, "3100", "10", tif="Ioc")
+    place_order(e, a, "ETH", True, "3100", "10", tif="Ioc")
     e.advance_to(START + 7 * HOUR_MS)
     (event,) = [ev for ev in e.events if isinstance(ev, Liquidation)]
     # 10 ETH at 20x isolated: 1,500 of margin; at 2,900 equity is ~499 against 580 of maintenance
@@ -276,7 +286,9 @@ def play(e: Engine, accounts: list[int], actions: list[tuple]) -> None:
             px = round(px, max(0, 6 - e.contracts[c].sz_decimals))
             size = round(e.ledger(account)["deposits"] * sz_frac / mark, e.contracts[c].sz_decimals)
             if size > 0:
-                e.place_order(account, coin, is_buy, f"{px:.6f}".rstrip("0").rstrip("."), repr(size), tif=tif)
+                place_order(
+                    e, account, coin, is_buy, f"{px:.6f}".rstrip("0").rstrip("."), repr(size), tif=tif
+                )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -337,9 +349,9 @@ def test_only_changed_accounts_are_dirty_until_a_funding_tick():
     e = flat()
     a, b = e.open_account(10_000), e.open_account(10_000)
     assert e.take_dirty() == [a, b] and e.take_dirty() == []
-    e.place_order(b, "ETH", True, "3100", "1", tif="Ioc")
+    place_order(e, b, "ETH", True, "3100", "1", tif="Ioc")
     assert e.take_dirty() == [b]
-    e.place_order(a, "ETH", True, "2000", "1")  # rests
+    place_order(e, a, "ETH", True, "2000", "1")  # rests
     assert e.take_dirty() == [a]
     e.advance_to(e.now + HOUR_MS)  # funding on b's position: every account is written
     assert e.take_dirty() == [a, b]

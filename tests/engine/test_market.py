@@ -10,6 +10,7 @@ import pytest
 
 from toolkit.sandbox.engine import funding
 from toolkit.sandbox.market import HOUR_MS, ReplayMarket, SyntheticMarket
+from toolkit.sandbox.render import hyperliquid as render
 
 START = 1_767_225_600_000  # 2026-01-01T00:00Z
 
@@ -47,13 +48,15 @@ def test_prices_are_positive_continuous_and_mark_tracks_oracle():
     assert abs(m.mark("ETH", START + 5 * HOUR_MS) / m.oracle("ETH", START + 5 * HOUR_MS) - 1) < 0.01
 
 
-def test_funding_history_rows_have_hyperliquids_shape():
+def test_funding_history_rows_are_stamped_when_paid_and_render_in_hyperliquids_shape():
     m = SyntheticMarket(seed=3, start_ms=START)
     rows = m.funding_history("BTC", START, START + 5 * HOUR_MS)
     # stamped when paid: hour h's rate is applied at the end of hour h
-    assert [r["time"] for r in rows] == [START + (h + 1) * HOUR_MS for h in range(5)]
-    assert set(rows[0]) == {"coin", "fundingRate", "premium", "time"}
-    assert float(rows[2]["fundingRate"]) == pytest.approx(m.funding_rate("BTC", 2), abs=1e-10)
+    assert [r.time for r in rows] == [START + (h + 1) * HOUR_MS for h in range(5)]
+    assert rows[2].rate == m.funding_rate("BTC", 2)
+    wire = render.funding_history(rows)
+    assert set(wire[0]) == {"coin", "fundingRate", "premium", "time"}
+    assert float(wire[2]["fundingRate"]) == pytest.approx(m.funding_rate("BTC", 2), abs=1e-10)
 
 
 def test_replay_from_hyperliquid_json(tmp_path):

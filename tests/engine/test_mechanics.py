@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from toolkit.sandbox.engine import funding, margin
-from toolkit.sandbox.engine.specs import CONTRACTS, Contract, OrderRejected, Tier, fee
+from toolkit.sandbox.engine.specs import CONTRACTS, Contract, OrderRejected, Reason, Tier, fee
+from toolkit.sandbox.render import hyperliquid as render
 
 # -- funding (§4) ----------------------------------------------------------------------------------
 
@@ -120,8 +121,9 @@ def test_price_rules(coin, price, ok):
     if ok:
         CONTRACTS[coin].check_price(price)
     else:
-        with pytest.raises(OrderRejected, match=r"^Price must be divisible by tick size\.$"):
+        with pytest.raises(OrderRejected) as refused:
             CONTRACTS[coin].check_price(price)
+        assert render.text(refused.value.reason) == "Price must be divisible by tick size."
 
 
 @pytest.mark.parametrize(
@@ -138,17 +140,23 @@ def test_size_rules(coin, size, ok):
     if ok:
         CONTRACTS[coin].check_size(size)
     else:
-        with pytest.raises(OrderRejected, match=r"^Order has invalid size\.$"):
+        with pytest.raises(OrderRejected) as refused:
             CONTRACTS[coin].check_size(size)
+        assert render.text(refused.value.reason) == "Order has invalid size."
 
 
 def test_minimum_and_maximum_order_value():
     eth = CONTRACTS["ETH"]
-    with pytest.raises(OrderRejected, match=r"^Order must have minimum value of \$10\.$"):
+    with pytest.raises(OrderRejected) as refused:
         eth.check_value(Decimal("3000"), Decimal("0.0033"), market=True)
+    assert refused.value.reason is Reason.MIN_VALUE
+    assert render.text(Reason.MIN_VALUE) == "Order must have minimum value of $10."
     assert eth.check_value(Decimal("3000"), Decimal("0.0034"), market=True) == pytest.approx(10.2)
-    with pytest.raises(OrderRejected, match=r"maximum of \$30,000,000 for ETH"):
+    with pytest.raises(OrderRejected) as refused:
         eth.check_value(Decimal("3000"), Decimal("10001"), market=True)
+    assert render.text(refused.value.reason, refused.value.context) == (
+        "Order value exceeds the maximum of $30,000,000 for ETH."
+    )
     eth.check_value(Decimal("3000"), Decimal("10001"), market=False)  # limit orders may be 10x larger
     assert (
         CONTRACTS["SOL"].max_market_order_value() == 5e6 and CONTRACTS["ARB"].max_market_order_value() == 2e6

@@ -43,9 +43,13 @@ def test_market_and_limit_orders(v1):
     ("args", "code", "msg"),
     [
         (("DOGEUSDC", "BUY", "100"), -1121, "Invalid symbol."),
-        (("ETHUSDT", "BUY", "0.001"), -4164, "Order must have minimum value of $10."),
-        (("ETHUSDT", "BUY", "0.00001"), -1111, "Order has invalid size."),
-        (("ETHUSDT", "BUY", "100"), -2019, "Insufficient margin to place order."),
+        (
+            ("ETHUSDT", "BUY", "0.001"),
+            -4164,
+            "Order's notional must be no smaller than 10 (unless you choose reduce only).",
+        ),
+        (("ETHUSDT", "BUY", "0.00001"), -1111, "Precision is over the maximum defined for this asset."),
+        (("ETHUSDT", "BUY", "100"), -2019, "Margin is insufficient."),
     ],
 )
 def test_order_refusals_carry_asters_codes(v1, args, code, msg):
@@ -57,7 +61,7 @@ def test_order_refusals_carry_asters_codes(v1, args, code, msg):
 def test_bad_limit_parameters(v1):
     with pytest.raises(av.AsterError) as err:
         v1.order("ETHUSDT", "BUY", "1", price="100.123")
-    assert (err.value.code, err.value.msg) == (-1111, "Price must be divisible by tick size.")
+    assert (err.value.code, err.value.msg) == (-1111, "Precision is over the maximum defined for this asset.")
     with pytest.raises(av.AsterError) as err:
         v1.order("ETHUSDT", "BUY", "1", price="100", time_in_force="NOPE")
     assert (err.value.code, err.value.msg) == (-1115, "Invalid timeInForce.")

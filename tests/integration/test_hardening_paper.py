@@ -73,13 +73,13 @@ def test_a_fill_that_cannot_be_stored_is_refused_alone(own_sandbox):
         own_sandbox.hyperliquid_deposit(who.address, 10_000)
     http = httpx.Client(base_url=own_sandbox.url, timeout=60)
     mark = float(http.post("/info", json={"type": "allMids"}).json()["ETH"])
-    alice_account = sb.paper.account(alice.address.lower())
-    store, commit = sb.paper.store, sb.paper.store.commit
+    alice_account = sb.clearinghouse.account(f"hyperliquid:{alice.address.lower()}")
+    store, commit = sb.clearinghouse.store, sb.clearinghouse.store.commit
 
-    def faulty(pending, *args, **kwargs):
+    def faulty(conn, pending, *args, **kwargs):
         if any(f["account"] == alice_account for f in pending.fills):
             raise RuntimeError("injected: this fill cannot be stored")
-        return commit(pending, *args, **kwargs)
+        return commit(conn, pending, *args, **kwargs)
 
     store.commit = faulty
     # Alice's market order fills, its fill cannot be stored: her request fails and nothing of it stays

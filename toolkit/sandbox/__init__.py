@@ -27,6 +27,9 @@ from toolkit.sandbox.config import private_file
 
 __all__ = ["Sandbox", "SandboxError", "start"]
 
+MAX_ADVANCE_SECONDS = 366 * 24 * 3600  # the most one clock request may move
+MAX_CHUNKED_SECONDS = 10 * MAX_ADVANCE_SECONDS  # the handle moves up to ten years, a year per request
+
 _LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "toolkit.sandbox")
 
 
@@ -95,9 +98,28 @@ class Sandbox:
         return self._admin("GET", "/clock")["now_ms"]
 
     def advance(self, *, hours: float = 0, minutes: float = 0, seconds: float = 0) -> str:
-        """Move simulated time forward; returns the new time."""
-        body = {"hours": hours, "minutes": minutes, "seconds": seconds}
-        return self._admin("POST", "/clock/advance", json=body)["now"]
+        """Move simulated time forward and wait until every hour on the way is processed (a year at
+        a time, as the sandbox allows per call); returns the new time."""
+        total = (hours * 60 + minutes) * 60 + seconds
+        if total < 0:
+            raise ValueError("the clock only moves forward")
+        state = self.clock_state()
+        while True:
+            step = min(total, MAX_ADVANCE_SECONDS) if total <= MAX_CHUNKED_SECONDS else total
+            state = self._admin("POST", "/clock/advance", json={"seconds": step})
+            self._follow(state)
+            total -= step
+            if total <= 0:
+                return state["now"]
+
+    def clock_state(self) -> dict[str, Any]:
+        """The clock and how far the paper venues have processed it (``engine_now_ms``, ``caught_up``)."""
+        return self._admin("GET", "/clock")
+
+    def _follow(self, state: dict[str, Any]) -> None:
+        """Wait until a long advance is processed (each call waits up to 20 s on the sandbox)."""
+        while not state["caught_up"]:
+            state = self._admin("POST", "/clock/wait", json={})
 
     def advance_to(self, when: datetime | str | int) -> str:
         """Move simulated time forward to ``when`` (a datetime, ISO 8601 text, or ms since the epoch).
@@ -110,7 +132,15 @@ class Sandbox:
             if when.tzinfo is None:
                 raise ValueError("give the time zone (naive datetimes are ambiguous); e.g. tzinfo=UTC")
             when = int(when.timestamp() * 1000)
-        return self._admin("POST", "/clock/advance-to", json={"now_ms": int(when)})["now"]
+        now = self.now_ms()
+        chunked = int(when) - now <= MAX_CHUNKED_SECONDS * 1000  # further: the sandbox's refusal
+        while chunked and now + MAX_ADVANCE_SECONDS * 1000 < int(when):  # a year at a time
+            step = self._admin("POST", "/clock/advance-to", json={"now_ms": now + MAX_ADVANCE_SECONDS * 1000})
+            self._follow(step)
+            now = step["now_ms"]
+        state = self._admin("POST", "/clock/advance-to", json={"now_ms": int(when)})
+        self._follow(state)
+        return state["now"]
 
     def outbox(self, email: str | None = None) -> list[Any]:
         """Mail the sandbox sent (newest first), with reset tokens masked as Secrets."""

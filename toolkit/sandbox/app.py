@@ -13,6 +13,7 @@ from toolkit.sandbox import errors, logs, store
 from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.billing import Billing
+from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig, harden_home
 from toolkit.sandbox.errors import Face, prefix
@@ -21,7 +22,6 @@ from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.lighter import LighterSandbox
 from toolkit.sandbox.mail import Mailer
-from toolkit.sandbox.paper import PaperVenue
 from toolkit.sandbox.ratelimit import FixedWindows
 from toolkit.sandbox.routes import (
     admin,
@@ -54,9 +54,16 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     mailer = Mailer(engine, config.smtp_url)
     accounts = Accounts(engine, clock, load_jwt_secret(config.home), mailer)
 
+    hyperliquid_sandbox = HyperliquidSandbox(engine, clock)
+    clearinghouse = Clearinghouse(clock, engine)
+    clearinghouse.on_rollback.append(hyperliquid_sandbox.forget)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        clearinghouse.start()  # a restart's catch-up runs in the background from here
+        await clearinghouse.acall(Clearinghouse._adopt)  # balances older sandboxes kept per venue
         yield
+        clearinghouse.close()
         engine.dispose()
 
     app = FastAPI(
@@ -72,10 +79,10 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         clock,
         accounts,
         KalshiSandbox(engine, clock),
-        HyperliquidSandbox(engine, clock),
+        hyperliquid_sandbox,
         AsterSandbox(engine, clock, vault),
         HyperdexSandbox(engine, clock, config.home),
-        PaperVenue(clock, engine),
+        clearinghouse,
         Billing(engine, clock),
         FixedWindows(px.RATE_LIMIT_WINDOW_SECONDS),
         LighterSandbox(engine, clock),

@@ -109,46 +109,14 @@ class AsterSandbox:
 
     # -- accounts --------------------------------------------------------------------------------
 
-    def _ensure_account(self, conn: Connection, address: str) -> None:
+    def register(self, conn: Connection, address: str) -> None:
+        """The account's identity row (money lives in the clearinghouse), written in ``conn``'s
+        transaction: a deposit's, so both happen or neither."""
         acc = store.as_accounts
         if conn.execute(sa.select(acc.c.address).where(acc.c.address == address)).first() is None:
             conn.execute(
                 acc.insert().values(address=address, balance_micro_usdt=0, created_at=self.clock.now_ms())
             )
-
-    def deposit(self, address: str, usdt: float) -> float:
-        acc = store.as_accounts
-        with self._lock, self.engine.begin() as conn:
-            self._ensure_account(conn, address)
-            conn.execute(
-                acc.update()
-                .where(acc.c.address == address)
-                .values(balance_micro_usdt=acc.c.balance_micro_usdt + round(usdt * 1_000_000))
-            )
-            total = conn.execute(
-                sa.select(acc.c.balance_micro_usdt).where(acc.c.address == address)
-            ).scalar_one()
-            store.check_balance(total)
-            return total / 1e6
-
-    def balance(self, address: str) -> list[dict[str, Any]]:
-        acc = store.as_accounts
-        with self.engine.connect() as conn:
-            micro = conn.execute(sa.select(acc.c.balance_micro_usdt).where(acc.c.address == address)).scalar()
-        amount = f"{(micro or 0) / 1e6:.8f}"
-        return [
-            {
-                "accountAlias": address[-8:],
-                "asset": "USDT",
-                "balance": amount,
-                "crossWalletBalance": amount,
-                "crossUnPnl": "0.00000000",
-                "availableBalance": amount,
-                "maxWithdrawAmount": amount,
-                "marginAvailable": True,
-                "updateTime": self.clock.now_ms(),
-            }
-        ]
 
     # -- web3 (bapi): API key + secret --------------------------------------------------------------
 
@@ -190,7 +158,7 @@ class AsterSandbox:
             self._consume_login(conn, address, "CREATE_API_KEY", body.get("signature"))
             if conn.execute(sa.select(k.c.api_key).where(k.c.address == address, k.c.desc == desc)).first():
                 raise BapiRefusal("100001006", f"An API key named {desc!r} already exists for this account")
-            self._ensure_account(conn, address)
+            self.register(conn, address)
             api_key, api_secret = secrets.token_hex(32), secrets.token_hex(32)
             key_id = (conn.execute(sa.select(sa.func.max(k.c.key_id))).scalar() or 1000) + 1
             conn.execute(
@@ -405,7 +373,7 @@ class AsterSandbox:
             raise AsterRefusal(av.INVALID_SIGNATURE)
         with self._lock, self.engine.begin() as conn:
             self._use_nonce(conn, user, params["nonce"])
-            self._ensure_account(conn, user)
+            self.register(conn, user)
             self._approve(conn, user, params)
 
     def delete_agent(self, params: dict[str, str]) -> None:

@@ -28,6 +28,7 @@ from toolkit.sandbox.clock import Clock
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues.eip712 import ZERO_ADDRESS
+from toolkit.venues.refusal import VenueRefusal
 
 NAMED_AGENTS = 3
 MAX_NAME_LENGTH = 16
@@ -40,8 +41,16 @@ ACTION_BUDGET = 10_000  # requests an address may send before it has traded (one
 CANCEL_HEADROOM = 100_000  # cancels may go past the budget by this much (at most double it)
 
 
-class ActionRefused(Exception):
-    """Hyperliquid's ``{"status": "err", "response": message}``."""
+class ActionRefused(VenueRefusal):
+    """Hyperliquid's ``{"status": "err", "response": message}``, with HTTP 200 as the venue sends it."""
+
+    status = 200
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 200)
+
+    def body(self) -> dict[str, Any]:
+        return {"status": "err", "response": self.message}
 
 
 @dataclass(frozen=True)
@@ -82,14 +91,25 @@ class HyperliquidSandbox:
     # -- nonces ------------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self, signer: str) -> Iterator[Connection]:
-        """One transaction that may use ``signer``'s nonce; if it rolls back, the cache is reloaded."""
+    def _transaction(self, signer: str, conn: Connection | None = None) -> Iterator[Connection]:
+        """A transaction that may use ``signer``'s nonce: ``conn``'s (the clearinghouse's, which
+        calls ``forget`` if it rolls back), else one of its own; on failure the cache is reloaded."""
         try:
-            with self._lock, self.engine.begin() as conn:
-                yield conn
+            if conn is not None:
+                with self._lock:
+                    yield conn
+            else:
+                with self._lock, self.engine.begin() as own:
+                    yield own
         except BaseException:
             self._kept.pop(signer, None)
             raise
+
+    def forget(self) -> None:
+        """Drop the caches of rows a rolled-back transaction may have written."""
+        with self._lock:
+            self._kept.clear()
+            self._users.clear()
 
     def _use_nonce(self, conn: Connection, signer: str, nonce: int) -> None:
         now = int(time.time() * 1000)
@@ -114,29 +134,14 @@ class HyperliquidSandbox:
 
     # -- accounts ----------------------------------------------------------------------------
 
-    def deposit(self, user: str, usdc: float) -> float:
-        """Credit USDC to an account, creating it: on Hyperliquid an address exists once it deposits."""
-        if usdc <= 0:
-            raise ActionRefused("Deposit must be positive")
-        micro = round(usdc * 1_000_000)
+    def register(self, conn: Connection, user: str) -> None:
+        """The account's identity row, written in ``conn``'s transaction (its first deposit's): on
+        Hyperliquid an address exists once it has deposited. Money lives in the clearinghouse."""
         acc = store.hl_accounts
-        with self._lock, self.engine.begin() as conn:
-            row = conn.execute(sa.select(acc.c.deposited_micro_usdc).where(acc.c.user == user)).first()
-            total = micro + (row.deposited_micro_usdc if row is not None else 0)
-            store.check_balance(total)
-            if row is None:
-                conn.execute(
-                    acc.insert().values(user=user, deposited_micro_usdc=micro, created_at=self.clock.now_ms())
-                )
-            else:
-                conn.execute(acc.update().where(acc.c.user == user).values(deposited_micro_usdc=total))
-        return total / 1_000_000
-
-    def deposited(self, user: str) -> float:
-        acc = store.hl_accounts
-        with self.engine.connect() as conn:
-            micro = conn.execute(sa.select(acc.c.deposited_micro_usdc).where(acc.c.user == user)).scalar()
-        return (micro or 0) / 1_000_000
+        if conn.execute(sa.select(acc.c.user).where(acc.c.user == user)).first() is None:
+            conn.execute(
+                acc.insert().values(user=user, deposited_micro_usdc=0, created_at=self.clock.now_ms())
+            )
 
     def _exists(self, conn: Connection, user: str) -> bool:
         if user in self._users:  # accounts are never closed
@@ -159,9 +164,11 @@ class HyperliquidSandbox:
             )
         ).all()
 
-    def approve_agent(self, req: wire.ExchangeRequest, action: dict[str, Any]) -> None:
-        """Verify and apply a signed ``approveAgent`` (parsed, and ``action`` as sent); raise
-        ``ActionRefused`` with the reason."""
+    def approve_agent(
+        self, req: wire.ExchangeRequest, action: dict[str, Any], conn: Connection | None = None
+    ) -> None:
+        """Verify and apply a signed ``approveAgent`` (parsed, and ``action`` as sent) in ``conn``'s
+        transaction if given; raise ``ActionRefused`` with the reason."""
         parsed = req.action
         assert isinstance(parsed, wire.ApproveAgentAction)
         if parsed.hyperliquidChain != self.chain:
@@ -186,7 +193,7 @@ class HyperliquidSandbox:
             if valid_until > now + hl.MAX_AGENT_DAYS * hl.MS_PER_DAY:
                 raise ActionRefused("valid_until may be at most 180 days in the future")
         a = store.hl_agents
-        with self._transaction(user) as conn:
+        with self._transaction(user, conn) as conn:
             role = self._role(conn, user, now)
             if role.get("role") == "agent":
                 raise ActionRefused(
@@ -228,9 +235,15 @@ class HyperliquidSandbox:
 
     # -- L1 actions ----------------------------------------------------------------------------
 
-    def authenticate_l1(self, req: wire.ExchangeRequest, action: dict[str, Any], signature: Any) -> Signer:
+    def authenticate_l1(
+        self,
+        req: wire.ExchangeRequest,
+        action: dict[str, Any],
+        signature: Any,
+        conn: Connection | None = None,
+    ) -> Signer:
         """Recover an L1 action's signer (over ``action`` as sent), resolve it to its account, and
-        use the nonce."""
+        use the nonce (in ``conn``'s transaction if given)."""
         if req.vaultAddress:
             raise ActionRefused("Vaults and sub-accounts are not supported by this sandbox")
         nonce, expires_after = req.nonce, req.expiresAfter
@@ -243,7 +256,7 @@ class HyperliquidSandbox:
         now = self.clock.now_ms()
         if expires_after is not None and expires_after < int(time.time() * 1000):
             raise ActionRefused(f"Action expired at {expires_after}")
-        with self._transaction(signer) as conn:
+        with self._transaction(signer, conn) as conn:
             record = conn.execute(self._agent_by_address, {"address": signer}).first()
             if record is not None:
                 if record.removed_at is not None:

@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from toolkit.sandbox.engine import funding
+from toolkit.sandbox.engine.market import HOUR_MS, Market
 
-HOUR_MS = 3_600_000
 CHUNK_HOURS = 1024
 
 
@@ -43,62 +43,6 @@ DEFAULT_MODELS = (
     CoinModel("ARB", 0.8, 0.013),
     CoinModel("DOGE", 0.35, 0.013),
 )
-
-
-class Market:
-    """Hourly oracle, mark, premium and rate per coin; ``start_ms`` is hour 0."""
-
-    coins: tuple[str, ...]
-    start_ms: int
-
-    def hour(self, ts_ms: int) -> int:
-        return (ts_ms - self.start_ms) // HOUR_MS
-
-    def _series(self, coin: str, upto_hour: int) -> dict[str, NDArray[np.float64]]:  # pragma: no cover
-        raise NotImplementedError
-
-    def _at(self, coin: str, name: str, ts_ms: int) -> float:
-        pos = (ts_ms - self.start_ms) / HOUR_MS
-        h = int(np.floor(pos))
-        series = self._series(coin, h + 1)[name]
-        h = max(0, min(h, len(series) - 2))
-        frac = min(max(pos - h, 0.0), 1.0)
-        return float(series[h] * (1 - frac) + series[h + 1] * frac)
-
-    def oracle(self, coin: str, ts_ms: int) -> float:
-        return self._at(coin, "oracle", ts_ms)
-
-    def mark(self, coin: str, ts_ms: int) -> float:
-        return self._at(coin, "mark", ts_ms)
-
-    def funding_rate(self, coin: str, hour: int) -> float:
-        return float(self._series(coin, hour)["rate"][hour])
-
-    def premium(self, coin: str, hour: int) -> float:
-        return float(self._series(coin, hour)["premium"][hour])
-
-    def hour_snapshot(self, hour: int) -> dict[str, NDArray[np.float64]]:
-        """Per-coin arrays (in ``coins`` order) at a whole hour: oracle, mark, premium, rate."""
-        rows = [self._series(c, hour) for c in self.coins]
-        return {k: np.array([r[k][hour] for r in rows]) for k in ("oracle", "mark", "premium", "rate")}
-
-    def funding_history(self, coin: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        """Rows shaped like Hyperliquid's ``fundingHistory``, stamped when each was paid: hour h's
-        rate (from that hour's premium) is applied at the end of hour h."""
-        first = max(1, -(-(start_ms - self.start_ms) // HOUR_MS))  # payment boundaries in [start, end]
-        last = (end_ms - self.start_ms) // HOUR_MS
-        out = []
-        for boundary in range(first, last + 1):
-            h = boundary - 1
-            out.append(
-                {
-                    "coin": coin,
-                    "fundingRate": f"{self.funding_rate(coin, h):.10f}".rstrip("0").rstrip(".") or "0",
-                    "premium": f"{self.premium(coin, h):.10f}".rstrip("0").rstrip(".") or "0",
-                    "time": self.start_ms + boundary * HOUR_MS,
-                }
-            )
-        return out
 
 
 class SyntheticMarket(Market):

@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as Database
 
 from toolkit.sandbox import store
-from toolkit.sandbox.engine.core import Fill, FundingBatch, Liquidation, _num
+from toolkit.sandbox.engine.core import Fill, FundingBatch, Liquidation
 from toolkit.sandbox.universe import COINS
 
 
@@ -74,12 +75,12 @@ class Pending:
                     "leverage_type": event.leverage_type,
                 }
             )  # fmt: skip
-            delta = {
+            delta = {  # plain numbers: each venue words the row when it serves it
                 "type": "liquidation",
-                "liquidatedNtlPos": _num(abs(event.position_size) * event.mark_price),
-                "accountValue": _num(event.account_value_before),
+                "liquidatedNtlPos": abs(event.position_size) * event.mark_price,
+                "accountValue": event.account_value_before,
                 "leverageType": event.leverage_type,
-                "liquidatedPositions": [{"coin": event.coin, "szi": _num(event.position_size)}],
+                "liquidatedPositions": [{"coin": event.coin, "szi": event.position_size}],
             }
             self.ledger_row(event.account, event.time, "liquidation", event.realized_loss, delta)
 
@@ -119,10 +120,11 @@ class PaperStore:
         )
 
     def commit(
-        self, pending: Pending, seed: int, start: int, clock: dict[str, int],
+        self, conn: Connection, pending: Pending, seed: int, start: int, clock: dict[str, int],
         changed: dict[int, dict[str, Any]], owners: dict[int, str], now_ms: int,
     ) -> None:  # fmt: skip
-        """The pending rows, the changed accounts and the clock, in one transaction."""
+        """The pending rows, the changed accounts and the clock, in ``conn``'s transaction (the
+        caller commits it, with whatever else it wrote)."""
         updates = [
             {"b_account": account, "b_state": json.dumps(state, separators=(",", ":"))}
             for account, state in changed.items()
@@ -134,20 +136,19 @@ class PaperStore:
             if account >= self.stored_accounts
         ]
         values = clock | {"market_seed": seed, "market_start": start, "updated_at": now_ms}
-        with self.db.begin() as conn:
-            for table, rows in (
-                (store.pp_fills, pending.fills),
-                (store.pp_funding, pending.funding),
-                (store.pp_ledger, pending.ledger),
-                (store.pp_liquidations, pending.liquidations),
-                (store.pp_accounts, inserts),
-            ):
-                if rows:
-                    conn.execute(table.insert(), rows)
-            if updates:
-                conn.execute(self._update_account, updates)
-            if conn.execute(self._update_state, {f"b_{k}": v for k, v in values.items()}).rowcount == 0:
-                conn.execute(store.pp_state.insert().values(id=1, **values))
+        for table, rows in (
+            (store.pp_fills, pending.fills),
+            (store.pp_funding, pending.funding),
+            (store.pp_ledger, pending.ledger),
+            (store.pp_liquidations, pending.liquidations),
+            (store.pp_accounts, inserts),
+        ):
+            if rows:
+                conn.execute(table.insert(), rows)
+        if updates:
+            conn.execute(self._update_account, updates)
+        if conn.execute(self._update_state, {f"b_{k}": v for k, v in values.items()}).rowcount == 0:
+            conn.execute(store.pp_state.insert().values(id=1, **values))
         if inserts:
             self.stored_accounts = inserts[-1]["account"] + 1
 
@@ -242,7 +243,8 @@ class PaperStore:
                     tran = f"3{f.hour:07d}{COINS.index(f.coin):02d}{f.account:06d}"
                     row("FUNDING_FEE", f.usdc, f.time, f.coin, tran, None)
             if want("TRANSFER") and not symbol_coin:
-                q = self._window(ledger, account, start, end).where(ledger.c.kind == "deposit")
+                transfers = ledger.c.kind.in_(("deposit", "withdraw"))
+                q = self._window(ledger, account, start, end).where(transfers)
                 for d in conn.execute(q.order_by(ledger.c.id).limit(limit)):
                     row("TRANSFER", d.usdc, d.time, "", f"4{d.id:012d}", None)
         out.sort(key=lambda r: (r["time"], r["tranId"]))

@@ -10,13 +10,13 @@ from sqlalchemy.engine import Engine
 from toolkit.sandbox.accounts import Accounts
 from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.billing import Billing
+from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.config import SandboxConfig
 from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.lighter import LighterSandbox
-from toolkit.sandbox.paper import PaperVenue
 from toolkit.sandbox.ratelimit import FixedWindows, WeightWindow
 
 
@@ -30,7 +30,7 @@ class SandboxState:
     hyperliquid: HyperliquidSandbox
     aster: AsterSandbox
     hyperdex: HyperdexSandbox
-    paper: PaperVenue
+    clearinghouse: Clearinghouse  # every paper venue's accounts, orders, positions and money
     billing: Billing
     limits: FixedWindows  # PaperExchange API-key rate limits
     lighter: LighterSandbox

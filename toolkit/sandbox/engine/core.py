@@ -6,7 +6,8 @@ is a loop over 168 vectorised ticks. Funding for an hour is paid exactly once: `
 grows. Events (fills, funding batches, liquidations) go to ``events`` and to listeners, which is
 how the sandbox persists them; the engine itself knows no storage.
 
-Cash identity kept at all times, per account: ``cash = deposits + realized − fees + funding``.
+Cash identity kept at all times, per account:
+``cash = deposits − withdrawn + realized − fees + funding``.
 Isolated margin is an allocation inside cash, not a separate pot.
 """
 
@@ -22,16 +23,9 @@ from numpy.typing import NDArray
 
 from toolkit.sandbox.engine import funding as funding_math
 from toolkit.sandbox.engine import margin
+from toolkit.sandbox.engine.market import HOUR_MS, Market
 from toolkit.sandbox.engine.positions import PositionTable
 from toolkit.sandbox.engine.specs import CONTRACTS, MAX_ACCOUNT_LEVERAGE, OrderRejected, Reason, fee
-from toolkit.sandbox.market import HOUR_MS, Market
-
-LEVERAGE_ERROR = "Position would exceed max leverage"
-MARGIN_ERROR = "Insufficient margin to place order."
-REDUCE_ONLY_ERROR = "Reduce only order would increase position."
-ALO_ERROR = "Post only order would have immediately matched"
-NO_ORDER_ERROR = "Order was never placed, already canceled, or filled."
-
 
 OPEN_ORDERS_BASE = 1000  # Hyperliquid: 1,000 open orders per address...
 OPEN_ORDERS_PER_VOLUME = 5_000_000.0  # ...one more per $5M traded...
@@ -42,8 +36,7 @@ def open_order_limit(volume: float) -> int:
     return min(OPEN_ORDERS_MAX, OPEN_ORDERS_BASE + int(volume // OPEN_ORDERS_PER_VOLUME))
 
 
-def ioc_error(asset: int) -> str:
-    return f"Order could not immediately match against any resting orders. asset={asset}"
+MARKET_SLIPPAGE = 0.05  # a market order is an IOC limit this far through the mark
 
 
 @dataclass(frozen=True)
@@ -80,8 +73,19 @@ class Resting:
 
 @dataclass(frozen=True)
 class Rejected:
+    """A refusal: the reason, and the plain values a venue needs to word it."""
+
     reason: Reason
-    message: str  # Hyperliquid's words; other venues map ``reason`` to their own
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, exc: OrderRejected) -> Rejected:
+        return cls(exc.reason, dict(exc.context))
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    oid: int
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ class AccountBook:
 
 
 class Engine:
+    ACCOUNT_FIELDS = ("cash", "deposits", "realized", "fees", "funding", "volume", "withdrawn")
+
     def __init__(self, market: Market, start_ms: int | None = None, capacity: int = 1024) -> None:
         self.market = market
         self.coins = tuple(market.coins)
@@ -157,7 +163,7 @@ class Engine:
         self.funded_hour = self._hour_of(self.now)  # next boundary to process; boundary k pays hour k - 1
         self.positions = PositionTable(capacity)
         self.books: list[AccountBook] = []
-        self._acc = {k: np.zeros(64) for k in ("cash", "deposits", "realized", "fees", "funding", "volume")}
+        self._acc = {k: np.zeros(64) for k in self.ACCOUNT_FIELDS}
         self.orders: dict[int, Order] = {}  # resting orders by oid, in placement order
         self._orders_of: dict[int, dict[int, Order]] = {}  # account -> its resting orders
         self.next_oid = 1
@@ -206,11 +212,19 @@ class Engine:
         self._acc["deposits"][account] += usdc
         self.dirty.add(account)
 
+    def withdraw(self, account: int, usdc: float) -> None:
+        """Take cash out (the caller has checked it is withdrawable)."""
+        if usdc <= 0:
+            raise ValueError("a withdrawal must be positive")
+        self._acc["cash"][account] -= usdc
+        self._acc["withdrawn"][account] += usdc
+        self.dirty.add(account)
+
     def coin_index(self, coin: str) -> int:
         try:
             return self.coins.index(coin)
         except ValueError:
-            raise OrderRejected(f"Unknown coin {coin}", Reason.UNKNOWN_COIN) from None
+            raise OrderRejected(Reason.UNKNOWN_COIN, coin=coin) from None
 
     def leverage_of(self, account: int, coin: int) -> tuple[int, bool]:
         return self.books[account].leverage.get(coin, (min(20, self.contracts[coin].max_leverage), False))
@@ -219,10 +233,10 @@ class Engine:
         c = self.coin_index(coin)
         top = self.contracts[c].max_leverage
         if not isinstance(leverage, int) or not 1 <= leverage <= top:
-            raise OrderRejected(f"Invalid leverage value: {coin} allows 1 to {top}", Reason.LEVERAGE_SETTING)
+            raise OrderRejected(Reason.LEVERAGE_VALUE, coin=coin, maximum=top)
         row = self.positions.row(account, c)
         if row is not None and bool(self.positions.get(row, "isolated")) == is_cross:
-            raise OrderRejected("Cannot switch leverage type with an open position", Reason.LEVERAGE_SETTING)
+            raise OrderRejected(Reason.LEVERAGE_MODE, coin=coin)
         self.books[account].leverage[c] = (leverage, not is_cross)
         self.dirty.add(account)
         if row is not None:
@@ -297,14 +311,9 @@ class Engine:
         }
 
     def ledger(self, account: int) -> dict[str, float]:
-        return {
-            k: float(self._acc[k][account])
-            for k in ("cash", "deposits", "realized", "fees", "funding", "volume")
-        }
+        return {k: float(self._acc[k][account]) for k in self.ACCOUNT_FIELDS}
 
     # -- state -------------------------------------------------------------------------------------
-
-    ACCOUNT_FIELDS = ("cash", "deposits", "realized", "fees", "funding", "volume")
 
     def take_dirty(self) -> list[int]:
         """The accounts changed since the last call (every account after a funding tick), and forget them."""
@@ -343,7 +352,7 @@ class Engine:
         )
         orders = []
         for account, state in enumerate(accounts):
-            for k, v in zip(self.ACCOUNT_FIELDS, state["acc"], strict=True):
+            for k, v in zip(self.ACCOUNT_FIELDS, state["acc"], strict=False):  # older states: no "withdrawn"
                 self._acc[k][account] = v
             trades, wins, losses, best, worst = state["trades"]
             leverage = {int(c): (int(lev), bool(iso)) for c, lev, iso in state["leverage"]}
@@ -445,72 +454,67 @@ class Engine:
         new_notional = abs(old + signed) * px
         total = others + new_notional
         if value <= 0 or total / value > MAX_ACCOUNT_LEVERAGE:
-            raise OrderRejected(LEVERAGE_ERROR, Reason.LEVERAGE)
+            raise OrderRejected(Reason.LEVERAGE, maximum=MAX_ACCOUNT_LEVERAGE)
         required = (
             float(np.sum(notional[p.coin[mine] != c] / p.leverage[mine][p.coin[mine] != c]))
             + new_notional / lev
         )
         if required > value:
-            raise OrderRejected(MARGIN_ERROR, Reason.MARGIN)
+            raise OrderRejected(Reason.MARGIN, required=required, available=value)
 
     # -- orders ------------------------------------------------------------------------------------
 
-    def place_order(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """One order (``place``'s arguments), answered with Hyperliquid's status shapes (``resting``,
-        ``filled``, ``error``)."""
-        match self.place(*args, **kwargs):
-            case Filled(oid, sz, px):
-                return {"filled": {"totalSz": _num(sz), "avgPx": _num(px), "oid": oid}}
-            case Resting(oid, cloid):
-                return {"resting": {"oid": oid} | ({"cloid": cloid} if cloid else {})}
-            case Rejected(_, message):
-                return {"error": message}
-        raise AssertionError("place returns Filled, Resting or Rejected")
+    def market_price(self, c: int, is_buy: bool) -> str:
+        """A market order's limit: the mark moved ``MARKET_SLIPPAGE`` against the taker, at a price
+        the contract accepts (5 significant figures, ``6 - szDecimals`` decimals)."""
+        mark = float(self.marks()[c])
+        px = float(f"{mark * (1 + MARKET_SLIPPAGE if is_buy else 1 - MARKET_SLIPPAGE):.5g}")
+        return repr(round(px, max(0, 6 - self.contracts[c].sz_decimals)))
 
     def place(
         self,
         account: int,
         coin: str,
         is_buy: bool,
-        px: float | str,
+        px: float | str | None,
         sz: float | str,
         *,
         tif: str = "Gtc",
         reduce_only: bool = False,
         cloid: str | None = None,
     ) -> Filled | Resting | Rejected:
-        """One order: filled at the mark at once, resting, or rejected with its reason."""
+        """One order: filled at the mark at once, resting, or rejected with its reason. A ``px`` of
+        None is a market order: IOC at ``market_price``."""
         try:
             c = self.coin_index(coin)
             contract = self.contracts[c]
+            if px is None:
+                px, tif = self.market_price(c, is_buy), "Ioc"
             price, size = contract.check_price(px), contract.check_size(sz)
             if tif not in ("Gtc", "Ioc", "Alo"):
-                raise OrderRejected(f"Unknown time in force {tif!r}", Reason.TIME_IN_FORCE)
+                raise OrderRejected(Reason.TIME_IN_FORCE, tif=tif)
             marks = self.marks()
             mark = float(marks[c])
             row = self.positions.row(account, c)
             position = self.positions.get(row, "szi") if row is not None else 0.0
             if reduce_only:
                 if position == 0 or (position > 0) == is_buy:
-                    raise OrderRejected(REDUCE_ONLY_ERROR, Reason.REDUCE_ONLY)
+                    raise OrderRejected(Reason.REDUCE_ONLY)
                 size = min(size, Decimal(str(abs(position))))
             contract.check_value(price, size, market=tif == "Ioc")
             marketable = float(price) >= mark if is_buy else float(price) <= mark
             if tif == "Alo" and marketable:
-                raise OrderRejected(ALO_ERROR, Reason.POST_ONLY)
+                raise OrderRejected(Reason.POST_ONLY)
             if tif == "Ioc" and not marketable:
-                raise OrderRejected(ioc_error(c), Reason.NO_MATCH)
+                raise OrderRejected(Reason.NO_MATCH, asset=c)
             if not marketable:
                 limit = open_order_limit(float(self._acc["volume"][account]))
                 if len(self._orders_of.get(account, {})) >= limit:
-                    raise OrderRejected(
-                        f"Too many open orders: this address may have {limit} resting at once",
-                        Reason.TOO_MANY_ORDERS,
-                    )
+                    raise OrderRejected(Reason.TOO_MANY_ORDERS, limit=limit)
             signed = float(size) if is_buy else -float(size)
             self._check_margin(account, c, signed, mark if marketable else float(price), marks)
         except OrderRejected as exc:
-            return Rejected(exc.reason, str(exc))
+            return Rejected.of(exc)
         oid = self.next_oid
         self.next_oid += 1
         if marketable:
@@ -520,18 +524,18 @@ class Engine:
                          cloid, self.now))  # fmt: skip
         return Resting(oid, cloid)
 
-    def cancel(self, account: int, oid: int) -> str | dict[str, str]:
+    def cancel(self, account: int, oid: int) -> Cancelled | Rejected:
         order = self.orders.get(oid)
         if order is None or order.account != account:
-            return {"error": NO_ORDER_ERROR}
+            return Rejected(Reason.NO_ORDER, {"oid": oid})
         self._unrest(order)
-        return "success"
+        return Cancelled(oid)
 
-    def cancel_by_cloid(self, account: int, cloid: str) -> str | dict[str, str]:
+    def cancel_by_cloid(self, account: int, cloid: str) -> Cancelled | Rejected:
         for order in self._orders_of.get(account, {}).values():
             if order.cloid == cloid:
                 return self.cancel(account, order.oid)
-        return {"error": NO_ORDER_ERROR}
+        return Rejected(Reason.NO_ORDER, {"cloid": cloid})
 
     def open_orders(self, account: int) -> list[Order]:
         return list(self._orders_of.get(account, {}).values())
@@ -671,8 +675,3 @@ class Engine:
                             fill.closed_pnl, kind)  # fmt: skip
         self._emit(event)
         return event
-
-
-def _num(x: float) -> str:
-    text = f"{x:.8f}".rstrip("0").rstrip(".")
-    return text or "0"

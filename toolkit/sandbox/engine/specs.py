@@ -1,7 +1,7 @@
 """Contract rules as Hyperliquid publishes them (reference/hyperliquid.md §5.2, §6).
 
-Margin tiers, tick and lot rules, the $10 minimum, the maximum order value, and fees. The error
-texts are Hyperliquid's where it documents them.
+Margin tiers, tick and lot rules, the $10 minimum, the maximum order value, and fees. A refusal is
+a ``Reason`` with the numbers behind it; each venue words it (and codes it) in its own module.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ MIN_ORDER_VALUE = 10.0
 TAKER_FEE = 0.00045
 MAKER_FEE = 0.00015
 MAX_ACCOUNT_LEVERAGE = 50.0  # PaperExchange: "Position would exceed max leverage" above 50x
-
-PRICE_ERROR = "Price must be divisible by tick size."
-SIZE_ERROR = "Order has invalid size."
-MIN_VALUE_ERROR = "Order must have minimum value of $10."
 
 
 class Reason(StrEnum):
@@ -37,15 +33,20 @@ class Reason(StrEnum):
     UNKNOWN_COIN = "unknown_coin"
     TIME_IN_FORCE = "time_in_force"
     TOO_MANY_ORDERS = "too_many_orders"
-    LEVERAGE_SETTING = "leverage_setting"
+    LEVERAGE_VALUE = "leverage_value"
+    LEVERAGE_MODE = "leverage_mode"  # cross <-> isolated with a position open
+    NO_ORDER = "no_order"  # a cancel of an order that is not resting
+    WITHDRAW = "withdraw"  # more than the withdrawable balance
+    TOP_UP = "top_up"  # PaperExchange's reset, asked of an account that is not nearly empty
 
 
 class OrderRejected(ValueError):
-    """An order the venue refuses: its reason, and Hyperliquid's words for it."""
+    """A refusal: its ``reason`` and the plain values a venue needs to word it (``context``)."""
 
-    def __init__(self, message: str, reason: Reason) -> None:
-        super().__init__(message)
+    def __init__(self, reason: Reason, **context: object) -> None:
+        super().__init__(reason.value + (f" {context}" if context else ""))
         self.reason = reason
+        self.context = context
 
 
 @dataclass(frozen=True)
@@ -96,16 +97,16 @@ class Contract:
         try:
             px = Decimal(str(price))
         except InvalidOperation:
-            raise OrderRejected(PRICE_ERROR, Reason.PRICE) from None
+            raise OrderRejected(Reason.PRICE) from None
         if not px.is_finite() or px <= 0:
-            raise OrderRejected(PRICE_ERROR, Reason.PRICE)
+            raise OrderRejected(Reason.PRICE)
         if px == px.to_integral_value():
             return px
         normal = px.normalize()
         decimals = -normal.as_tuple().exponent
         significant = len(normal.as_tuple().digits)
         if significant > MAX_SIGNIFICANT_FIGURES or decimals > MAX_DECIMALS_PERP - self.sz_decimals:
-            raise OrderRejected(PRICE_ERROR, Reason.PRICE)
+            raise OrderRejected(Reason.PRICE)
         return px
 
     def check_size(self, size: float | str) -> Decimal:
@@ -113,20 +114,18 @@ class Contract:
         try:
             sz = Decimal(str(size))
         except InvalidOperation:
-            raise OrderRejected(SIZE_ERROR, Reason.SIZE) from None
+            raise OrderRejected(Reason.SIZE) from None
         if not sz.is_finite() or sz <= 0 or sz != sz.quantize(Decimal(1).scaleb(-self.sz_decimals)):
-            raise OrderRejected(SIZE_ERROR, Reason.SIZE)
+            raise OrderRejected(Reason.SIZE)
         return sz
 
     def check_value(self, price: Decimal, size: Decimal, *, market: bool) -> float:
         value = float(price * size)
         if value < MIN_ORDER_VALUE:
-            raise OrderRejected(MIN_VALUE_ERROR, Reason.MIN_VALUE)
+            raise OrderRejected(Reason.MIN_VALUE, minimum=MIN_ORDER_VALUE)
         cap = self.max_market_order_value() * (1 if market else 10)
         if value > cap:
-            raise OrderRejected(
-                f"Order value exceeds the maximum of ${cap:,.0f} for {self.name}.", Reason.MAX_VALUE
-            )
+            raise OrderRejected(Reason.MAX_VALUE, maximum=cap, coin=self.name)
         return value
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, model_validator
 
 from toolkit import __version__
 from toolkit.sandbox import store
@@ -38,22 +42,61 @@ router = APIRouter(
 State = Annotated[SandboxState, Depends(get_state)]
 
 
+class Progress(BaseModel):
+    """How far the paper venues' clearinghouse is behind the clock (a long advance, a restart's
+    catch-up): requests are served meanwhile, at the time it has reached."""
+
+    engine_now: str
+    engine_now_ms: int
+    caught_up: bool
+    hours_behind: int
+    fraction: float = Field(description="of the current catch-up done, 0 to 1")
+
+
 class Status(BaseModel):
     status: str
     version: str
     schema_version: int
     now: str
+    clearinghouse: Progress
+
+
+MAX_ADVANCE_HOURS = 24 * 366  # one request moves the clock at most a (leap) year
+MAX_ADVANCE_MS = MAX_ADVANCE_HOURS * 3_600_000
+WAIT_SECONDS = 20.0  # a request waits at most this long for the catch-up; then it reports progress
 
 
 class Advance(BaseModel):
-    hours: float = Field(default=0, ge=0, le=24 * 366 * 10)
-    minutes: float = Field(default=0, ge=0, le=60 * 24 * 366)
-    seconds: float = Field(default=0, ge=0, le=3600 * 24 * 366)
+    hours: float = Field(default=0, ge=0, le=MAX_ADVANCE_HOURS)
+    minutes: float = Field(default=0, ge=0, le=MAX_ADVANCE_HOURS * 60)
+    seconds: float = Field(default=0, ge=0, le=MAX_ADVANCE_HOURS * 3600)
+    wait: bool = Field(
+        default=True, description="wait (up to 20 s) for every hour on the way to be processed"
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Advance:
+        if (self.hours * 60 + self.minutes) * 60 + self.seconds > MAX_ADVANCE_HOURS * 3600:
+            raise ValueError(f"at most {MAX_ADVANCE_HOURS} hours (366 days) in one call")
+        return self
 
 
 class ClockState(BaseModel):
     now: str
     now_ms: int
+    engine_now_ms: int = Field(description="the time the clearinghouse has processed up to")
+    caught_up: bool
+
+
+def _progress(state: SandboxState) -> dict:
+    p = state.clearinghouse.progress()
+    return {
+        "engine_now": iso(p.engine_ms).isoformat(),
+        "engine_now_ms": p.engine_ms,
+        "caught_up": p.caught_up,
+        "hours_behind": p.hours_behind,
+        "fraction": round(p.fraction, 4),
+    }
 
 
 @router.get("/status", response_model=Status, summary="Is the sandbox up, and which version")
@@ -63,6 +106,7 @@ def status(state: State) -> dict:
         "version": __version__,
         "schema_version": store.SCHEMA_VERSION,
         "now": state.clock.now().isoformat(),
+        "clearinghouse": _progress(state),
     }
 
 
@@ -87,42 +131,75 @@ def outbox(
     }
 
 
+def _clock(state: SandboxState) -> dict:
+    p = state.clearinghouse.progress()
+    return {
+        "now": datetime.fromtimestamp(p.clock_ms / 1000, tz=UTC).isoformat(),
+        "now_ms": p.clock_ms,
+        "engine_now_ms": p.engine_ms,
+        "caught_up": p.caught_up,
+    }
+
+
 @router.get("/clock", response_model=ClockState, summary="Simulated time now")
 def clock(state: State) -> dict:
-    return {"now": state.clock.now().isoformat(), "now_ms": state.clock.now_ms()}
+    return _clock(state)
+
+
+async def _follow(state: SandboxState, target_ms: int, seconds: float) -> dict:
+    """Wait (without blocking the loop) until the clearinghouse reaches ``target_ms``, or ``seconds``."""
+    future = asyncio.wrap_future(state.clearinghouse.until(target_ms))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(future), seconds)
+    return _clock(state)
 
 
 @router.post("/clock/advance", response_model=ClockState, summary="Move simulated time forward")
-def advance(body: Advance, state: State) -> dict:
-    state.clock.advance(hours=body.hours, minutes=body.minutes, seconds=body.seconds)
-    state.paper.sync()  # every funding tick, fill and liquidation on the way, in time order
-    return clock(state)
-
-
-MAX_ADVANCE_MS = 24 * 366 * 10 * 3_600_000  # the same 10 years /clock/advance allows
+async def advance(body: Advance, state: State) -> dict:
+    """Every funding tick, fill and liquidation on the way is processed in time order, in slices
+    that let other requests through; with ``wait`` the answer comes once that is done (or after
+    20 s with ``caught_up`` false: follow it with ``/sandbox/clock/wait`` or ``/sandbox/status``)."""
+    now = await run_in_threadpool(
+        state.clock.advance, hours=body.hours, minutes=body.minutes, seconds=body.seconds
+    )
+    state.clearinghouse.wake()
+    return await _follow(state, now, WAIT_SECONDS if body.wait else 0.0)
 
 
 class AdvanceTo(BaseModel):
     now_ms: int = Field(
         ge=0, le=253_402_300_799_999, description="the new simulated time, ms since the epoch (UTC)"
     )
+    wait: bool = True
 
 
 @router.post(
     "/clock/advance-to", response_model=ClockState, summary="Move simulated time forward to a moment"
 )
-def advance_to(body: AdvanceTo, state: State) -> dict:
+async def advance_to(body: AdvanceTo, state: State) -> dict:
     if body.now_ms - state.clock.now_ms() > MAX_ADVANCE_MS:
-        raise ApiError(400, "now_ms: at most 10 years ahead of the sandbox's time in one call")
-    try:
-        state.clock.advance_to(body.now_ms)
-    except ValueError as exc:
-        now = state.clock.now()
         raise ApiError(
-            400, f"{exc}: {iso(body.now_ms // 1000 * 1000)} is before now ({now:%Y-%m-%d %H:%M:%S})"
+            400,
+            f"now_ms: at most {MAX_ADVANCE_HOURS} hours (366 days) ahead of the sandbox's time in one call",
+        )
+    try:
+        now = await run_in_threadpool(state.clock.advance_to, body.now_ms)
+    except ValueError as exc:
+        current = state.clock.now()
+        raise ApiError(
+            400, f"{exc}: {iso(body.now_ms // 1000 * 1000)} is before now ({current:%Y-%m-%d %H:%M:%S})"
         ) from None
-    state.paper.sync()
-    return clock(state)
+    state.clearinghouse.wake()
+    return await _follow(state, now, WAIT_SECONDS if body.wait else 0.0)
+
+
+class Wait(BaseModel):
+    seconds: float = Field(default=WAIT_SECONDS, ge=0, le=WAIT_SECONDS)
+
+
+@router.post("/clock/wait", response_model=ClockState, summary="Wait for a long advance to be processed")
+async def wait(body: Wait, state: State) -> dict:
+    return await _follow(state, state.clock.now_ms(), body.seconds)
 
 
 # -- the RSA-keyed API's members: what the venue's website would do -------------------------
@@ -200,9 +277,12 @@ class HyperliquidDeposit(BaseModel):
 
 @router.post("/hyperliquid/deposit", summary="Credit USDC to a Hyperliquid account, creating it")
 def hyperliquid_deposit(body: HyperliquidDeposit, state: State) -> dict:
-    total = _capped("usdc", state.hyperliquid.deposit, body.user.lower(), body.usdc)
-    state.paper.deposit(body.user.lower(), body.usdc)
-    return {"user": body.user.lower(), "deposited": total}
+    user = body.user.lower()
+    ledger = _capped(
+        "usdc", state.clearinghouse.deposit, f"hyperliquid:{user}", body.usdc,
+        lambda conn: state.hyperliquid.register(conn, user),
+    )  # fmt: skip
+    return {"user": user, "deposited": ledger["deposits"]}
 
 
 class InfoLimits(BaseModel):
@@ -250,9 +330,12 @@ class AsterDeposit(BaseModel):
 
 @router.post("/aster/deposit", summary="Credit USDT to an Aster account, creating it")
 def aster_deposit(body: AsterDeposit, state: State) -> dict:
-    balance = _capped("usdt", state.aster.deposit, body.address.lower(), body.usdt)
-    state.paper.deposit(body.address.lower(), body.usdt, venue="aster")
-    return {"address": body.address.lower(), "balance": balance}
+    address = body.address.lower()
+    ledger = _capped(
+        "usdt", state.clearinghouse.deposit, f"aster:{address}", body.usdt,
+        lambda conn: state.aster.register(conn, address),
+    )  # fmt: skip
+    return {"address": address, "balance": ledger["cash"]}
 
 
 class LighterDeposit(BaseModel):

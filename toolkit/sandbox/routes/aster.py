@@ -13,9 +13,14 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from toolkit.sandbox.aster import AsterRefusal, BapiRefusal
-from toolkit.sandbox.engine.core import Filled, Rejected, Resting, _num
+from toolkit.sandbox.clearinghouse import OrderRequest
+from toolkit.sandbox.engine.core import Rejected
+from toolkit.sandbox.engine.funding import HOURLY_CAP
+from toolkit.sandbox.engine.market import HOUR_MS
 from toolkit.sandbox.engine.specs import Reason
+from toolkit.sandbox.render import aster as render
 from toolkit.sandbox.state import SandboxState, get_state
+from toolkit.sandbox.universe import COINS
 from toolkit.venues import aster as av
 from toolkit.venues import aster_wire as aw
 
@@ -68,13 +73,34 @@ def server_time() -> dict[str, int]:
     return {"serverTime": int(time.time() * 1000)}
 
 
+def _v1(request: Request, state: SandboxState, query: str, body: str) -> str:
+    return state.aster.authenticate_v1(request.headers.get("x-mbx-apikey"), query, body)
+
+
 @router.get("/fapi/v2/balance", summary="Futures balance (USER_DATA, HMAC-signed)")
 async def balance_v2(request: Request, state: State) -> Any:
     query, body = await _raw(request)
 
     def work() -> Any:
-        address = state.aster.authenticate_v1(request.headers.get("x-mbx-apikey"), query, body)
-        return state.aster.balance(address)
+        address = _v1(request, state, query, body)
+        return render.balance(_view(state, address), address[-8:])
+
+    return await _run(work)
+
+
+@router.get("/fapi/v2/account", summary="Account: balances, margins and positions (USER_DATA, HMAC-signed)")
+async def account_v2(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+    return await _run(lambda: render.account(_view(state, _v1(request, state, query, body))))
+
+
+@router.get("/fapi/v2/positionRisk", summary="Positions with mark, PnL and liquidation price (HMAC-signed)")
+async def position_risk_v2(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+
+    def work() -> Any:
+        address = _v1(request, state, query, body)
+        return render.position_risk(_view(state, address), _symbol(_form(query, body)))
 
     return await _run(work)
 
@@ -123,29 +149,36 @@ async def balance_v3(request: Request, state: State) -> Any:
     query, body = await _raw(request)
 
     def work() -> Any:
-        return state.aster.balance(state.aster.authenticate_v3(query, body).user)
+        user = state.aster.authenticate_v3(query, body).user
+        return render.balance(_view(state, user), user[-8:])
 
     return await _run(work)
 
 
-# -- trading and funding on the paper engine ------------------------------------------------------------
+@router.get("/fapi/v3/account", summary="Account: balances, margins and positions (signed by an agent)")
+async def account_v3(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+    return await _run(lambda: render.account(_view(state, state.aster.authenticate_v3(query, body).user)))
 
-# engine refusal -> Aster code (Binance-futures numbering)
-ENGINE_CODES = {
-    Reason.PRICE: -1111,
-    Reason.SIZE: -1111,
-    Reason.MIN_VALUE: -4164,
-    Reason.MARGIN: -2019,
-    Reason.LEVERAGE: -2027,
-    Reason.REDUCE_ONLY: -2022,
-    Reason.POST_ONLY: -5022,
-}
+
+@router.get("/fapi/v3/positionRisk", summary="Positions with mark, PnL and liquidation price (agent-signed)")
+async def position_risk_v3(request: Request, state: State) -> Any:
+    query, body = await _raw(request)
+
+    def work() -> Any:
+        caller = state.aster.authenticate_v3(query, body)
+        return render.position_risk(_view(state, caller.user), _symbol(caller.params))
+
+    return await _run(work)
+
+
+# -- trading and funding on the clearinghouse ---------------------------------------------------------
+
 TIF = {"GTC": "Gtc", "IOC": "Ioc", "FOK": "Ioc", "GTX": "Alo"}
 
 
-def _paper_account(state: SandboxState, address: str) -> int:
-    account = state.paper.account(address, "aster")
-    return account if account is not None else state.paper.open(address, "aster")
+def owner(address: str) -> str:
+    return f"aster:{address}"
 
 
 def _params(model: type[Any], params: dict[str, str]) -> Any:
@@ -155,70 +188,44 @@ def _params(model: type[Any], params: dict[str, str]) -> Any:
         raise AsterRefusal(exc.code, str(exc)) from None
 
 
-def place_order(state: SandboxState, address: str, params: dict[str, str]) -> dict[str, Any]:
-    from toolkit.sandbox.universe import COINS
-
-    p = _params(aw.OrderParams, params)
-    symbol, side, kind, quantity = p.symbol, p.side, p.type, p.quantity
+def _coin(symbol: str) -> str:
     coin = symbol.removesuffix("USDT")
     if not symbol.endswith("USDT") or coin not in COINS:
         raise AsterRefusal(-1121, "Invalid symbol.")
-    is_buy = side == "BUY"
-    with state.paper.lock:
-        state.paper.sync()
-        engine = state.paper.engine
-        c = engine.coin_index(coin)
-        if kind == "MARKET":
-            tif = "Ioc"
-            mark = float(engine.marks()[c])
-            price = f"{mark * (1.05 if is_buy else 0.95):.5g}"
-            price = repr(round(float(price), max(0, 6 - engine.contracts[c].sz_decimals)))
-        else:
-            price = p.price
-            if not price:
-                raise AsterRefusal(
-                    -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
-                )
-            tif = TIF[p.timeInForce or "GTC"]
-        reduce_only = p.reduceOnly.lower() == "true"
-        account = _paper_account(state, address)
-        result = engine.place(
-            account,
-            coin,
-            is_buy,
-            price,
-            quantity,
-            tif=tif,
-            reduce_only=reduce_only,
-            cloid=p.newClientOrderId,
-        )
-        now = engine.now
-    match result:
-        case Rejected(Reason.NO_MATCH, _):  # as on Aster: an IOC that cannot fill expires
-            oid, status, executed, avg = 0, "EXPIRED", "0", "0"
-        case Rejected(reason, message):
-            raise AsterRefusal(ENGINE_CODES.get(reason, -1000), message)
-        case Filled(oid, sz, px):
-            status, executed, avg = "FILLED", _num(sz), _num(px)
-        case Resting(oid, _):
-            status, executed, avg = "NEW", "0", "0"
-    return {
-        "orderId": oid,
-        "symbol": symbol,
-        "status": status,
-        "clientOrderId": p.newClientOrderId or "",
-        "price": price if kind == "LIMIT" else "0",
-        "avgPrice": avg,
-        "origQty": quantity,
-        "executedQty": executed,
-        "cumQuote": _num(float(executed) * float(avg)),
-        "timeInForce": p.timeInForce or ("GTC" if kind == "LIMIT" else "IOC"),
-        "type": kind,
-        "reduceOnly": reduce_only,
-        "side": side,
-        "positionSide": "BOTH",
-        "updateTime": now,
-    }
+    return coin
+
+
+def place_order(state: SandboxState, address: str, params: dict[str, str]) -> dict[str, Any]:
+    """One order on the clearinghouse, stored before it is answered."""
+    p = _params(aw.OrderParams, params)
+    coin = _coin(p.symbol)
+    if p.type == "LIMIT" and not p.price:
+        raise AsterRefusal(-1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.")
+    market = p.type == "MARKET"
+    request = OrderRequest(
+        coin, p.side == "BUY", p.quantity, None if market else p.price,
+        tif="Ioc" if market else TIF[p.timeInForce or "GTC"],
+        reduce_only=p.reduceOnly.lower() == "true", cloid=p.newClientOrderId,
+    )  # fmt: skip
+    (result,) = state.clearinghouse.place(owner(address), [request])
+    if isinstance(result, Rejected) and result.reason is not Reason.NO_MATCH:
+        raise AsterRefusal(*render.refusal(result))
+    return render.order(
+        result, symbol=p.symbol, side=p.side, kind=p.type, price=p.price, quantity=p.quantity,
+        client_id=p.newClientOrderId, tif=p.timeInForce or ("IOC" if market else "GTC"),
+        reduce_only=request.reduce_only, now=state.clearinghouse.now(),
+    )  # fmt: skip
+
+
+def _view(state: SandboxState, address: str) -> Any:
+    return state.clearinghouse.view(owner(address))
+
+
+def _symbol(params: dict[str, str]) -> str | None:
+    symbol = params.get("symbol") or None
+    if symbol is not None:
+        _coin(symbol)
+    return symbol
 
 
 @router.post("/fapi/v1/order", summary="New order (TRADE, HMAC-signed)")
@@ -244,14 +251,20 @@ async def order_v3(request: Request, state: State) -> Any:
     return await _run(work)
 
 
+def _income(state: SandboxState, address: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    """Income rows, newest last; with no range, the last 7 days; ``limit`` at most 1000."""
+    p = _params(aw.IncomeParams, params)
+    coin = _coin(p.symbol) if p.symbol else None
+    return state.clearinghouse.income(owner(address), p.startTime, p.endTime, coin, p.incomeType, p.limit)
+
+
 @router.get("/fapi/v1/income", summary="Income history (USER_DATA, HMAC-signed)")
 async def income_v1(request: Request, state: State) -> Any:
     query, body = await _raw(request)
 
     def work() -> Any:
-        address = state.aster.authenticate_v1(request.headers.get("x-mbx-apikey"), query, body)
-        params = _params(aw.IncomeParams, _form(query, body))
-        return state.paper.income_rows(state.paper.account(address, "aster"), params)
+        address = _v1(request, state, query, body)
+        return _income(state, address, _form(query, body))
 
     return await _run(work)
 
@@ -262,36 +275,24 @@ async def income_v3(request: Request, state: State) -> Any:
 
     def work() -> Any:
         caller = state.aster.authenticate_v3(query, body)
-        params = _params(aw.IncomeParams, caller.params)
-        return state.paper.income_rows(state.paper.account(caller.user, "aster"), params)
+        return _income(state, caller.user, caller.params)
 
     return await _run(work)
 
 
 def funding_rate_rows(state: SandboxState, params: dict[str, str]) -> list[dict[str, Any]]:
-    from toolkit.sandbox.market import HOUR_MS
-    from toolkit.sandbox.universe import COINS
-
     p = _params(aw.FundingRateParams, params)
-    limit, start, end, symbol = p.limit, p.startTime, p.endTime, p.symbol
-    coins = COINS if not symbol else [symbol.removesuffix("USDT")]
-    if symbol and (not symbol.endswith("USDT") or coins[0] not in COINS):
-        raise AsterRefusal(-1121, "Invalid symbol.")
-    with state.paper.lock:
-        state.paper.sync()
-        market, now = state.paper.market, state.paper.engine.now
-        end = min(end if end is not None else now, now)
-        rows = []
-        for coin in coins:
-            first = start if start is not None else end - limit * HOUR_MS
-            for r in market.funding_history(coin, max(first, market.start_ms), end):
-                rows.append(
-                    {
-                        "symbol": f"{coin}USDT",
-                        "fundingRate": f"{float(r['fundingRate']):.8f}",
-                        "fundingTime": r["time"],
-                    }
-                )
+    limit, start, end = p.limit, p.startTime, p.endTime
+    coins = [_coin(p.symbol)] if p.symbol else list(COINS)
+    ch = state.clearinghouse
+    now = ch.now()
+    end = min(end if end is not None else now, now)
+    first = start if start is not None else end - limit * HOUR_MS
+    rows = [
+        {"symbol": f"{r.coin}USDT", "fundingRate": f"{r.rate:.8f}", "fundingTime": r.time}
+        for coin in coins
+        for r in ch.funding_history(coin, first, end, limit + 1)
+    ]
     rows.sort(key=lambda r: (r["fundingTime"], r["symbol"]))
     return rows[:limit] if start is not None else rows[-limit:]
 
@@ -306,9 +307,6 @@ async def funding_rate(request: Request, state: State) -> Any:
 @router.get("/fapi/v1/fundingInfo", summary="Funding settings per symbol (public)")
 @router.get("/fapi/v3/fundingInfo", summary="Funding settings per symbol (public)")
 def funding_info(state: State) -> list[dict[str, Any]]:
-    from toolkit.sandbox.engine.funding import HOURLY_CAP
-    from toolkit.sandbox.universe import COINS
-
     now = state.clock.now_ms()
     return [
         {"symbol": f"{c}USDT", "interestRate": "0.00010000", "time": now, "fundingIntervalHours": 1,

@@ -10,6 +10,7 @@ and trades through ``answer_info`` and ``trade``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
@@ -19,8 +20,10 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from toolkit.sandbox import universe
+from toolkit.sandbox.clearinghouse import Clearinghouse, OrderRequest
 from toolkit.sandbox.engine.specs import OrderRejected
 from toolkit.sandbox.hyperliquid import ActionRefused
+from toolkit.sandbox.render import hyperliquid as render
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues import hyperliquid_wire as wire
@@ -94,21 +97,6 @@ def parse(parser: Callable[[Any], Any], raw: Any, refuse: Callable[[str], VenueR
         raise refuse(str(exc)) from None
 
 
-async def _on_the_loop_if_free(state: SandboxState, handler: Callable[..., Any], *args: Any) -> Any:
-    """Run ``handler`` right on the event loop while the paper venue is free, else in the threadpool.
-
-    The hot path (a signed order) then skips the hop to a worker thread, which under concurrent
-    clients cost more than the order itself; a request that would wait (an advance is being
-    processed) waits in a worker instead, never blocking the loop."""
-    lock = state.paper.lock
-    if lock.acquire(blocking=False):
-        try:
-            return handler(state, *args)
-        finally:
-            lock.release()
-    return await run_in_threadpool(handler, state, *args)
-
-
 @router.post("/info", summary="Hyperliquid info requests", openapi_extra=body_schema(wire.InfoRequest))
 async def info(request: Request, state: State) -> Any:
     req = parse(wire.parse_info, await read_json(request))
@@ -120,12 +108,16 @@ async def info(request: Request, state: State) -> Any:
             status_code=429,
             headers={"Retry-After": f"{wait:.3f}"},
         )
-    result = await _on_the_loop_if_free(state, answer_info, req, None, "hyperliquid")
+    result = await answer_info(state, req, None, "hyperliquid")
     state.info_limits.charge(ip, hl.info_weight(req.type, len(result) if isinstance(result, list) else 0))
     return result
 
 
-def answer_info(
+FILLS_PAGE = 2000  # userFills and userFillsByTime serve at most this many
+HISTORY_PAGE = 500  # userFunding, ledger updates and fundingHistory page at this many
+
+
+async def answer_info(
     state: SandboxState,
     req: Any,
     user: str | None,
@@ -133,37 +125,54 @@ def answer_info(
     refuse: Callable[[str], VenueRefusal] = bad_body,
 ) -> Any:
     """One parsed info request; ``user`` is the caller on PaperExchange, else the request names it.
-    What the parsed request still asks wrongly is refused in ``refuse``'s words (the face's)."""
-    paper, who = state.paper, user or getattr(req, "user", "").lower()
+    Engine reads wait for the clearinghouse's worker, history reads run in the threadpool; what the
+    parsed request still asks wrongly is refused in ``refuse``'s words (the face's)."""
+    ch = state.clearinghouse
+    who = owner(venue, user or getattr(req, "user", ""))
+
+    def history(fn: Callable[[], Any]) -> Any:
+        return run_in_threadpool(fn)
+
     match req:
         case wire.MetaRequest():
             return universe.meta()
         case wire.SpotMetaRequest():
             return {"universe": [], "tokens": []}
         case wire.AllMidsRequest():
-            return paper.all_mids()
+            _, marks = await ch.acall(Clearinghouse._marks)
+            return render.all_mids(marks)
         case wire.MetaAndAssetCtxsRequest():
-            return [universe.meta(), paper.asset_contexts()]
+            return [universe.meta(), render.asset_contexts(await ch.acall(Clearinghouse._asset_contexts))]
         case wire.ClearinghouseStateRequest():
-            return paper.clearinghouse_state(who, venue)
+            return render.clearinghouse_state(await ch.acall(Clearinghouse._view, who))
         case wire.OpenOrdersRequest() | wire.FrontendOpenOrdersRequest():
-            return paper.open_orders(who, venue)
+            return render.open_orders(await ch.acall(Clearinghouse._open_orders, who))
         case wire.UserFillsRequest():
-            return paper.user_fills(who, venue=venue)
+            return await history(lambda: [render.fill(f) for f in ch.fills(who, None, None, FILLS_PAGE)])
         case wire.UserFillsByTimeRequest():
-            return paper.user_fills_by_time(who, req.startTime, req.endTime, venue)
+            return await history(
+                lambda: [
+                    render.fill(f)
+                    for f in ch.fills(who, req.startTime, req.endTime, FILLS_PAGE, oldest_first=True)
+                ]
+            )
         case wire.FundingHistoryRequest():
             if req.coin not in universe.COINS:
                 raise refuse(f"coin: Unknown coin {req.coin[:16]!r}")
-            return paper.funding_history(req.coin, req.startTime, req.endTime)
+            rows = ch.funding_history(req.coin, req.startTime, req.endTime, HISTORY_PAGE)
+            return render.funding_history(rows)
         case wire.UserFundingRequest():
-            return paper.user_funding(who, req.startTime, req.endTime, venue)
+            return await history(
+                lambda: render.user_funding(ch.funding(who, req.startTime, req.endTime, limit=HISTORY_PAGE))
+            )
         case wire.UserNonFundingLedgerUpdatesRequest():
-            return paper.ledger(who, req.startTime, req.endTime, venue)
+            return await history(
+                lambda: render.ledger(ch.ledger(who, req.startTime, req.endTime, HISTORY_PAGE))
+            )
         case wire.ExtraAgentsRequest() if venue == "hyperliquid":
-            return state.hyperliquid.extra_agents(who)
+            return await history(lambda: state.hyperliquid.extra_agents(who.partition(":")[2]))
         case wire.UserRoleRequest() if venue == "hyperliquid":
-            return state.hyperliquid.user_role(who)
+            return await history(lambda: state.hyperliquid.user_role(who.partition(":")[2]))
     raise refuse(f"Unknown info request type {req.type!r}")
 
 
@@ -173,48 +182,72 @@ def answer_info(
 async def exchange(request: Request, state: State) -> Any:
     raw = await read_json(request)
     req = parse(wire.parse_exchange, raw)
-    return await _on_the_loop_if_free(state, _exchange, req, raw)
+    return await state.clearinghouse.acall(_exchange, state, req, raw)
 
 
-def _exchange(state: SandboxState, req: wire.ExchangeRequest, raw: dict[str, Any]) -> Any:
+def _exchange(ch: Clearinghouse, state: SandboxState, req: wire.ExchangeRequest, raw: dict[str, Any]) -> Any:
+    """On the clearinghouse's worker: the signature, the nonce and the trade share its transaction."""
     try:
-        action = req.action
+        action, conn = req.action, ch.connection()
         if isinstance(action, wire.ApproveAgentAction):
-            state.hyperliquid.approve_agent(req, raw["action"])
+            state.hyperliquid.approve_agent(req, raw["action"], conn)
             return OK
-        who = state.hyperliquid.authenticate_l1(req, raw["action"], raw["signature"])
+        who = state.hyperliquid.authenticate_l1(req, raw["action"], raw["signature"], conn)
         state.hyperliquid.charge_actions(
             who.user,
             max(1, len(getattr(action, "orders", None) or getattr(action, "cancels", None) or ())),
-            state.paper.volume(who.user),
+            ch.volume(owner("hyperliquid", who.user)),
             cancels=isinstance(action, wire.CancelAction | wire.CancelByCloidAction),
         )
         if isinstance(action, wire.NoopAction):
             return OK
-        return trade(state, who.user, action, "hyperliquid")
+        return trade(ch, owner("hyperliquid", who.user), action)
     except ActionRefused as exc:
-        return {"status": "err", "response": str(exc)}
+        return exc.body()
 
 
-def trade(state: SandboxState, user: str, action: Any, venue: str) -> dict[str, Any]:
-    """One parsed trading action on ``venue:user``'s paper account, answered as Hyperliquid does."""
-    paper = state.paper
-    if venue == "hyperliquid" and paper.account(user) is None:  # deposited before paper state was stored
-        paper.deposit(user, state.hyperliquid.deposited(user))
+def owner(venue: str, user: str) -> str:
+    """The clearinghouse's name for an account: the venue and the address (or user id)."""
+    return f"{venue}:{user.lower()}"
+
+
+def _order_request(order: wire.OrderWire) -> OrderRequest | str:
+    """The engine's order, or Hyperliquid's words for why it cannot be one."""
+    if order.a >= len(universe.COINS):
+        return f"Asset {order.a} does not exist"
+    if order.t.limit is None:
+        return "Trigger orders are not supported by this sandbox yet"
+    tif = order.t.limit.tif
+    market = tif == "Ioc" and Decimal(order.p) == 0  # PaperExchange's market order: p "0" with Ioc
+    return OrderRequest(
+        universe.COINS[order.a], order.b, order.s, None if market else order.p, tif, order.r, order.c
+    )
+
+
+def trade(ch: Clearinghouse, who: str, action: Any) -> dict[str, Any]:
+    """One parsed trading action on ``who``'s account, answered as Hyperliquid does."""
     match action:
         case wire.OrderAction():
-            response = paper.order(user, action, venue)
+            requests = [_order_request(o) for o in action.orders]
+            results = iter(ch.place(who, [r for r in requests if isinstance(r, OrderRequest)]))
+            statuses = [
+                render.order_status(next(results)) if isinstance(r, OrderRequest) else {"error": r}
+                for r in requests
+            ]
+            response: dict[str, Any] = {"type": "order", "data": {"statuses": statuses}}
         case wire.CancelAction():
-            response = paper.cancel(user, [(c.a, c.o) for c in action.cancels], by_cloid=False, venue=venue)
+            results = ch.cancel(who, [c.o for c in action.cancels])
+            response = {"type": "cancel", "data": {"statuses": [render.cancel_status(r) for r in results]}}
         case wire.CancelByCloidAction():
-            response = paper.cancel(
-                user, [(c.asset, c.cloid) for c in action.cancels], by_cloid=True, venue=venue
-            )
+            results = ch.cancel_by_cloid(who, [c.cloid for c in action.cancels])
+            response = {"type": "cancel", "data": {"statuses": [render.cancel_status(r) for r in results]}}
         case wire.UpdateLeverageAction():
+            if action.asset >= len(universe.COINS):
+                raise ActionRefused(f"Asset {action.asset} does not exist")
             try:
-                paper.update_leverage(user, action, venue)
+                ch.update_leverage(who, universe.COINS[action.asset], action.leverage, action.isCross)
             except OrderRejected as exc:
-                raise ActionRefused(str(exc)) from None
+                raise ActionRefused(render.text(exc.reason, exc.context)) from None
             response = {"type": "default"}
         case _:
             raise ActionRefused(f"Unsupported action type {action.type!r}")

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from toolkit.sandbox.accounts import User
+from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.clock import iso
+from toolkit.sandbox.engine.specs import OrderRejected, Reason
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.hyperliquid import ActionRefused
 from toolkit.sandbox.routes import hyperliquid
@@ -27,11 +28,11 @@ VENUE = "paperx"
 RESET_BELOW = 100.0
 
 
-def _account(state: SandboxState, user: User) -> int:
-    account = state.paper.account(user.id, VENUE)
-    if account is None:
-        account = state.paper.deposit(user.id, px.PLANS[user.plan].balance, venue=VENUE)
-    return account
+def _owner(state: SandboxState, user: User) -> str:
+    """The caller's clearinghouse account, opened with its plan's balance on first use."""
+    who = hyperliquid.owner(VENUE, user.id)
+    state.clearinghouse.open_funded(who, px.PLANS[user.plan].balance)
+    return who
 
 
 def require_active(state: SandboxState, user: User) -> None:
@@ -61,12 +62,9 @@ async def info(request: Request, user: AnyUser, state: State) -> Any:
     if isinstance(raw, dict):  # the API key says whose account: a ``user`` in the body means nothing here
         raw = raw | {"user": ZERO_ADDRESS}
     req = hyperliquid.parse(wire.parse_info, raw, _refuse)
-    return await run_in_threadpool(_info, state, user, req)
-
-
-def _info(state: SandboxState, user: User, req: Any) -> Any:
-    _account(state, user)
-    return hyperliquid.answer_info(state, req, user.id, VENUE, lambda problem: ApiError(400, problem))
+    who = hyperliquid.owner(VENUE, user.id)
+    await state.clearinghouse.acall(Clearinghouse._open_funded, who, px.PLANS[user.plan].balance)
+    return await hyperliquid.answer_info(state, req, user.id, VENUE, lambda problem: ApiError(400, problem))
 
 
 @router.post(
@@ -77,77 +75,51 @@ def _info(state: SandboxState, user: User, req: Any) -> Any:
 async def exchange(request: Request, user: AnyUser, state: State) -> Any:
     raw = await hyperliquid.read_json(request, _not_json)
     req = hyperliquid.parse(wire.parse_paper_exchange, raw, _refuse)
-    return await run_in_threadpool(_exchange, state, user, req)
-
-
-def _exchange(state: SandboxState, user: User, req: wire.PaperExchangeRequest) -> Any:
     require_active(state, user)
-    _account(state, user)
+    return await state.clearinghouse.acall(_exchange, user, req)
+
+
+def _exchange(ch: Clearinghouse, user: User, req: wire.PaperExchangeRequest) -> Any:
+    who = hyperliquid.owner(VENUE, user.id)
+    ch.open_funded(who, px.PLANS[user.plan].balance)
     try:
-        return hyperliquid.trade(state, user.id, req.action, VENUE)
+        return hyperliquid.trade(ch, who, req.action)
     except ActionRefused as exc:
-        return {"status": "err", "response": str(exc)}
+        return exc.body()
+
+
+POSITION_FIELDS = ("coin", "szi", "entry_px", "mark_px", "position_value", "unrealized_pnl", "leverage",
+                   "isolated", "margin_used", "liquidation_px", "cum_funding")  # fmt: skip
 
 
 @router.get("/account/overview", summary="Account value, PnL, positions and trading statistics")
 def overview(user: AnyUser, state: State) -> dict[str, Any]:
-    account = _account(state, user)
-    paper = state.paper
-    with paper.lock:
-        paper.sync()
-        engine = paper.engine
-        marks = engine.marks()
-        positions = engine.positions_of(account, marks)
-        value = engine.account_value(account, marks)
-        initial = engine.ledger(account)["deposits"]
-        used = sum(p["margin_used"] for p in positions)
-        stats = engine.stats(account, marks)
-        orders = len(engine.open_orders(account))
+    view = state.clearinghouse.view(_owner(state, user))
+    value, initial = view.value, view.deposits - view.withdrawn
     return {
         "account_value": value,
         "initial_balance": initial,
         "total_pnl": value - initial,
         "total_pnl_percent": round(100 * (value - initial) / initial, 4) if initial else 0.0,
-        "withdrawable": max(value - used, 0.0),
-        "margin_used": used,
-        "positions_count": len(positions),
-        "open_orders_count": orders,
-        "positions": [
-            {
-                k: p[k]
-                for k in (
-                    "coin",
-                    "szi",
-                    "entry_px",
-                    "mark_px",
-                    "position_value",
-                    "unrealized_pnl",
-                    "leverage",
-                    "isolated",
-                    "margin_used",
-                    "liquidation_px",
-                    "cum_funding",
-                )
-            }
-            for p in positions
-        ],
-        "stats": stats,
+        "withdrawable": view.withdrawable,
+        "margin_used": view.margin_used,
+        "positions_count": len(view.positions),
+        "open_orders_count": view.open_orders,
+        "positions": [{k: getattr(p, k) for k in POSITION_FIELDS} for p in view.positions],
+        "stats": view.stats,
     }
 
 
 @router.post("/account/reset", summary="Top up a nearly empty account (balance below $100)")
 def reset(user: AnyUser, state: State) -> dict[str, Any]:
     require_active(state, user)
-    account = _account(state, user)
-    paper = state.paper
-    with paper.lock:
-        paper.sync()
-        before = paper.engine.account_value(account)
-        if before >= RESET_BELOW:
-            raise ApiError(400, "Balance too high for reset")
-        added = px.PLANS[user.plan].balance
-        paper.deposit(user.id, added, venue=VENUE)
-        after = paper.engine.account_value(account)
+    added = px.PLANS[user.plan].balance
+    try:
+        before, after = state.clearinghouse.top_up(_owner(state, user), added, RESET_BELOW)
+    except OrderRejected as exc:
+        if exc.reason is Reason.TOP_UP:
+            raise ApiError(400, "Balance too high for reset") from None
+        raise
     return {"message": "Account topped up successfully", "previous_balance": before, "added_amount": added,
             "new_balance": after}  # fmt: skip
 
@@ -159,9 +131,9 @@ def funding(
     coin: Annotated[str | None, Query(max_length=16)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    account = _account(state, user)
-    rows = state.paper.funding_payments(account, coin, limit)
-    totals = state.paper.funding_totals(account, coin).values()
+    who = _owner(state, user)
+    rows = state.clearinghouse.funding(who, coin=coin, limit=limit, newest_first=True)
+    totals = state.clearinghouse.funding_totals(who, coin).values()
     paid, received = sum(t["paid"] for t in totals), sum(t["received"] for t in totals)
     return {
         "funding_payments": [
@@ -186,16 +158,14 @@ def funding(
 
 @router.get("/account/funding/summary", summary="Funding totals by coin")
 def funding_summary(user: AnyUser, state: State) -> dict[str, Any]:
-    account = _account(state, user)
-    totals = state.paper.funding_totals(account)
+    totals = state.clearinghouse.funding_totals(_owner(state, user))
     by_coin = {c: {"total_funding": t["net"], "payment_count": int(t["count"])} for c, t in totals.items()}
     return {"by_coin": by_coin, "total": sum(t["net"] for t in totals.values())}
 
 
 @router.get("/account/liquidations", summary="Liquidation events with a summary")
 def liquidations(user: AnyUser, state: State) -> dict[str, Any]:
-    account = _account(state, user)
-    events = state.paper.liquidation_events(account)
+    events = state.clearinghouse.liquidations(_owner(state, user))
     fields = ("coin", "position_size", "entry_price", "liquidation_price", "mark_price",
               "account_value_before", "maintenance_margin", "realized_loss")  # fmt: skip
     return {

@@ -1,0 +1,697 @@
+"""The clearinghouse: the one owner of paper state for every paper venue (Hyperliquid, Aster,
+PaperExchange).
+
+Every change (an order, a cancel, a leverage change, a deposit, a withdrawal, a top-up, the hours
+of funding, fills and liquidations a moved clock brings) is one method that runs inside one database
+transaction: it commits the accounts, fills, payments and ledger rows it touched, or nothing, and
+memory falls back to the last commit. Engine cash is the only balance; venues keep identity (keys,
+agents, nonces) and render the clearinghouse's plain numbers in their own words.
+
+All of it runs on one worker thread that owns the state, never on the event loop. Work that
+arrives together shares one transaction (a group commit; each caller is answered only after it),
+and long work (a clock moved a year, a restart's catch-up) runs in slices of bounded time with the
+waiting requests served between them, at the time the engine has reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine as Database
+
+from toolkit.sandbox import store
+from toolkit.sandbox.clock import Clock
+from toolkit.sandbox.engine.core import Cancelled, Engine, Filled, Order, Rejected, Resting
+from toolkit.sandbox.engine.market import HOUR_MS
+from toolkit.sandbox.engine.specs import OrderRejected, Reason
+from toolkit.sandbox.market import SyntheticMarket
+from toolkit.sandbox.paper_store import PaperStore, Pending
+from toolkit.sandbox.universe import COINS
+from toolkit.venues.refusal import VenueRefusal
+
+log = logging.getLogger("toolkit.sandbox")
+T = TypeVar("T")
+
+HISTORY_DAYS = 90  # market history available before the sandbox started
+SLICE_SECONDS = 0.05  # the longest stretch of work between two chances for waiting requests
+COMMIT_ROWS = 20_000  # a catch-up slice also ends when this many event rows wait to be stored
+GROUP_JOBS = 256  # at most this many requests share one transaction
+IDLE_WAKE_SECONDS = 60.0  # an idle worker still wakes this often (and at every hour boundary)
+MAX_BALANCE = store.MAX_BALANCE_MICRO / 1e6
+
+# Refusals: raised before a job changes anything, so the rest of its group stands
+EXPECTED = (VenueRefusal, OrderRejected, store.BalanceCap)
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """One order in the engine's terms: ``px`` None is a market order (IOC through the mark)."""
+
+    coin: str
+    is_buy: bool
+    sz: str
+    px: str | None
+    tif: str = "Gtc"
+    reduce_only: bool = False
+    cloid: str | None = None
+
+
+@dataclass(frozen=True)
+class Position:
+    coin: str
+    szi: float
+    entry_px: float
+    mark_px: float
+    position_value: float
+    unrealized_pnl: float
+    leverage: int
+    isolated: bool
+    margin_used: float
+    liquidation_px: float | None
+    cum_funding: float  # positive = paid by the account (as the engine accrues it)
+    maintenance_margin: float
+    max_leverage: int
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """One account at ``time``: every figure a venue's balance, account or position read shows."""
+
+    time: int
+    exists: bool
+    cash: float  # deposits + realized - fees + funding - withdrawals
+    deposits: float
+    realized: float
+    fees: float
+    funding: float
+    volume: float
+    withdrawn: float
+    value: float  # cash + unrealized PnL
+    unrealized_pnl: float
+    cross_unrealized_pnl: float
+    isolated_margin: float  # the part of cash allocated to isolated positions
+    margin_used: float
+    cross_maintenance_margin: float
+    positions: list[Position]
+    open_orders: int
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def withdrawable(self) -> float:
+        return max(self.value - self.margin_used, 0.0)
+
+    @property
+    def notional(self) -> float:
+        return sum(p.position_value for p in self.positions)
+
+
+@dataclass(frozen=True)
+class AssetContext:
+    coin: str
+    funding: float
+    premium: float
+    open_interest: float
+    oracle_px: float
+    mark_px: float
+    prev_day_px: float
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the engine is behind the sandbox clock (what ``/sandbox/status`` shows)."""
+
+    engine_ms: int
+    clock_ms: int
+    hours_behind: int
+    caught_up: bool
+    catch_up_from_ms: int | None  # where the current catch-up started, if one runs
+
+    @property
+    def fraction(self) -> float:
+        if self.caught_up or self.catch_up_from_ms is None:
+            return 1.0
+        span = self.clock_ms - self.catch_up_from_ms
+        return min(1.0, max(0.0, (self.engine_ms - self.catch_up_from_ms) / span)) if span > 0 else 1.0
+
+
+@dataclass
+class _Job:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: Future
+
+
+class _JobFailed(Exception):
+    def __init__(self, job: _Job, exc: BaseException) -> None:
+        self.job, self.exc = job, exc
+
+
+class Clearinghouse:
+    def __init__(self, clock: Clock, db: Database, seed: int = 0) -> None:
+        self.clock = clock
+        self.db = db
+        self.store = PaperStore(db)
+        self._seed = seed
+        self.on_rollback: list[Callable[[], None]] = []  # venues' caches of rows a rollback undid
+        self._jobs: deque[_Job] = deque()
+        self._wake = threading.Condition()
+        self._waiters: list[tuple[int, Future]] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._conn: Connection | None = None
+        self._catch_up_from: int | None = None
+        self._unstored: set[int] = set()
+        self._load()
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Build the engine from the last commit, or afresh on a new database."""
+        saved = self.store.load()
+        now = self.clock.now_ms()
+        if saved is not None:
+            self._seed = saved.market_seed
+        start = saved.market_start if saved is not None else now - HISTORY_DAYS * 24 * HOUR_MS
+        self.market = SyntheticMarket(seed=self._seed, start_ms=start)
+        assert self.market.coins == COINS
+        self.engine = Engine(self.market, start_ms=now if saved is None else saved.clock["now"])
+        self.engine.keep_events = False
+        self.engine.listeners.append(self._record)
+        self.accounts: dict[str, int] = {}  # "venue:address" -> engine account
+        if saved is not None:
+            self.engine.load_state(saved.clock, saved.accounts)
+            self.accounts = saved.owners
+        self._owners = {account: owner for owner, account in self.accounts.items()}
+        self.pending = Pending()
+        self._committed_hour = self.engine.funded_hour
+
+    def _record(self, event: Any) -> None:
+        self.pending.add(event, self.engine.coins)
+
+    def _rollback_memory(self) -> None:
+        self._load()
+        for forget in self.on_rollback:
+            forget()
+
+    # -- the worker ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._wake:
+            if self._thread is None:
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="clearinghouse", daemon=True)
+                self._thread.start()
+
+    def close(self) -> None:
+        """Finish the waiting work, then stop the worker."""
+        with self._wake:
+            thread, self._stopping = self._thread, True
+            self._wake.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        self._thread = None
+
+    def on_worker(self) -> bool:
+        return self._thread is not None and threading.current_thread() is self._thread
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future:
+        """Queue ``fn(self, *args)`` for the worker; its future resolves after its commit."""
+        future: Future = Future()
+        if self._thread is None:
+            self.start()
+        with self._wake:
+            self._jobs.append(_Job(fn, args, future))
+            self._wake.notify()
+        return future
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(self, *args)`` as one transaction and return its result (inline on the worker:
+        a job may call other methods)."""
+        if self.on_worker():
+            return fn(self, *args)
+        return self.submit(fn, *args).result()
+
+    async def acall(self, fn: Callable[..., T], *args: Any) -> T:
+        """``call`` for the event loop: it waits without blocking the loop."""
+        return await asyncio.wrap_future(self.submit(fn, *args))
+
+    def wake(self) -> None:
+        """The clock moved: start catching up now."""
+        with self._wake:
+            self._wake.notify()
+
+    def until(self, target_ms: int) -> Future:
+        """A future that resolves once the engine has processed the clock up to ``target_ms``."""
+        future: Future = Future()
+        with self._wake:
+            if self.engine.now >= target_ms:
+                future.set_result(self.engine.now)
+            else:
+                self._waiters.append((target_ms, future))
+                self._wake.notify()
+        if self._thread is None:
+            self.start()
+        return future
+
+    def progress(self) -> Progress:
+        engine_ms, clock_ms = self.engine.now, self.clock.now_ms()
+        behind = max(0, (clock_ms - self._next_boundary()) // HOUR_MS + 1)
+        return Progress(engine_ms, clock_ms, behind, behind == 0, self._catch_up_from)
+
+    def _next_boundary(self) -> int:
+        return self.market.start_ms + self.engine.funded_hour * HOUR_MS
+
+    def _behind(self) -> bool:
+        return self._next_boundary() <= self.clock.now_ms()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._jobs and not self._stopping and not self._waiters and not self._behind():
+                    wait = (self._next_boundary() - self.clock.now_ms()) / 1000
+                    self._wake.wait(timeout=min(max(wait, 0.001), IDLE_WAKE_SECONDS))
+                if self._stopping and not self._jobs:
+                    return
+                group = [self._jobs.popleft() for _ in range(min(len(self._jobs), GROUP_JOBS))]
+            try:
+                if self.engine.now < self.clock.now_ms():
+                    self._catch_up_slice()
+                if group:
+                    self._run_group(group)
+            except BaseException as exc:  # never let the worker die: log, fail the waiters, go on
+                log.exception("clearinghouse worker: unexpected failure")
+                for job in group:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                self._fail_waiters(exc)
+                time.sleep(0.2)
+            self._release_waiters()
+
+    # -- transactions ----------------------------------------------------------------------------------
+
+    def connection(self) -> Connection:
+        """The open transaction of the running group: venue rows written here commit with it."""
+        if self._conn is None:
+            raise RuntimeError("connection() is only open inside a clearinghouse job")
+        return self._conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One database transaction for a group or a slice; on any failure, memory goes back to the
+        last commit."""
+        conn = self.db.connect()
+        self._conn = conn
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            self._rollback_memory()
+            raise
+        finally:
+            self._conn = None
+            conn.close()
+
+    def _store(self, conn: Connection) -> None:
+        """Write the waiting events and the state after them, inside ``conn``'s transaction."""
+        engine = self.engine
+        changed = {account: engine.account_state(account) for account in engine.take_dirty()}
+        if not (len(self.pending) or changed or engine.funded_hour != self._committed_hour):
+            return
+        try:
+            self.store.commit(
+                conn, self.pending, self._seed, self.market.start_ms, engine.clock_state(), changed,
+                self._owners, self.clock.now_ms(),
+            )  # fmt: skip
+        except Exception:
+            self._unstored = {row["oid"] for row in self.pending.fills if not row["liquidation"]}
+            raise
+        self.pending = Pending()
+        self._committed_hour = engine.funded_hour
+
+    def _run_group(self, group: list[_Job]) -> None:
+        """Run the jobs in one transaction and answer them after its commit. A job that fails
+        unexpectedly is answered with its error and the others run again without it; a commit
+        that fails is retried one job at a time, so only the job that cannot be stored fails."""
+        outcomes: list[tuple[_Job, bool, Any]] = []
+        try:
+            with self._transaction() as conn:
+                deadline = time.perf_counter() + SLICE_SECONDS
+                for i, job in enumerate(group):
+                    if i and time.perf_counter() > deadline:  # the rest waits for the next group
+                        with self._wake:
+                            self._jobs.extendleft(reversed(group[i:]))
+                        break
+                    try:
+                        outcomes.append((job, True, job.fn(self, *job.args)))
+                    except EXPECTED as exc:
+                        outcomes.append((job, False, exc))
+                    except Exception as exc:
+                        raise _JobFailed(job, exc) from exc
+                self._store(conn)
+        except _JobFailed as failed:
+            log.error("a clearinghouse job failed; its group runs again without it", exc_info=failed.exc)
+            failed.job.future.set_exception(failed.exc)
+            rest = [job for job in group if job is not failed.job]
+            if rest:
+                self._run_group(rest)
+            return
+        except Exception as exc:
+            self._unstored = set()
+            ran = [job for job, *_ in outcomes]
+            if len(ran) > 1:
+                for job in ran:
+                    self._run_group([job])
+                return
+            for job in ran or group:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        for job, ok, value in outcomes:
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
+
+    # -- time ------------------------------------------------------------------------------------------
+
+    def _catch_up_slice(self) -> None:
+        """Process hours toward the clock for at most ``SLICE_SECONDS`` (or ``COMMIT_ROWS`` rows),
+        then commit. If a resting order's fill cannot be stored, that order alone is cancelled and
+        the slice runs again: one bad order never stops the clock for everyone."""
+        try:
+            self._slice()
+        except Exception:
+            suspects, self._unstored = self._unstored, set()
+            if not suspects or not self._quarantine(suspects):
+                raise
+            log.exception("a resting order's fill could not be stored; cancelled %s", sorted(suspects))
+            self._slice()
+
+    def _slice(self) -> None:
+        engine, target = self.engine, self.clock.now_ms()
+        if self._catch_up_from is None and self._behind():
+            self._catch_up_from = engine.now
+        deadline = time.perf_counter() + SLICE_SECONDS
+        with self._transaction() as conn:
+            while (boundary := self._next_boundary()) <= target:
+                engine.advance_to(boundary)
+                if time.perf_counter() > deadline or len(self.pending) >= COMMIT_ROWS:
+                    break
+            else:
+                engine.advance_to(max(engine.now, target))
+            self._store(conn)
+        if not self._behind():
+            self._catch_up_from = None
+
+    def _quarantine(self, oids: set[int]) -> bool:
+        """Cancel the resting orders among ``oids`` (memory is back at the last commit); True if any."""
+        orders = [self.engine.orders[oid] for oid in sorted(oids) if oid in self.engine.orders]
+        if not orders:
+            return False
+        with self._transaction() as conn:
+            for order in orders:
+                self.engine.cancel(order.account, order.oid)
+            self._store(conn)
+        return True
+
+    def _release_waiters(self) -> None:
+        with self._wake:
+            now, still = self.engine.now, []
+            for target, future in self._waiters:
+                if now >= target:
+                    future.set_result(now)
+                else:
+                    still.append((target, future))
+            self._waiters = still
+
+    def _fail_waiters(self, exc: BaseException) -> None:
+        with self._wake:
+            waiters, self._waiters = self._waiters, []
+        for _, future in waiters:
+            future.set_exception(exc)
+
+    # -- accounts and money --------------------------------------------------------------------------------
+
+    def account(self, owner: str) -> int | None:
+        """The engine account of ``owner`` ("venue:address"), if it has one."""
+        return self.accounts.get(owner)
+
+    def _open(self, owner: str) -> int:
+        account = self.accounts.get(owner)
+        if account is None:
+            account = self.accounts[owner] = self.engine.open_account()
+            self._owners[account] = owner
+        return account
+
+    def open(self, owner: str) -> int:
+        """The engine account of ``owner``, opened empty if it has none yet."""
+        return self.call(Clearinghouse._open, owner)
+
+    def deposit(
+        self, owner: str, usdc: float, identity: Callable[[Connection], None] | None = None
+    ) -> dict[str, float]:
+        """Credit ``usdc`` to ``owner``'s account, opening it; ``identity`` writes the venue's own
+        row for the owner in the same transaction, so both happen or neither. The account's
+        ledger after it (cash, deposits, ...)."""
+        return self.call(Clearinghouse._deposit_and_ledger, owner, usdc, identity)
+
+    def _deposit_and_ledger(
+        self, owner: str, usdc: float, identity: Callable[[Connection], None] | None
+    ) -> dict[str, float]:
+        return self.engine.ledger(self._deposit(owner, usdc, identity, "deposit"))
+
+    def _deposit(
+        self, owner: str, usdc: float, identity: Callable[[Connection], None] | None, kind: str
+    ) -> int:
+        if not (usdc > 0 and np.isfinite(usdc)):
+            raise store.BalanceCap("a deposit must be a positive number")
+        account = self.accounts.get(owner)
+        if account is not None and self.engine.ledger(account)["cash"] + usdc > MAX_BALANCE:
+            raise store.BalanceCap(f"a balance may hold at most {MAX_BALANCE:.0f}")
+        if usdc > MAX_BALANCE:
+            raise store.BalanceCap(f"a balance may hold at most {MAX_BALANCE:.0f}")
+        if identity is not None:
+            identity(self.connection())
+        account = self._open(owner)
+        self.engine.deposit(account, usdc)
+        self.pending.ledger_row(account, self.engine.now, kind, usdc, {"type": kind, "usdc": usdc})
+        return account
+
+    def open_funded(self, owner: str, usdc: float) -> int:
+        """``owner``'s account, opened with ``usdc`` if it has none (PaperExchange: the plan's balance)."""
+        return self.call(Clearinghouse._open_funded, owner, usdc)
+
+    def _open_funded(self, owner: str, usdc: float) -> int:
+        account = self.accounts.get(owner)
+        return account if account is not None else self._deposit(owner, usdc, None, "deposit")
+
+    def withdraw(self, owner: str, usdc: float) -> float:
+        """Take ``usdc`` out of ``owner``'s withdrawable balance; the new cash."""
+        return self.call(Clearinghouse._withdraw, owner, usdc)
+
+    def _withdraw(self, owner: str, usdc: float) -> float:
+        account = self.accounts.get(owner)
+        if not (usdc > 0 and np.isfinite(usdc)):
+            raise OrderRejected(Reason.WITHDRAW, requested=usdc, withdrawable=0.0)
+        view = self._view(owner)
+        if account is None or usdc > view.withdrawable + 1e-9:
+            raise OrderRejected(Reason.WITHDRAW, requested=usdc, withdrawable=view.withdrawable)
+        self.engine.withdraw(account, usdc)
+        self.pending.ledger_row(
+            account, self.engine.now, "withdraw", -usdc, {"type": "withdraw", "usdc": usdc}
+        )
+        return self.engine.ledger(account)["cash"]
+
+    def top_up(self, owner: str, usdc: float, below: float) -> tuple[float, float]:
+        """PaperExchange's reset: add ``usdc`` if the account's value is under ``below``; (before,
+        after). Refused (``Reason.TOP_UP``) otherwise."""
+        return self.call(Clearinghouse._top_up, owner, usdc, below)
+
+    def _top_up(self, owner: str, usdc: float, below: float) -> tuple[float, float]:
+        before = self._view(owner).value
+        if before >= below:
+            raise OrderRejected(Reason.TOP_UP, value=before, below=below)
+        self._deposit(owner, usdc, None, "deposit")
+        return before, self._view(owner).value
+
+    # -- trading ---------------------------------------------------------------------------------------
+
+    def place(self, owner: str, orders: list[OrderRequest]) -> list[Filled | Resting | Rejected]:
+        return self.call(Clearinghouse._place, owner, orders)
+
+    def _place(self, owner: str, orders: list[OrderRequest]) -> list[Filled | Resting | Rejected]:
+        account, engine = self._open(owner), self.engine
+        return [
+            engine.place(account, o.coin, o.is_buy, o.px, o.sz, tif=o.tif, reduce_only=o.reduce_only,
+                         cloid=o.cloid)
+            for o in orders
+        ]  # fmt: skip
+
+    def cancel(self, owner: str, oids: list[int]) -> list[Cancelled | Rejected]:
+        return self.call(Clearinghouse._cancel, owner, oids, False)
+
+    def cancel_by_cloid(self, owner: str, cloids: list[str]) -> list[Cancelled | Rejected]:
+        return self.call(Clearinghouse._cancel, owner, cloids, True)
+
+    def _cancel(self, owner: str, refs: list[Any], by_cloid: bool) -> list[Cancelled | Rejected]:
+        account = self._open(owner)
+        cancel = self.engine.cancel_by_cloid if by_cloid else self.engine.cancel
+        return [cancel(account, ref) for ref in refs]
+
+    def update_leverage(self, owner: str, coin: str, leverage: int, is_cross: bool) -> None:
+        self.call(Clearinghouse._update_leverage, owner, coin, leverage, is_cross)
+
+    def _update_leverage(self, owner: str, coin: str, leverage: int, is_cross: bool) -> None:
+        self.engine.update_leverage(self._open(owner), coin, leverage, is_cross=is_cross)
+
+    # -- engine reads ------------------------------------------------------------------------------------
+
+    def now(self) -> int:
+        """The time the engine has reached (the clock's, unless a catch-up is running)."""
+        return self.engine.now
+
+    def marks(self) -> tuple[int, dict[str, float]]:
+        return self.call(Clearinghouse._marks)
+
+    def _marks(self) -> tuple[int, dict[str, float]]:
+        return self.engine.now, dict(zip(COINS, self.engine.marks().tolist(), strict=True))
+
+    def view(self, owner: str) -> AccountView:
+        return self.call(Clearinghouse._view, owner)
+
+    def _view(self, owner: str) -> AccountView:
+        engine, account, now = self.engine, self.accounts.get(owner), self.engine.now
+        if account is None:
+            return AccountView(now, False, *([0.0] * 13), [], 0, {})
+        marks = engine.marks()
+        raw = engine.positions_of(account, marks)
+        ledger = engine.ledger(account)
+        positions = [
+            Position(max_leverage=engine.contracts[COINS.index(p["coin"])].max_leverage, **p) for p in raw
+        ]
+        return AccountView(
+            time=now,
+            exists=True,
+            cash=ledger["cash"],
+            deposits=ledger["deposits"],
+            realized=ledger["realized"],
+            fees=ledger["fees"],
+            funding=ledger["funding"],
+            volume=ledger["volume"],
+            withdrawn=ledger["withdrawn"],
+            value=engine.account_value(account, marks),
+            unrealized_pnl=sum(p.unrealized_pnl for p in positions),
+            cross_unrealized_pnl=sum(p.unrealized_pnl for p in positions if not p.isolated),
+            isolated_margin=sum(p.margin_used - p.unrealized_pnl for p in positions if p.isolated),
+            margin_used=sum(p.margin_used for p in positions),
+            cross_maintenance_margin=sum(p.maintenance_margin for p in positions if not p.isolated),
+            positions=positions,
+            open_orders=len(engine.open_orders(account)),
+            stats=engine.stats(account, marks),
+        )
+
+    def open_orders(self, owner: str) -> list[Order]:
+        return self.call(Clearinghouse._open_orders, owner)
+
+    def _open_orders(self, owner: str) -> list[Order]:
+        account = self.accounts.get(owner)
+        return [] if account is None else list(self.engine.open_orders(account))
+
+    def volume(self, owner: str) -> float:
+        """The USDC ``owner`` has traded (0 without an account)."""
+        account = self.accounts.get(owner)
+        return 0.0 if account is None else self.engine.ledger(account)["volume"]
+
+    def asset_contexts(self) -> list[AssetContext]:
+        return self.call(Clearinghouse._asset_contexts)
+
+    def _asset_contexts(self) -> list[AssetContext]:
+        now, market, p = self.engine.now, self.market, self.engine.positions
+        hour = market.hour(now)
+        oi = (
+            np.bincount(p.coin, weights=np.abs(p.szi), minlength=len(COINS)) / 2
+            if len(p)
+            else np.zeros(len(COINS))
+        )
+        return [
+            AssetContext(
+                coin, market.funding_rate(coin, hour), market.premium(coin, hour), float(oi[i]),
+                market.oracle(coin, now), market.mark(coin, now), market.oracle(coin, now - 24 * HOUR_MS),
+            )
+            for i, coin in enumerate(COINS)
+        ]  # fmt: skip
+
+    def funding_history(self, coin: str, start: int, end: int | None, limit: int) -> list[Any]:
+        """The market's funding, paid in ``[start, end]`` (up to the engine's time), oldest first."""
+        if coin not in COINS:
+            raise OrderRejected(Reason.UNKNOWN_COIN, coin=coin)
+        now = self.engine.now
+        end = now if end is None else min(end, now)
+        start = max(start, self.market.start_ms)
+        return self.market.funding_history(coin, start, min(end, start + limit * HOUR_MS))[:limit]
+
+    # -- history (committed rows: read straight from the database, not through the worker) -------------
+
+    def fills(self, owner: str, start: int | None, end: int | None, limit: int, oldest_first: bool = False):
+        account = self.accounts.get(owner)
+        return [] if account is None else self.store.fills(account, start, end, limit, oldest_first)
+
+    def funding(self, owner: str, start: int = 0, end: int | None = None, coin: str | None = None,
+                limit: int | None = None, newest_first: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+        account = self.accounts.get(owner)
+        if account is None:
+            return []
+        return self.store.funding(account, start, end, coin, limit, newest_first)
+
+    def funding_totals(self, owner: str, coin: str | None = None) -> dict[str, dict[str, float]]:
+        account = self.accounts.get(owner)
+        return {} if account is None else self.store.funding_totals(account, coin)
+
+    def ledger(self, owner: str, start: int, end: int | None, limit: int) -> list[dict[str, Any]]:
+        account = self.accounts.get(owner)
+        end = self.engine.now if end is None else end
+        return [] if account is None else self.store.ledger(account, start, end, limit)
+
+    def liquidations(self, owner: str) -> list[dict[str, Any]]:
+        account = self.accounts.get(owner)
+        return [] if account is None else self.store.liquidations(account)
+
+    def income(self, owner: str, start: int | None, end: int | None, coin: str | None, kind: str | None,
+               limit: int) -> list[dict[str, Any]]:  # fmt: skip
+        """Aster's income rows: with no range, the last 7 days up to the engine's time."""
+        account = self.accounts.get(owner)
+        end = end if end is not None else self.engine.now
+        start = start if start is not None else end - 7 * 24 * HOUR_MS
+        return [] if account is None else self.store.income(account, start, end, coin, kind, limit)
+
+    # -- upgrades ----------------------------------------------------------------------------------------
+
+    def adopt_legacy_balances(self) -> None:
+        """Older sandboxes kept Hyperliquid and Aster balances in the venues' own tables: move any
+        balance whose owner has no engine account into the clearinghouse, once, and clear it."""
+        self.call(Clearinghouse._adopt)
+
+    def _adopt(self) -> None:
+        conn = self.connection()
+        for table, key, column, venue in (
+            (store.hl_accounts, "user", "deposited_micro_usdc", "hyperliquid"),
+            (store.as_accounts, "address", "balance_micro_usdt", "aster"),
+        ):
+            rows = conn.execute(sa.select(table.c[key], table.c[column]).where(table.c[column] > 0)).all()
+            for address, micro in rows:
+                if f"{venue}:{address}" not in self.accounts:
+                    self._deposit(f"{venue}:{address}", micro / 1e6, None, "deposit")
+            if rows:
+                conn.execute(table.update().values({column: 0}))

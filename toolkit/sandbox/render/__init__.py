@@ -1,0 +1,1 @@
+"""Each paper venue's words for the clearinghouse's plain numbers: one module per venue."""
