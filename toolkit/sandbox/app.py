@@ -57,6 +57,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     hyperliquid_sandbox = HyperliquidSandbox(engine, clock)
     clearinghouse = Clearinghouse(clock, engine)
     clearinghouse.on_rollback.append(hyperliquid_sandbox.forget)
+    clearinghouse.before_commit.append(hyperliquid_sandbox.flush)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -46,7 +46,8 @@ T = TypeVar("T")
 
 HISTORY_DAYS = 90  # market history available before the sandbox started
 SLICE_SECONDS = 0.05  # the longest stretch of work between two chances for waiting requests
-COMMIT_ROWS = 20_000  # a catch-up slice also ends when this many event rows wait to be stored
+COMMIT_ROWS = 8_000  # a catch-up commits once this many event rows wait (storing them takes ~0.1 s)...
+COMMIT_HOURS = 24  # ...or once a simulated day has been processed, and whenever it catches up
 GROUP_JOBS = 256  # at most this many requests share one transaction
 IDLE_WAKE_SECONDS = 60.0  # an idle worker still wakes this often (and at every hour boundary)
 MAX_BALANCE = store.MAX_BALANCE_MICRO / 1e6
@@ -165,12 +166,14 @@ class Clearinghouse:
         self.store = PaperStore(db)
         self._seed = seed
         self.on_rollback: list[Callable[[], None]] = []  # venues' caches of rows a rollback undid
+        self.before_commit: list[Callable[[Connection], None]] = []  # venues' rows written at commit
         self._jobs: deque[_Job] = deque()
         self._wake = threading.Condition()
         self._waiters: list[tuple[int, Future]] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._conn: Connection | None = None
+        self._conn: Connection | None = None  # the running group's, while it runs
+        self._dbconn: Connection | None = None
         self._catch_up_from: int | None = None
         self._unstored: set[int] = set()
         self._load()
@@ -283,11 +286,13 @@ class Clearinghouse:
                     wait = (self._next_boundary() - self.clock.now_ms()) / 1000
                     self._wake.wait(timeout=min(max(wait, 0.001), IDLE_WAKE_SECONDS))
                 if self._stopping and not self._jobs:
+                    if self._dbconn is not None:
+                        self._dbconn.close()
                     return
                 group = [self._jobs.popleft() for _ in range(min(len(self._jobs), GROUP_JOBS))]
             try:
-                if self.engine.now < self.clock.now_ms():
-                    self._catch_up_slice()
+                if group or self.engine.now < self.clock.now_ms():
+                    self._catch_up_slice(flush=bool(group))
                 if group:
                     self._run_group(group)
             except BaseException as exc:  # never let the worker die: log, fail the waiters, go on
@@ -311,17 +316,19 @@ class Clearinghouse:
     def _transaction(self) -> Iterator[Connection]:
         """One database transaction for a group or a slice; on any failure, memory goes back to the
         last commit."""
-        conn = self.db.connect()
-        self._conn = conn
+        if self._dbconn is None or self._dbconn.closed or self._dbconn.invalidated:
+            self._dbconn = self.db.connect()  # the worker keeps one connection: no pool round trip per group
+        conn = self._conn = self._dbconn
         try:
             with conn.begin():
                 yield conn
         except BaseException:
             self._rollback_memory()
+            if conn.in_transaction():
+                conn.rollback()
             raise
         finally:
             self._conn = None
-            conn.close()
 
     def _store(self, conn: Connection) -> None:
         """Write the waiting events and the state after them, inside ``conn``'s transaction."""
@@ -359,6 +366,8 @@ class Clearinghouse:
                         outcomes.append((job, False, exc))
                     except Exception as exc:
                         raise _JobFailed(job, exc) from exc
+                for write in self.before_commit:
+                    write(conn)
                 self._store(conn)
         except _JobFailed as failed:
             log.error("a clearinghouse job failed; its group runs again without it", exc_info=failed.exc)
@@ -386,34 +395,51 @@ class Clearinghouse:
 
     # -- time ------------------------------------------------------------------------------------------
 
-    def _catch_up_slice(self) -> None:
-        """Process hours toward the clock for at most ``SLICE_SECONDS`` (or ``COMMIT_ROWS`` rows),
-        then commit. If a resting order's fill cannot be stored, that order alone is cancelled and
-        the slice runs again: one bad order never stops the clock for everyone."""
+    def _catch_up_slice(self, flush: bool = False) -> None:
+        """Process hours toward the clock for at most ``SLICE_SECONDS``; commit every simulated day,
+        every ``COMMIT_ROWS`` rows, on catching up, and before requests run (``flush``: a request's
+        transaction holds only its own rows). If a resting order's fill cannot be stored, that
+        order alone is cancelled and the slice runs again: one bad order never stops the clock."""
         try:
-            self._slice()
+            self._slice(flush)
         except Exception:
             suspects, self._unstored = self._unstored, set()
             if not suspects or not self._quarantine(suspects):
                 raise
             log.exception("a resting order's fill could not be stored; cancelled %s", sorted(suspects))
-            self._slice()
+            self._slice(flush)
 
-    def _slice(self) -> None:
+    def _slice(self, flush: bool) -> None:
         engine, target = self.engine, self.clock.now_ms()
         if self._catch_up_from is None and self._behind():
             self._catch_up_from = engine.now
         deadline = time.perf_counter() + SLICE_SECONDS
-        with self._transaction() as conn:
+        try:
             while (boundary := self._next_boundary()) <= target:
                 engine.advance_to(boundary)
                 if time.perf_counter() > deadline or len(self.pending) >= COMMIT_ROWS:
                     break
             else:
                 engine.advance_to(max(engine.now, target))
-            self._store(conn)
-        if not self._behind():
+        except BaseException:
+            self._rollback_memory()
+            raise
+        caught_up = not self._behind()
+        due = len(self.pending) >= COMMIT_ROWS or engine.funded_hour - self._committed_hour >= COMMIT_HOURS
+        if (flush or caught_up or due) and self._uncommitted():
+            with self._transaction() as conn:
+                self._store(conn)
+        if caught_up:
             self._catch_up_from = None
+
+    def _uncommitted(self) -> bool:
+        engine = self.engine
+        return bool(
+            len(self.pending)
+            or engine.dirty
+            or engine.all_dirty
+            or engine.funded_hour != self._committed_hour
+        )
 
     def _quarantine(self, oids: set[int]) -> bool:
         """Cancel the resting orders among ``oids`` (memory is back at the last commit); True if any."""

@@ -77,6 +77,8 @@ class HyperliquidSandbox:
         # database): each signer's kept nonces, and the addresses known to be accounts.
         self._kept: dict[str, list[int]] = {}
         self._users: set[str] = set()
+        self._agents: dict[str, Any] = {}  # address -> its hl_agents row, or None
+        self._deferred: list[dict[str, Any]] = []  # nonces used in the clearinghouse's open transaction
         # Hyperliquid's address budget: requests used per account (in memory; a restart forgives them)
         self.action_budget = ACTION_BUDGET
         self._actions_used: dict[str, int] = {}
@@ -106,12 +108,28 @@ class HyperliquidSandbox:
             raise
 
     def forget(self) -> None:
-        """Drop the caches of rows a rolled-back transaction may have written."""
+        """Drop the caches of rows a rolled-back transaction may have written (or never wrote)."""
         with self._lock:
             self._kept.clear()
             self._users.clear()
+            self._agents.clear()
+            self._deferred.clear()
 
-    def _use_nonce(self, conn: Connection, signer: str, nonce: int) -> None:
+    def flush(self, conn: Connection) -> None:
+        """Write the nonces used in the clearinghouse's running transaction (one insert for all)."""
+        with self._lock:
+            rows, self._deferred = self._deferred, []
+        if rows:
+            conn.execute(self._add_nonce, rows)
+
+    def _agent(self, conn: Connection, address: str) -> Any:
+        """The agent row of ``address`` (None if it never was one): cached, as every approval
+        clears the cache."""
+        if address not in self._agents:
+            self._agents[address] = conn.execute(self._agent_by_address, {"address": address}).first()
+        return self._agents[address]
+
+    def _use_nonce(self, conn: Connection, signer: str, nonce: int, deferred: bool = False) -> None:
         now = int(time.time() * 1000)
         if not now - NONCE_PAST_MS < nonce < now + NONCE_FUTURE_MS:
             raise ActionRefused(
@@ -125,7 +143,10 @@ class HyperliquidSandbox:
             raise ActionRefused(f"Invalid nonce: duplicate nonce {nonce}")
         if len(kept) >= NONCES_KEPT and nonce <= kept[0]:
             raise ActionRefused(f"Invalid nonce: {nonce} is too low; it must exceed {kept[0]}")
-        conn.execute(self._add_nonce, {"signer": signer, "nonce": nonce})
+        if deferred:  # the clearinghouse writes it with the rest of its transaction (``flush``)
+            self._deferred.append({"signer": signer, "nonce": nonce})
+        else:
+            conn.execute(self._add_nonce, {"signer": signer, "nonce": nonce})
         bisect.insort(kept, nonce)
         if len(kept) > NONCES_KEPT:
             del kept[0]
@@ -194,6 +215,7 @@ class HyperliquidSandbox:
                 raise ActionRefused("valid_until may be at most 180 days in the future")
         a = store.hl_agents
         with self._transaction(user, conn) as conn:
+            self._agents.clear()  # an approval may change any cached agent row
             role = self._role(conn, user, now)
             if role.get("role") == "agent":
                 raise ActionRefused(
@@ -235,29 +257,40 @@ class HyperliquidSandbox:
 
     # -- L1 actions ----------------------------------------------------------------------------
 
+    def recover_signer(
+        self, req: wire.ExchangeRequest, action: dict[str, Any], signature: Any
+    ) -> str | ActionRefused:
+        """The lowercase address that signed an L1 action, or the refusal: pure computation (no
+        state), so it may run before the request reaches the clearinghouse."""
+        try:
+            return hl.recover_l1_signer(
+                action, signature, None, req.nonce, req.expiresAfter, self.is_mainnet, checksum=False
+            )
+        except (ValueError, OverflowError) as exc:
+            return ActionRefused(f"Invalid signature: {exc}")
+
     def authenticate_l1(
         self,
         req: wire.ExchangeRequest,
         action: dict[str, Any],
         signature: Any,
         conn: Connection | None = None,
+        signer: str | ActionRefused | None = None,
     ) -> Signer:
-        """Recover an L1 action's signer (over ``action`` as sent), resolve it to its account, and
-        use the nonce (in ``conn``'s transaction if given)."""
+        """Recover an L1 action's signer (over ``action`` as sent; or take ``recover_signer``'s
+        answer), resolve it to its account, and use the nonce (in ``conn``'s transaction if given)."""
         if req.vaultAddress:
             raise ActionRefused("Vaults and sub-accounts are not supported by this sandbox")
         nonce, expires_after = req.nonce, req.expiresAfter
-        try:
-            signer = hl.recover_l1_signer(
-                action, signature, None, nonce, expires_after, self.is_mainnet
-            ).lower()
-        except (ValueError, OverflowError) as exc:
-            raise ActionRefused(f"Invalid signature: {exc}") from None
+        signer = self.recover_signer(req, action, signature) if signer is None else signer
+        if isinstance(signer, ActionRefused):
+            raise signer
         now = self.clock.now_ms()
         if expires_after is not None and expires_after < int(time.time() * 1000):
             raise ActionRefused(f"Action expired at {expires_after}")
+        external = conn is not None
         with self._transaction(signer, conn) as conn:
-            record = conn.execute(self._agent_by_address, {"address": signer}).first()
+            record = self._agent(conn, signer)
             if record is not None:
                 if record.removed_at is not None:
                     raise ActionRefused(f"User or API Wallet {signer} does not exist.")
@@ -270,7 +303,7 @@ class HyperliquidSandbox:
                 who = Signer(signer, signer)
             else:
                 raise ActionRefused(self._stranger(conn, signer, action, signature, nonce, expires_after))
-            self._use_nonce(conn, signer, nonce)
+            self._use_nonce(conn, signer, nonce, deferred=external)
         return who
 
     def _stranger(

@@ -181,11 +181,13 @@ def sign_digest(key: Any, message_hash: bytes) -> Signature:
     return signer.sign(message_hash)
 
 
-def recover_address(message_hash: bytes, signature: Signature) -> str:
-    """The checksummed address whose key made ``signature`` over ``message_hash``."""
+def recover_address(message_hash: bytes, signature: Signature, *, checksum: bool = True) -> str:
+    """The address whose key made ``signature`` over ``message_hash``: checksummed, or lowercase
+    (a verifier that compares lowercase skips the checksum's extra hash)."""
     raw = signature.r.to_bytes(32, "big") + signature.s.to_bytes(32, "big") + bytes([signature.v - 27])
     public = PublicKey.from_signature_and_message(raw, message_hash, hasher=None)
-    return to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
+    address = keccak(public.format(compressed=False)[1:])[-20:]
+    return to_checksum_address(address) if checksum else "0x" + address.hex()
 
 
 def address_of(key: Any) -> str:

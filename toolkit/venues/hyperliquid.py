@@ -250,9 +250,11 @@ def recover_l1_signer(
     nonce: int,
     expires_after: int | None,
     is_mainnet: bool,
+    *,
+    checksum: bool = True,
 ) -> str:
     digest = l1_digest(action, vault_address, nonce, expires_after, is_mainnet)
-    return eip712.recover_address(digest, Signature.from_wire(signature))
+    return eip712.recover_address(digest, Signature.from_wire(signature), checksum=checksum)
 
 
 # -- order wire format ---------------------------------------------------------------------------
@@ -462,7 +464,7 @@ class HyperliquidClient(HttpClient):
             raise HyperliquidError(f"Invalid {action.get('type')} action: {exc}") from None
         nonce = self.next_nonce()
         signature = sign_l1_action(
-            self._require_wallet().private_key,
+            self._require_wallet().signer,
             action,
             self.vault_address,
             nonce,

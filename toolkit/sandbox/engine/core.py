@@ -164,6 +164,7 @@ class Engine:
         self.positions = PositionTable(capacity)
         self.books: list[AccountBook] = []
         self._acc = {k: np.zeros(64) for k in self.ACCOUNT_FIELDS}
+        self._marks_cache: tuple[int, NDArray[np.float64]] | None = None  # marks are a function of time
         self.orders: dict[int, Order] = {}  # resting orders by oid, in placement order
         self._orders_of: dict[int, dict[int, Order]] = {}  # account -> its resting orders
         self.next_oid = 1
@@ -245,8 +246,12 @@ class Engine:
     # -- prices and views -------------------------------------------------------------------------
 
     def marks(self, ts: int | None = None) -> NDArray[np.float64]:
+        """Every coin's mark at ``ts`` (now by default); a copy the caller may change."""
         t = self.now if ts is None else ts
-        return np.array([self.market.mark(c, t) for c in self.coins])
+        cached = self._marks_cache
+        if cached is None or cached[0] != t:
+            cached = self._marks_cache = (t, np.array([self.market.mark(c, t) for c in self.coins]))
+        return cached[1].copy()
 
     def _maintenance(self, notional: NDArray[np.float64], coin: NDArray[np.int64]) -> NDArray[np.float64]:
         high = notional >= self._bound1[coin]

@@ -182,17 +182,22 @@ async def answer_info(
 async def exchange(request: Request, state: State) -> Any:
     raw = await read_json(request)
     req = parse(wire.parse_exchange, raw)
-    return await state.clearinghouse.acall(_exchange, state, req, raw)
+    signer = None
+    if not isinstance(req.action, wire.ApproveAgentAction):  # recovered here: the worker only decides
+        signer = state.hyperliquid.recover_signer(req, raw["action"], raw["signature"])
+    return await state.clearinghouse.acall(_exchange, state, req, raw, signer)
 
 
-def _exchange(ch: Clearinghouse, state: SandboxState, req: wire.ExchangeRequest, raw: dict[str, Any]) -> Any:
-    """On the clearinghouse's worker: the signature, the nonce and the trade share its transaction."""
+def _exchange(
+    ch: Clearinghouse, state: SandboxState, req: wire.ExchangeRequest, raw: dict[str, Any], signer: Any = None
+) -> Any:
+    """On the clearinghouse's worker: the nonce and the trade share its transaction."""
     try:
         action, conn = req.action, ch.connection()
         if isinstance(action, wire.ApproveAgentAction):
             state.hyperliquid.approve_agent(req, raw["action"], conn)
             return OK
-        who = state.hyperliquid.authenticate_l1(req, raw["action"], raw["signature"], conn)
+        who = state.hyperliquid.authenticate_l1(req, raw["action"], raw["signature"], conn, signer)
         state.hyperliquid.charge_actions(
             who.user,
             max(1, len(getattr(action, "orders", None) or getattr(action, "cancels", None) or ())),
