@@ -123,11 +123,14 @@ class HyperliquidSandbox:
             conn.execute(self._add_nonce, rows)
 
     def _agent(self, conn: Connection, address: str) -> Any:
-        """The agent row of ``address`` (None if it never was one): cached, as every approval
-        clears the cache."""
-        if address not in self._agents:
-            self._agents[address] = conn.execute(self._agent_by_address, {"address": address}).first()
-        return self._agents[address]
+        """The agent row of ``address`` (None if it never was one): cached for agents and accounts
+        (every approval clears the cache), never for strangers, so the cache stays bounded."""
+        if address in self._agents:
+            return self._agents[address]
+        row = conn.execute(self._agent_by_address, {"address": address}).first()
+        if row is not None or address in self._users:  # agents and accounts only: strangers are unbounded
+            self._agents[address] = row
+        return row
 
     def _use_nonce(self, conn: Connection, signer: str, nonce: int, deferred: bool = False) -> None:
         now = int(time.time() * 1000)
