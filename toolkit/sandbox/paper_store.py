@@ -94,6 +94,7 @@ class PaperStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.stored_accounts = 0  # accounts 0..n-1 have a row; later ones are inserted
+        self._compiled: dict[tuple[Any, ...], Any] = {}
         a, st = store.pp_accounts, store.pp_state
         self._update_account = (
             a.update().where(a.c.account == sa.bindparam("b_account")).values(state=sa.bindparam("b_state"))
@@ -102,6 +103,23 @@ class PaperStore:
         self._update_state = (
             st.update().where(st.c.id == 1).values({f: sa.bindparam(f"b_{f}") for f in fields})
         )
+
+    def _insert(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows of one shape: the statement compiled once for the database's dialect and
+        handed to the driver as it is (a year of funding is millions of rows; SQLAlchemy's per-row
+        parameter processing would cost more than the database itself)."""
+        keys = tuple(rows[0])
+        cache_key = (table.name, keys, conn.dialect.name)
+        compiled = self._compiled.get(cache_key)
+        if compiled is None:
+            compiled = self._compiled[cache_key] = table.insert().compile(
+                dialect=conn.dialect, column_keys=list(keys)
+            )
+        if compiled.positional:
+            order = compiled.positiontup or ()
+            conn.exec_driver_sql(str(compiled), [tuple(row[k] for k in order) for row in rows])
+        else:
+            conn.exec_driver_sql(str(compiled), rows)
 
     def load(self) -> Saved | None:
         with self.db.connect() as conn:
@@ -144,7 +162,7 @@ class PaperStore:
             (store.pp_accounts, inserts),
         ):
             if rows:
-                conn.execute(table.insert(), rows)
+                self._insert(conn, table, rows)
         if updates:
             conn.execute(self._update_account, updates)
         if conn.execute(self._update_state, {f"b_{k}": v for k, v in values.items()}).rowcount == 0:
