@@ -60,3 +60,16 @@ def new_account(sandbox):
 @pytest.fixture
 def account(new_account) -> Account:
     return new_account()
+
+
+@pytest.fixture
+def own_sandbox(tmp_path):
+    """A sandbox of this test's own: for injected faults and moved clocks that must not reach others."""
+    with toolkit.sandbox.start(home=tmp_path / "home") as sb:
+        yield sb
+
+
+@pytest.fixture
+def own_state(own_sandbox):
+    """The in-process state behind ``own_sandbox`` (its clearinghouse, venues), for fault injection."""
+    return own_sandbox._server.config.app.state.sandbox

@@ -16,30 +16,20 @@ from toolkit.venues.eip712 import Wallet
 from toolkit.venues.paperx import PaperClient
 
 
-@pytest.fixture
-def own_sandbox(tmp_path):
-    with toolkit.sandbox.start(home=tmp_path / "home") as sb:
-        yield sb
-
-
-def _state(sb):
-    return sb._server.config.app.state.sandbox
-
-
 def _rows(sb, query: str, *args) -> list[tuple]:
     db = sb._server.config.app.state.sandbox.config.home / "sandbox.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return conn.execute(query, args).fetchall()
 
 
-def test_an_aster_fill_is_stored_before_the_answer_and_every_read_shows_it(own_sandbox):
+def test_an_aster_fill_is_stored_before_the_answer_and_every_read_shows_it(own_sandbox, own_state):
     wallet = Wallet.generate()
     own_sandbox.aster_deposit(wallet.address, 10_000)
     client = av.AsterClient(own_sandbox)
     client.create_api_key(wallet, "bot")
     order = client.order("ETHUSDT", "BUY", "2")
     assert order["status"] == "FILLED"
-    account = _state(own_sandbox).clearinghouse.account(f"aster:{wallet.address.lower()}")
+    account = own_state.clearinghouse.account(f"aster:{wallet.address.lower()}")
     # in the database when the answer arrives: no later request needed to flush it
     stored = _rows(own_sandbox, "select coin, sz, fee from pp_fills where account = ?", account)
     fee = 2 * float(order["avgPrice"]) * 0.00045
@@ -72,7 +62,7 @@ def test_an_aster_fill_is_stored_before_the_answer_and_every_read_shows_it(own_s
     assert (refused.value.code, refused.value.msg) == (-1121, "Invalid symbol.")
 
 
-def test_aster_balance_is_the_engines_cash_not_the_deposits(own_sandbox):
+def test_aster_balance_is_the_engines_cash_not_the_deposits(own_sandbox, own_state):
     wallet = Wallet.generate()
     own_sandbox.aster_deposit(wallet.address, 10_000)
     client = av.AsterClient(own_sandbox)
@@ -80,13 +70,13 @@ def test_aster_balance_is_the_engines_cash_not_the_deposits(own_sandbox):
     client.order("ETHUSDT", "BUY", "1")
     client.order("ETHUSDT", "SELL", "1")
     (balance,) = client.balance()
-    cash = _state(own_sandbox).clearinghouse.view(f"aster:{wallet.address.lower()}").cash
+    cash = own_state.clearinghouse.view(f"aster:{wallet.address.lower()}").cash
     assert float(balance["balance"]) == pytest.approx(cash, abs=1e-8) and cash < 10_000
     assert balance["crossUnPnl"] == "0.00000000"
 
 
 @pytest.mark.parametrize("venue", ["hyperliquid", "aster"])
-def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, monkeypatch, venue):
+def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, own_state, monkeypatch, venue):
     user = Wallet.generate().address.lower()
     table, key = {"hyperliquid": ("hl_accounts", "user"), "aster": ("as_accounts", "address")}[venue]
 
@@ -98,10 +88,10 @@ def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, monkeypat
     with pytest.raises(toolkit.sandbox.SandboxError, match="500"):
         deposit(user, 1_000)
     assert _rows(own_sandbox, f"select * from {table} where {key} = ?", user) == []
-    assert _state(own_sandbox).clearinghouse.account(f"{venue}:{user}") is None
+    assert own_state.clearinghouse.account(f"{venue}:{user}") is None
     monkeypatch.undo()
     # the other half failing: the clearinghouse's rows cannot be stored
-    store = _state(own_sandbox).clearinghouse.store
+    store = own_state.clearinghouse.store
     monkeypatch.setattr(store, "commit", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("injected")))
     with pytest.raises(toolkit.sandbox.SandboxError, match="500"):
         deposit(user, 1_000)
@@ -110,18 +100,18 @@ def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, monkeypat
     # and once nothing is broken, both land
     deposit(user, 1_000)
     assert len(_rows(own_sandbox, f"select * from {table} where {key} = ?", user)) == 1
-    assert _state(own_sandbox).clearinghouse.view(f"{venue}:{user}").cash == 1_000
+    assert own_state.clearinghouse.view(f"{venue}:{user}").cash == 1_000
     # the venue tables hold identity only: no balance lives there any more
     column = {"hyperliquid": "deposited_micro_usdc", "aster": "balance_micro_usdt"}[venue]
     assert _rows(own_sandbox, f"select {column} from {table} where {key} = ?", user) == [(0,)]
 
 
-def test_a_paperexchange_account_opens_with_its_plan_or_not_at_all(own_sandbox, monkeypatch):
+def test_a_paperexchange_account_opens_with_its_plan_or_not_at_all(own_sandbox, own_state, monkeypatch):
     client = PaperClient(own_sandbox)
     client.register("ch-test@example.com", "correct horse battery staple 42", plan="basic")
     key = client.create_api_key("bot")
     bot = PaperClient(own_sandbox, api_key=key.api_key)
-    store = _state(own_sandbox).clearinghouse.store
+    store = own_state.clearinghouse.store
     monkeypatch.setattr(store, "commit", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("injected")))
     response = httpx.get(
         f"{own_sandbox.url}/v1/exchanges/hyperliquid/account/overview",
@@ -164,10 +154,10 @@ def test_orders_arriving_together_share_commits_and_each_is_answered_after_its_o
     assert _rows(own_sandbox, "select count(*) from pp_fills") == [(8 * 15,)]
 
 
-def test_a_withdrawal_takes_cash_out_only_up_to_what_is_withdrawable(own_sandbox):
+def test_a_withdrawal_takes_cash_out_only_up_to_what_is_withdrawable(own_sandbox, own_state):
     from toolkit.sandbox.engine.specs import OrderRejected, Reason
 
-    ch = _state(own_sandbox).clearinghouse
+    ch = own_state.clearinghouse
     ch.deposit("hyperliquid:0x" + "1" * 40, 1_000)
     assert ch.withdraw("hyperliquid:0x" + "1" * 40, 400) == 600
     with pytest.raises(OrderRejected) as refused:

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from eth_account import Account
 
-import toolkit.sandbox
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 
@@ -33,16 +32,6 @@ def signed(wallet: Wallet, action: dict) -> dict:
 
 def order(asset: int, is_buy: bool, px: str, sz: str, tif: str = "Gtc", **extra) -> dict:
     return {"a": asset, "b": is_buy, "p": px, "s": sz, "r": False, "t": {"limit": {"tif": tif}}} | extra
-
-
-@pytest.fixture
-def own_sandbox(tmp_path):
-    with toolkit.sandbox.start(home=tmp_path / "home") as sb:
-        yield sb
-
-
-def _state(sb):
-    return sb._server.config.app.state.sandbox
 
 
 @pytest.mark.parametrize(
@@ -66,8 +55,8 @@ def test_a_resting_order_with_a_malformed_cloid_is_refused_before_it_rests(sandb
     assert orders == []
 
 
-def test_a_fill_that_cannot_be_stored_is_refused_alone(own_sandbox):
-    sb = _state(own_sandbox)
+def test_a_fill_that_cannot_be_stored_is_refused_alone(own_sandbox, own_state):
+    sb = own_state
     alice, bob = Wallet.generate(), Wallet.generate()
     for who in (alice, bob):
         own_sandbox.hyperliquid_deposit(who.address, 10_000)
@@ -153,8 +142,8 @@ def test_an_address_may_rest_a_bounded_number_of_orders(own_sandbox, monkeypatch
         assert "filled" in status
 
 
-def test_an_address_has_a_request_budget_that_trading_refills(own_sandbox):
-    _state(own_sandbox).hyperliquid.action_budget = 3
+def test_an_address_has_a_request_budget_that_trading_refills(own_sandbox, own_state):
+    own_state.hyperliquid.action_budget = 3
     wallet = Wallet.generate()
     own_sandbox.hyperliquid_deposit(wallet.address, 10_000)
     with httpx.Client(base_url=own_sandbox.url, timeout=60) as http:
