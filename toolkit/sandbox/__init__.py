@@ -103,7 +103,6 @@ class Sandbox:
         total = (hours * 60 + minutes) * 60 + seconds
         if total < 0:
             raise ValueError("the clock only moves forward")
-        state = self.clock_state()
         while True:
             step = min(total, MAX_ADVANCE_SECONDS) if total <= MAX_CHUNKED_SECONDS else total
             state = self._admin("POST", "/clock/advance", json={"seconds": step})

@@ -56,6 +56,11 @@ MAX_BALANCE = store.MAX_BALANCE_MICRO / 1e6
 EXPECTED = (VenueRefusal, OrderRejected, store.BalanceCap)
 
 
+def owner(venue: str, user: str) -> str:
+    """The clearinghouse's name for an account: the venue and the address (or user id)."""
+    return f"{venue}:{user.lower()}"
+
+
 @dataclass(frozen=True)
 class OrderRequest:
     """One order in the engine's terms: ``px`` None is a market order (IOC through the mark)."""
@@ -332,10 +337,10 @@ class Clearinghouse:
 
     def _store(self, conn: Connection) -> None:
         """Write the waiting events and the state after them, inside ``conn``'s transaction."""
+        if not self._uncommitted():
+            return
         engine = self.engine
         changed = {account: engine.account_state(account) for account in engine.take_dirty()}
-        if not (len(self.pending) or changed or engine.funded_hour != self._committed_hour):
-            return
         try:
             self.store.commit(
                 conn, self.pending, self._seed, self.market.start_ms, engine.clock_state(), changed,
@@ -481,10 +486,6 @@ class Clearinghouse:
             self._owners[account] = owner
         return account
 
-    def open(self, owner: str) -> int:
-        """The engine account of ``owner``, opened empty if it has none yet."""
-        return self.call(Clearinghouse._open, owner)
-
     def deposit(
         self, owner: str, usdc: float, identity: Callable[[Connection], None] | None = None
     ) -> dict[str, float]:
@@ -504,9 +505,8 @@ class Clearinghouse:
         if not (usdc > 0 and np.isfinite(usdc)):
             raise store.BalanceCap("a deposit must be a positive number")
         account = self.accounts.get(owner)
-        if account is not None and self.engine.ledger(account)["cash"] + usdc > MAX_BALANCE:
-            raise store.BalanceCap(f"a balance may hold at most {MAX_BALANCE:.0f}")
-        if usdc > MAX_BALANCE:
+        cash = 0.0 if account is None else self.engine.ledger(account)["cash"]
+        if cash + usdc > MAX_BALANCE:
             raise store.BalanceCap(f"a balance may hold at most {MAX_BALANCE:.0f}")
         if identity is not None:
             identity(self.connection())
@@ -588,9 +588,6 @@ class Clearinghouse:
         """The time the engine has reached (the clock's, unless a catch-up is running)."""
         return self.engine.now
 
-    def marks(self) -> tuple[int, dict[str, float]]:
-        return self.call(Clearinghouse._marks)
-
     def _marks(self) -> tuple[int, dict[str, float]]:
         return self.engine.now, dict(zip(COINS, self.engine.marks().tolist(), strict=True))
 
@@ -628,9 +625,6 @@ class Clearinghouse:
             stats=engine.stats(account, marks),
         )
 
-    def open_orders(self, owner: str) -> list[Order]:
-        return self.call(Clearinghouse._open_orders, owner)
-
     def _open_orders(self, owner: str) -> list[Order]:
         account = self.accounts.get(owner)
         return [] if account is None else list(self.engine.open_orders(account))
@@ -639,9 +633,6 @@ class Clearinghouse:
         """The USDC ``owner`` has traded (0 without an account)."""
         account = self.accounts.get(owner)
         return 0.0 if account is None else self.engine.ledger(account)["volume"]
-
-    def asset_contexts(self) -> list[AssetContext]:
-        return self.call(Clearinghouse._asset_contexts)
 
     def _asset_contexts(self) -> list[AssetContext]:
         now, market, p = self.engine.now, self.market, self.engine.positions
@@ -717,7 +708,7 @@ class Clearinghouse:
         ):
             rows = conn.execute(sa.select(table.c[key], table.c[column]).where(table.c[column] > 0)).all()
             for address, micro in rows:
-                if f"{venue}:{address}" not in self.accounts:
-                    self._deposit(f"{venue}:{address}", micro / 1e6, None, "deposit")
+                if owner(venue, address) not in self.accounts:
+                    self._deposit(owner(venue, address), micro / 1e6, None, "deposit")
             if rows:
                 conn.execute(table.update().values({column: 0}))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from toolkit import __version__
 from toolkit.sandbox import store
+from toolkit.sandbox.clearinghouse import owner
 from toolkit.sandbox.clock import iso
 from toolkit.sandbox.errors import ApiError, VenueRefusal
 from toolkit.sandbox.mail import read_outbox
@@ -279,7 +280,7 @@ class HyperliquidDeposit(BaseModel):
 def hyperliquid_deposit(body: HyperliquidDeposit, state: State) -> dict:
     user = body.user.lower()
     ledger = _capped(
-        "usdc", state.clearinghouse.deposit, f"hyperliquid:{user}", body.usdc,
+        "usdc", state.clearinghouse.deposit, owner("hyperliquid", user), body.usdc,
         lambda conn: state.hyperliquid.register(conn, user),
     )  # fmt: skip
     return {"user": user, "deposited": ledger["deposits"]}
@@ -332,7 +333,7 @@ class AsterDeposit(BaseModel):
 def aster_deposit(body: AsterDeposit, state: State) -> dict:
     address = body.address.lower()
     ledger = _capped(
-        "usdt", state.clearinghouse.deposit, f"aster:{address}", body.usdt,
+        "usdt", state.clearinghouse.deposit, owner("aster", address), body.usdt,
         lambda conn: state.aster.register(conn, address),
     )  # fmt: skip
     return {"address": address, "balance": ledger["cash"]}

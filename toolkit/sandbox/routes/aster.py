@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from toolkit.sandbox.aster import AsterRefusal, BapiRefusal
-from toolkit.sandbox.clearinghouse import OrderRequest
+from toolkit.sandbox.clearinghouse import OrderRequest, owner
 from toolkit.sandbox.engine.core import Rejected
 from toolkit.sandbox.engine.funding import HOURLY_CAP
 from toolkit.sandbox.engine.market import HOUR_MS
@@ -177,10 +177,6 @@ async def position_risk_v3(request: Request, state: State) -> Any:
 TIF = {"GTC": "Gtc", "IOC": "Ioc", "FOK": "Ioc", "GTX": "Alo"}
 
 
-def owner(address: str) -> str:
-    return f"aster:{address}"
-
-
 def _params(model: type[Any], params: dict[str, str]) -> Any:
     try:
         return aw.parse(model, params)
@@ -207,7 +203,7 @@ def place_order(state: SandboxState, address: str, params: dict[str, str]) -> di
         tif="Ioc" if market else TIF[p.timeInForce or "GTC"],
         reduce_only=p.reduceOnly.lower() == "true", cloid=p.newClientOrderId,
     )  # fmt: skip
-    (result,) = state.clearinghouse.place(owner(address), [request])
+    (result,) = state.clearinghouse.place(owner("aster", address), [request])
     if isinstance(result, Rejected) and result.reason is not Reason.NO_MATCH:
         raise AsterRefusal(*render.refusal(result))
     return render.order(
@@ -218,7 +214,7 @@ def place_order(state: SandboxState, address: str, params: dict[str, str]) -> di
 
 
 def _view(state: SandboxState, address: str) -> Any:
-    return state.clearinghouse.view(owner(address))
+    return state.clearinghouse.view(owner("aster", address))
 
 
 def _symbol(params: dict[str, str]) -> str | None:
@@ -255,7 +251,9 @@ def _income(state: SandboxState, address: str, params: dict[str, str]) -> list[d
     """Income rows, newest last; with no range, the last 7 days; ``limit`` at most 1000."""
     p = _params(aw.IncomeParams, params)
     coin = _coin(p.symbol) if p.symbol else None
-    return state.clearinghouse.income(owner(address), p.startTime, p.endTime, coin, p.incomeType, p.limit)
+    return state.clearinghouse.income(
+        owner("aster", address), p.startTime, p.endTime, coin, p.incomeType, p.limit
+    )
 
 
 @router.get("/fapi/v1/income", summary="Income history (USER_DATA, HMAC-signed)")

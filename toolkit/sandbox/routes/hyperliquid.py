@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from toolkit.sandbox import universe
-from toolkit.sandbox.clearinghouse import Clearinghouse, OrderRequest
+from toolkit.sandbox.clearinghouse import Clearinghouse, OrderRequest, owner
 from toolkit.sandbox.engine.specs import OrderRejected
 from toolkit.sandbox.hyperliquid import ActionRefused
 from toolkit.sandbox.render import hyperliquid as render
@@ -130,9 +130,6 @@ async def answer_info(
     ch = state.clearinghouse
     who = owner(venue, user or getattr(req, "user", ""))
 
-    def history(fn: Callable[[], Any]) -> Any:
-        return run_in_threadpool(fn)
-
     match req:
         case wire.MetaRequest():
             return universe.meta()
@@ -148,9 +145,11 @@ async def answer_info(
         case wire.OpenOrdersRequest() | wire.FrontendOpenOrdersRequest():
             return render.open_orders(await ch.acall(Clearinghouse._open_orders, who))
         case wire.UserFillsRequest():
-            return await history(lambda: [render.fill(f) for f in ch.fills(who, None, None, FILLS_PAGE)])
+            return await run_in_threadpool(
+                lambda: [render.fill(f) for f in ch.fills(who, None, None, FILLS_PAGE)]
+            )
         case wire.UserFillsByTimeRequest():
-            return await history(
+            return await run_in_threadpool(
                 lambda: [
                     render.fill(f)
                     for f in ch.fills(who, req.startTime, req.endTime, FILLS_PAGE, oldest_first=True)
@@ -162,17 +161,17 @@ async def answer_info(
             rows = ch.funding_history(req.coin, req.startTime, req.endTime, HISTORY_PAGE)
             return render.funding_history(rows)
         case wire.UserFundingRequest():
-            return await history(
+            return await run_in_threadpool(
                 lambda: render.user_funding(ch.funding(who, req.startTime, req.endTime, limit=HISTORY_PAGE))
             )
         case wire.UserNonFundingLedgerUpdatesRequest():
-            return await history(
+            return await run_in_threadpool(
                 lambda: render.ledger(ch.ledger(who, req.startTime, req.endTime, HISTORY_PAGE))
             )
         case wire.ExtraAgentsRequest() if venue == "hyperliquid":
-            return await history(lambda: state.hyperliquid.extra_agents(who.partition(":")[2]))
+            return await run_in_threadpool(lambda: state.hyperliquid.extra_agents(who.partition(":")[2]))
         case wire.UserRoleRequest() if venue == "hyperliquid":
-            return await history(lambda: state.hyperliquid.user_role(who.partition(":")[2]))
+            return await run_in_threadpool(lambda: state.hyperliquid.user_role(who.partition(":")[2]))
     raise refuse(f"Unknown info request type {req.type!r}")
 
 
@@ -209,11 +208,6 @@ def _exchange(
         return trade(ch, owner("hyperliquid", who.user), action)
     except ActionRefused as exc:
         return exc.body()
-
-
-def owner(venue: str, user: str) -> str:
-    """The clearinghouse's name for an account: the venue and the address (or user id)."""
-    return f"{venue}:{user.lower()}"
 
 
 def _order_request(order: wire.OrderWire) -> OrderRequest | str:

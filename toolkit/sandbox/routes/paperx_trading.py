@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from toolkit.sandbox.accounts import User
-from toolkit.sandbox.clearinghouse import Clearinghouse
+from toolkit.sandbox.clearinghouse import Clearinghouse, owner
 from toolkit.sandbox.clock import iso
 from toolkit.sandbox.engine.specs import OrderRejected, Reason
 from toolkit.sandbox.errors import ApiError
@@ -28,9 +28,9 @@ VENUE = "paperx"
 RESET_BELOW = 100.0
 
 
-def _owner(state: SandboxState, user: User) -> str:
+def _opened(state: SandboxState, user: User) -> str:
     """The caller's clearinghouse account, opened with its plan's balance on first use."""
-    who = hyperliquid.owner(VENUE, user.id)
+    who = owner(VENUE, user.id)
     state.clearinghouse.open_funded(who, px.PLANS[user.plan].balance)
     return who
 
@@ -62,7 +62,7 @@ async def info(request: Request, user: AnyUser, state: State) -> Any:
     if isinstance(raw, dict):  # the API key says whose account: a ``user`` in the body means nothing here
         raw = raw | {"user": ZERO_ADDRESS}
     req = hyperliquid.parse(wire.parse_info, raw, _refuse)
-    who = hyperliquid.owner(VENUE, user.id)
+    who = owner(VENUE, user.id)
     await state.clearinghouse.acall(Clearinghouse._open_funded, who, px.PLANS[user.plan].balance)
     return await hyperliquid.answer_info(state, req, user.id, VENUE, lambda problem: ApiError(400, problem))
 
@@ -80,7 +80,7 @@ async def exchange(request: Request, user: AnyUser, state: State) -> Any:
 
 
 def _exchange(ch: Clearinghouse, user: User, req: wire.PaperExchangeRequest) -> Any:
-    who = hyperliquid.owner(VENUE, user.id)
+    who = owner(VENUE, user.id)
     ch.open_funded(who, px.PLANS[user.plan].balance)
     try:
         return hyperliquid.trade(ch, who, req.action)
@@ -94,7 +94,7 @@ POSITION_FIELDS = ("coin", "szi", "entry_px", "mark_px", "position_value", "unre
 
 @router.get("/account/overview", summary="Account value, PnL, positions and trading statistics")
 def overview(user: AnyUser, state: State) -> dict[str, Any]:
-    view = state.clearinghouse.view(_owner(state, user))
+    view = state.clearinghouse.view(_opened(state, user))
     value, initial = view.value, view.deposits - view.withdrawn
     return {
         "account_value": value,
@@ -115,7 +115,7 @@ def reset(user: AnyUser, state: State) -> dict[str, Any]:
     require_active(state, user)
     added = px.PLANS[user.plan].balance
     try:
-        before, after = state.clearinghouse.top_up(_owner(state, user), added, RESET_BELOW)
+        before, after = state.clearinghouse.top_up(_opened(state, user), added, RESET_BELOW)
     except OrderRejected as exc:
         if exc.reason is Reason.TOP_UP:
             raise ApiError(400, "Balance too high for reset") from None
@@ -131,7 +131,7 @@ def funding(
     coin: Annotated[str | None, Query(max_length=16)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    who = _owner(state, user)
+    who = _opened(state, user)
     rows = state.clearinghouse.funding(who, coin=coin, limit=limit, newest_first=True)
     totals = state.clearinghouse.funding_totals(who, coin).values()
     paid, received = sum(t["paid"] for t in totals), sum(t["received"] for t in totals)
@@ -158,14 +158,14 @@ def funding(
 
 @router.get("/account/funding/summary", summary="Funding totals by coin")
 def funding_summary(user: AnyUser, state: State) -> dict[str, Any]:
-    totals = state.clearinghouse.funding_totals(_owner(state, user))
+    totals = state.clearinghouse.funding_totals(_opened(state, user))
     by_coin = {c: {"total_funding": t["net"], "payment_count": int(t["count"])} for c, t in totals.items()}
     return {"by_coin": by_coin, "total": sum(t["net"] for t in totals.values())}
 
 
 @router.get("/account/liquidations", summary="Liquidation events with a summary")
 def liquidations(user: AnyUser, state: State) -> dict[str, Any]:
-    events = state.clearinghouse.liquidations(_owner(state, user))
+    events = state.clearinghouse.liquidations(_opened(state, user))
     fields = ("coin", "position_size", "entry_price", "liquidation_price", "mark_price",
               "account_value_before", "maintenance_margin", "realized_loss")  # fmt: skip
     return {
