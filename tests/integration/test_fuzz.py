@@ -100,6 +100,8 @@ def _templates(sb) -> list[Template]:
         Template("POST", "/v1/exchanges/hyperliquid/exchange", {"action": {"type": "order", "orders": [order]}}, headers=paperx),
         Template("POST", "/v1/exchanges/hyperliquid/info", {"type": "userFunding", "startTime": 0}, headers=paperx),
         Template("GET", "/v1/exchanges/hyperliquid/account/funding", query={"coin": "BTC", "limit": "10"}, headers=paperx),
+        Template("GET", "/v1/exchanges/hyperliquid/account/overview", headers=paperx),
+        Template("POST", "/v1/exchanges/hyperliquid/account/reset", headers=paperx),
         Template("POST", "/v1/billing/subscribe", {"plan": "pro"}, headers={"Authorization": f"Bearer {bearer}"}),
         # Kalshi: its signed headers, and a key body under a session
         Template("GET", "/trade-api/v2/api_keys", headers={"KALSHI-ACCESS-KEY": "k" * 36, "KALSHI-ACCESS-TIMESTAMP": str(now_ms()), "KALSHI-ACCESS-SIGNATURE": "c2ln"}),
@@ -109,6 +111,10 @@ def _templates(sb) -> list[Template]:
         Template("POST", "/fapi/v1/order", query={"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "2000", "timeInForce": "GTC", "newClientOrderId": "x1"}, headers=aster_headers, finish=aster_sign),
         Template("GET", "/fapi/v1/income", query={"symbol": "ETHUSDT", "startTime": "0", "endTime": str(now_ms()), "limit": "10", "incomeType": "FUNDING_FEE"}, headers=aster_headers, finish=aster_sign),
         Template("GET", "/fapi/v2/balance", query={"recvWindow": "5000", "timestamp": str(now_ms())}, headers=aster_headers),
+        Template("GET", "/fapi/v2/account", query={"recvWindow": "5000"}, headers=aster_headers, finish=aster_sign),
+        Template("GET", "/fapi/v2/positionRisk", query={"symbol": "ETHUSDT"}, headers=aster_headers, finish=aster_sign),
+        Template("GET", "/fapi/v3/account", query={"user": ADDRESS, "signer": ADDRESS, "nonce": str(now_ms() * 1000), "signature": "0x" + "1" * 130}),
+        Template("GET", "/fapi/v3/positionRisk", query={"symbol": "ETHUSDT", "user": ADDRESS, "signer": ADDRESS, "nonce": str(now_ms() * 1000), "signature": "0x" + "1" * 130}),
         Template("POST", "/fapi/v3/order", form={"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01", "user": ADDRESS, "signer": ADDRESS, "nonce": str(now_ms() * 1000), "signature": "0x" + "1" * 130}),
         Template("POST", "/fapi/v3/approveAgent", form={"agentName": "a", "agentAddress": ADDRESS, "ipWhitelist": "", "expired": str(now_ms() + 10**9), "canSpotTrade": "true", "canPerpTrade": "true", "canWithdraw": "false", "asterChain": "Mainnet", "user": ADDRESS, "nonce": str(now_ms() * 1000), "signature": "0x" + "1" * 130}),
         Template("GET", "/fapi/v3/income", query={"user": ADDRESS, "signer": ADDRESS, "nonce": str(now_ms() * 1000), "signature": "0x" + "1" * 130, "startTime": "0"}),
@@ -132,6 +138,8 @@ def _templates(sb) -> list[Template]:
         Template("POST", "/sandbox/aster/deposit", {"address": ADDRESS, "usdt": 1e12}),
         Template("POST", "/sandbox/lighter/deposit", {"l1_address": ADDRESS, "usdc": 1e12}),
         Template("POST", "/sandbox/kalshi/members", {"usage_level": "basic", "email": "m@example.com"}),
+        Template("POST", "/sandbox/clock/wait", {"seconds": 0.01}),
+        Template("POST", "/sandbox/clock/advance", {"seconds": 1, "wait": False}),
     ]  # fmt: skip
 
 
