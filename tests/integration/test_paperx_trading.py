@@ -69,7 +69,8 @@ def test_refusals_keep_hyperliquids_words(bot):
     with pytest.raises(PaperExchangeError) as err:
         bot.exchange({"type": "transfer"})
     assert (err.value.status, err.value.detail) == (
-        400, "Invalid request: action.type must be one of order, cancel, cancelByCloid, updateLeverage",
+        400, "Invalid request: action.type must be one of order, cancel, cancelByCloid, updateLeverage, "
+        "modify, batchModify, scheduleCancel, updateIsolatedMargin",
     )  # fmt: skip
     with pytest.raises(PaperExchangeError) as err:
         bot.update_leverage("ETH", 26)

@@ -33,8 +33,10 @@ from sqlalchemy.engine import Engine as Database
 
 from toolkit.sandbox import store
 from toolkit.sandbox.clock import Clock
+from toolkit.sandbox.engine import marketdata
 from toolkit.sandbox.engine.core import Cancelled, Engine, Filled, Order, Rejected, Resting
 from toolkit.sandbox.engine.market import HOUR_MS
+from toolkit.sandbox.engine.orders import Waiting
 from toolkit.sandbox.engine.specs import OrderRejected, Reason
 from toolkit.sandbox.market import SyntheticMarket
 from toolkit.sandbox.paper_store import PaperStore, Pending
@@ -72,6 +74,12 @@ class OrderRequest:
     tif: str = "Gtc"
     reduce_only: bool = False
     cloid: str | None = None
+    trigger: tuple[str, bool, str] | None = None  # (trigger price, is_market, "tp" or "sl")
+
+    def arguments(self) -> dict[str, Any]:
+        """``Engine.place``'s keyword arguments (the coin first)."""
+        return {"coin": self.coin, "is_buy": self.is_buy, "px": self.px, "sz": self.sz, "tif": self.tif,
+                "reduce_only": self.reduce_only, "cloid": self.cloid, "trigger": self.trigger}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,8 @@ class AssetContext:
     oracle_px: float
     mark_px: float
     prev_day_px: float
+    mid_px: float | None = None
+    impact_pxs: tuple[float, float] | None = None  # (bid, ask): taking the impact notional from the book
 
 
 @dataclass(frozen=True)
@@ -181,6 +191,10 @@ class Clearinghouse:
         self._dbconn: Connection | None = None
         self._catch_up_from: int | None = None
         self._unstored: set[int] = set()
+        self._committed: list[Pending] = []  # what the running transaction commits, for after_commit
+        # Called on the worker with each commit's rows (and the owner of each account), after the commit:
+        # how the websocket streams fills, funding, ledger updates and order statuses.
+        self.after_commit: list[Callable[[list[Pending], dict[int, str]], None]] = []
         self._load()
 
     # -- state ---------------------------------------------------------------------------------------
@@ -202,7 +216,7 @@ class Clearinghouse:
             self.engine.load_state(saved.clock, saved.accounts)
             self.accounts = saved.owners
         self._owners = {account: owner for owner, account in self.accounts.items()}
-        self.pending = Pending()
+        self.pending = Pending(next_fill_id=self.store.next_fill_id())
         self._committed_hour = self.engine.funded_hour
 
     def _record(self, event: Any) -> None:
@@ -328,12 +342,20 @@ class Clearinghouse:
             with conn.begin():
                 yield conn
         except BaseException:
+            self._committed.clear()
             self._rollback_memory()
             if conn.in_transaction():
                 conn.rollback()
             raise
         finally:
             self._conn = None
+        committed, self._committed = self._committed, []
+        if committed:
+            for listener in self.after_commit:
+                try:
+                    listener(committed, self._owners)
+                except Exception:  # a listener's failure never undoes or stops the commit
+                    log.exception("clearinghouse: an after-commit listener failed")
 
     def _store(self, conn: Connection) -> None:
         """Write the waiting events and the state after them, inside ``conn``'s transaction."""
@@ -349,7 +371,8 @@ class Clearinghouse:
         except Exception:
             self._unstored = {row["oid"] for row in self.pending.fills if not row["liquidation"]}
             raise
-        self.pending = Pending()
+        committed, self.pending = self.pending, Pending(next_fill_id=self.pending.next_fill_id)
+        self._committed.append(committed)
         self._committed_hour = engine.funded_hour
 
     def _run_group(self, group: list[_Job]) -> None:
@@ -554,16 +577,67 @@ class Clearinghouse:
 
     # -- trading ---------------------------------------------------------------------------------------
 
-    def place(self, owner: str, orders: list[OrderRequest]) -> list[Filled | Resting | Rejected]:
-        return self.call(Clearinghouse._place, owner, orders)
+    def place(
+        self,
+        owner: str,
+        orders: list[OrderRequest],
+        grouping: str = "na",
+        builder: tuple[str, int] | None = None,
+    ) -> list[Filled | Resting | Rejected | Waiting]:
+        """Orders of one request. ``grouping`` is Hyperliquid's: "na" (each on its own), "normalTpsl"
+        (a parent and its take-profit and stop-loss children) or "positionTpsl" (take-profit and
+        stop-loss orders that follow the whole position); ``builder`` (address, tenths of a bp) is
+        charged on every fill."""
+        return self.call(Clearinghouse._place, owner, orders, grouping, builder)
 
-    def _place(self, owner: str, orders: list[OrderRequest]) -> list[Filled | Resting | Rejected]:
+    def _place(
+        self,
+        owner: str,
+        orders: list[OrderRequest],
+        grouping: str = "na",
+        builder: tuple[str, int] | None = None,
+    ) -> list[Filled | Resting | Rejected | Waiting]:
         account, engine = self._open(owner), self.engine
-        return [
-            engine.place(account, o.coin, o.is_buy, o.px, o.sz, tif=o.tif, reduce_only=o.reduce_only,
-                         cloid=o.cloid)
-            for o in orders
-        ]  # fmt: skip
+        requests = [o.arguments() | {"builder": builder} for o in orders]
+        if grouping == "na" or not requests:
+            return [engine.place(account, **r) for r in requests]
+        if grouping == "positionTpsl":
+            return engine.place_tpsl(account, None, [r | {"position_tpsl": True} for r in requests])
+        if requests[0]["trigger"] is None:
+            return engine.place_tpsl(account, requests[0], requests[1:])
+        return engine.place_tpsl(account, None, requests)
+
+    def modify(
+        self,
+        owner: str,
+        modifies: list[tuple[int | str, OrderRequest]],
+        builder: tuple[str, int] | None = None,
+    ) -> list[Filled | Resting | Rejected | Waiting]:
+        """Replace open orders (by oid or cloid): each old order is cancelled, the new one placed."""
+        return self.call(Clearinghouse._modify, owner, modifies, builder)
+
+    def _modify(
+        self,
+        owner: str,
+        modifies: list[tuple[int | str, OrderRequest]],
+        builder: tuple[str, int] | None = None,
+    ) -> list[Filled | Resting | Rejected | Waiting]:
+        account = self._open(owner)
+        return [self.engine.modify(account, ref, **o.arguments(), builder=builder) for ref, o in modifies]
+
+    def schedule_cancel(self, owner: str, at: int | None) -> None:
+        self.call(Clearinghouse._schedule_cancel, owner, at)
+
+    def _schedule_cancel(self, owner: str, at: int | None) -> None:
+        self.engine.schedule_cancel(self._open(owner), at)
+
+    def update_isolated_margin(self, owner: str, coin: str, usdc: float) -> None:
+        self.call(Clearinghouse._update_isolated_margin, owner, coin, usdc)
+
+    def _update_isolated_margin(self, owner: str, coin: str, usdc: float) -> None:
+        if not np.isfinite(usdc) or usdc == 0:
+            raise OrderRejected(Reason.ISOLATED_MARGIN, available=0.0)
+        self.engine.update_isolated_margin(self._open(owner), coin, usdc)
 
     def cancel(self, owner: str, oids: list[int]) -> list[Cancelled | Rejected]:
         return self.call(Clearinghouse._cancel, owner, oids, False)
@@ -629,6 +703,22 @@ class Clearinghouse:
         account = self.accounts.get(owner)
         return [] if account is None else list(self.engine.open_orders(account))
 
+    def _open_snapshots(self, owner: str) -> list[dict[str, Any]]:
+        """The open orders as plain snapshots (what the frontend order shape renders from)."""
+        return [o.snapshot(self.engine.coins) for o in self._open_orders(owner)]
+
+    def _asset_view(self, owner: str, coin: str) -> tuple[AccountView, tuple[int, bool], float]:
+        """The account, its leverage setting on ``coin`` (as a new account would have it) and the mark."""
+        c = self.engine.coin_index(coin)
+        account = self.accounts.get(owner)
+        leverage = self.engine.leverage_of(account, c) if account is not None else (
+            min(20, self.engine.contracts[c].max_leverage), False)  # fmt: skip
+        return self._view(owner), leverage, float(self.engine.marks()[c])
+
+    def _schedule_of(self, owner: str) -> int | None:
+        account = self.accounts.get(owner)
+        return None if account is None else self.engine.books[account].scheduled_cancel
+
     def volume(self, owner: str) -> float:
         """The USDC ``owner`` has traded (0 without an account)."""
         account = self.accounts.get(owner)
@@ -642,13 +732,40 @@ class Clearinghouse:
             if len(p)
             else np.zeros(len(COINS))
         )
-        return [
-            AssetContext(
-                coin, market.funding_rate(coin, hour), market.premium(coin, hour), float(oi[i]),
-                market.oracle(coin, now), market.mark(coin, now), market.oracle(coin, now - 24 * HOUR_MS),
+        out = []
+        for i, coin in enumerate(COINS):
+            _, bids, asks = self._book(coin)
+            notional = marketdata.impact_notional(coin)
+            bid, ask = marketdata.impact_price(bids, notional), marketdata.impact_price(asks, notional)
+            out.append(
+                AssetContext(
+                    coin,
+                    market.funding_rate(coin, hour),
+                    market.premium(coin, hour),
+                    float(oi[i]),
+                    market.oracle(coin, now),
+                    market.mark(coin, now),
+                    market.oracle(coin, now - 24 * HOUR_MS),
+                    (bids[0].px + asks[0].px) / 2 if bids and asks else None,
+                    (bid, ask) if bid is not None and ask is not None else None,
+                )
             )
-            for i, coin in enumerate(COINS)
-        ]  # fmt: skip
+        return out  # fmt: skip
+
+    def _book(self, coin: str) -> tuple[int, list[marketdata.Level], list[marketdata.Level]]:
+        """The synthetic book of ``coin`` now, with the users' resting orders in it: (time, bids, asks)."""
+        engine = self.engine
+        c = engine.coin_index(coin)
+        resting = [
+            (o.is_buy, o.px, o.sz)
+            for o in engine.orders.values()
+            if o.coin == c and o.trigger_px is None and o.waiting_for is None
+        ]
+        mark = float(engine.marks()[c])
+        bids, asks = marketdata.synthetic_book(
+            coin, c, mark, engine.now, engine.contracts[c].sz_decimals, self._seed, resting
+        )
+        return engine.now, bids, asks
 
     def funding_history(self, coin: str, start: int, end: int | None, limit: int) -> list[Any]:
         """The market's funding, paid in ``[start, end]`` (up to the engine's time), oldest first."""
@@ -675,6 +792,30 @@ class Clearinghouse:
     def funding_totals(self, owner: str, coin: str | None = None) -> dict[str, dict[str, float]]:
         account = self.accounts.get(owner)
         return {} if account is None else self.store.funding_totals(account, coin)
+
+    def order_status(self, owner: str, ref: int | str) -> dict[str, Any] | None:
+        """The latest status row of an order (by oid, or by cloid), or None."""
+        account = self.accounts.get(owner)
+        return None if account is None else self.store.order_status(account, ref)
+
+    def historical_orders(self, owner: str, limit: int) -> list[dict[str, Any]]:
+        """The latest status of the ``limit`` most recently changed orders, newest first."""
+        account = self.accounts.get(owner)
+        return [] if account is None else self.store.historical_orders(account, limit)
+
+    def recent_trades(self, coin: str, limit: int) -> list[dict[str, Any]]:
+        """The latest fills on ``coin`` across every account, newest first."""
+        return self.store.recent_trades(coin, limit)
+
+    def daily_volume(self, owner: str, days: int) -> list[tuple[int, float, float]]:
+        """(day, taker volume, maker volume) for the last ``days`` UTC days with fills, oldest first."""
+        account = self.accounts.get(owner)
+        return [] if account is None else self.store.daily_volume(account, days)
+
+    def value_history(self, owner: str, bucket_ms: int, start: int) -> list[tuple[int, float, float, float]]:
+        """(time, cash flow, deposits, volume) per ``bucket_ms`` from ``start``: what portfolio charts."""
+        account = self.accounts.get(owner)
+        return [] if account is None else self.store.value_history(account, bucket_ms, start)
 
     def ledger(self, owner: str, start: int, end: int | None, limit: int) -> list[dict[str, Any]]:
         account = self.accounts.get(owner)

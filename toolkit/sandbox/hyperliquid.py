@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +37,9 @@ NONCES_KEPT = 100
 NONCE_PAST_MS = 2 * hl.MS_PER_DAY
 NONCE_FUTURE_MS = hl.MS_PER_DAY
 
+
+MAX_BUILDERS = 10  # builder fee approvals per user
+MAX_BUILDER_FEE_PERCENT = Decimal("0.1")  # perps: a builder may charge at most 0.1%
 
 ACTION_BUDGET = 10_000  # requests an address may send before it has traded (one more per USDC traded)
 CANCEL_HEADROOM = 100_000  # cancels may go past the budget by this much (at most double it)
@@ -195,11 +199,7 @@ class HyperliquidSandbox:
         transaction if given; raise ``ActionRefused`` with the reason."""
         parsed = req.action
         assert isinstance(parsed, wire.ApproveAgentAction)
-        if parsed.hyperliquidChain != self.chain:
-            raise ActionRefused(
-                f"Invalid hyperliquidChain {parsed.hyperliquidChain!r}: this sandbox is Hyperliquid "
-                f"{self.chain}; create your client for testnet (the official SDK: constants.TESTNET_API_URL)"
-            )
+        self._check_chain(parsed.hyperliquidChain)
         if parsed.nonce != req.nonce:
             raise ActionRefused("The action's nonce must equal the request's nonce")
         try:
@@ -257,6 +257,69 @@ class HyperliquidSandbox:
                     user=user, address=agent, name=name, valid_until=valid_until, approved_at=now
                 )
             )
+
+    # -- builder fees ------------------------------------------------------------------------------
+
+    def approve_builder_fee(
+        self, req: wire.ExchangeRequest, action: dict[str, Any], conn: Connection
+    ) -> None:
+        """Verify and apply a signed ``approveBuilderFee`` (the account's own key, never an agent):
+        the most ``builder`` may charge on this account's orders."""
+        parsed = req.action
+        assert isinstance(parsed, wire.ApproveBuilderFeeAction)
+        self._check_chain(parsed.hyperliquidChain)
+        if parsed.nonce != req.nonce:
+            raise ActionRefused("The action's nonce must equal the request's nonce")
+        rate = Decimal(parsed.maxFeeRate.removesuffix("%"))
+        if rate > MAX_BUILDER_FEE_PERCENT:
+            raise ActionRefused(f"Max fee rate {parsed.maxFeeRate} is above the perps maximum of 0.1%")
+        tenths = rate * 1000  # 0.001% is one tenth of a basis point
+        if tenths != tenths.to_integral_value():
+            raise ActionRefused("Max fee rate must be a whole number of tenths of a basis point (0.001%)")
+        try:
+            user = hl.recover_user_signer(action, req.signature.model_dump()).lower()
+        except ValueError as exc:
+            raise ActionRefused(f"Invalid signature: {exc}") from None
+        builder = parsed.builder.lower()
+        now = self.clock.now_ms()
+        b = store.hl_builder_fees
+        with self._transaction(user, conn) as conn:
+            role = self._role(conn, user, now)
+            if role.get("role") == "agent":
+                raise ActionRefused(
+                    f"API Wallet {user} cannot approve builder fees; sign with the account's key"
+                )
+            if role.get("role") != "user":
+                raise ActionRefused(f"User or API Wallet {user} does not exist.")
+            self._use_nonce(conn, user, req.nonce)
+            approved = conn.execute(sa.select(b.c.builder).where(b.c.user == user)).scalars().all()
+            if builder not in approved and len(approved) >= MAX_BUILDERS:
+                raise ActionRefused(f"Too many builder fee approvals: at most {MAX_BUILDERS} builders")
+            conn.execute(b.delete().where(b.c.user == user, b.c.builder == builder))
+            if tenths > 0:  # "0%" revokes
+                conn.execute(
+                    b.insert().values(user=user, builder=builder, max_fee=int(tenths), approved_at=now)
+                )
+
+    def max_builder_fee(self, conn: Connection | None, user: str, builder: str) -> int:
+        """The most ``builder`` may charge ``user``, in tenths of a basis point (0: not approved)."""
+        b = store.hl_builder_fees
+        q = sa.select(b.c.max_fee).where(b.c.user == user.lower(), b.c.builder == builder.lower())
+        if conn is not None:
+            return int(conn.execute(q).scalar() or 0)
+        with self.engine.connect() as own:
+            return int(own.execute(q).scalar() or 0)
+
+    def _check_chain(self, chain: str) -> None:
+        if chain != self.chain:
+            raise ActionRefused(
+                f"Invalid hyperliquidChain {chain!r}: this sandbox is Hyperliquid "
+                f"{self.chain}; create your client for testnet (the official SDK: constants.TESTNET_API_URL)"
+            )
+
+    def requests_used(self, user: str) -> int:
+        with self._lock:
+            return self._actions_used.get(user.lower(), 0)
 
     # -- L1 actions ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine as Database
 
 from toolkit.sandbox import store
 from toolkit.sandbox.engine.core import Fill, FundingBatch, Liquidation
+from toolkit.sandbox.engine.orders import OrderUpdate
 from toolkit.sandbox.universe import COINS
 
 
@@ -40,18 +41,32 @@ class Pending:
     funding: list[dict[str, Any]] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
     liquidations: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    next_fill_id: int = 1  # fills are numbered here, so a fill's id is known before it is stored
 
     def __len__(self) -> int:
-        return len(self.fills) + len(self.funding) + len(self.ledger) + len(self.liquidations)
+        return (
+            len(self.fills) + len(self.funding) + len(self.ledger) + len(self.liquidations) + len(self.orders)
+        )
 
     def add(self, event: Any, coins: tuple[str, ...]) -> None:
         if isinstance(event, Fill):
             self.fills.append(
                 {
-                    "account": event.account, "time": event.time, "coin": event.coin, "is_buy": event.is_buy,
-                    "px": event.px, "sz": event.sz, "fee": event.fee, "closed_pnl": event.closed_pnl,
-                    "start_position": event.start_position, "maker": event.maker, "oid": event.oid,
-                    "cloid": event.cloid, "liquidation": event.liquidation,
+                    "id": self.next_fill_id, "account": event.account, "time": event.time, "coin": event.coin,
+                    "is_buy": event.is_buy, "px": event.px, "sz": event.sz, "fee": event.fee,
+                    "closed_pnl": event.closed_pnl, "start_position": event.start_position,
+                    "maker": event.maker, "oid": event.oid, "cloid": event.cloid,
+                    "liquidation": event.liquidation, "builder_fee": event.builder_fee,
+                }
+            )  # fmt: skip
+            self.next_fill_id += 1
+        elif isinstance(event, OrderUpdate):
+            self.orders.append(
+                {
+                    "account": event.account, "oid": event.order["oid"], "cloid": event.order["cloid"],
+                    "time": event.time, "status": event.status,
+                    "order": json.dumps(event.order, separators=(",", ":")),
                 }
             )  # fmt: skip
         elif isinstance(event, FundingBatch):
@@ -121,6 +136,10 @@ class PaperStore:
         else:
             conn.exec_driver_sql(str(compiled), rows)
 
+    def next_fill_id(self) -> int:
+        with self.db.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(store.pp_fills.c.id))).scalar() or 0) + 1
+
     def load(self) -> Saved | None:
         with self.db.connect() as conn:
             row = conn.execute(sa.select(store.pp_state).where(store.pp_state.c.id == 1)).first()
@@ -159,6 +178,7 @@ class PaperStore:
             (store.pp_funding, pending.funding),
             (store.pp_ledger, pending.ledger),
             (store.pp_liquidations, pending.liquidations),
+            (store.pp_orders, pending.orders),
             (store.pp_accounts, inserts),
         ):
             if rows:
@@ -217,6 +237,56 @@ class PaperStore:
         with self.db.connect() as conn:
             rows = conn.execute(q.group_by(t.c.coin).order_by(t.c.coin)).all()
         return {c: {"paid": p, "received": r, "net": p + r, "count": n} for c, p, r, n in rows}
+
+    def order_status(self, account: int, ref: int | str) -> dict[str, Any] | None:
+        """The latest status row of an order, by oid or by cloid."""
+        t = store.pp_orders
+        match = t.c.cloid == ref.lower() if isinstance(ref, str) else t.c.oid == ref
+        rows = self._rows(sa.select(t).where(t.c.account == account, match).order_by(t.c.id.desc()).limit(1))
+        return rows[0] if rows else None
+
+    def historical_orders(self, account: int, limit: int) -> list[dict[str, Any]]:
+        """Each order's latest status, for the ``limit`` orders changed most recently, newest first."""
+        t = store.pp_orders
+        latest = sa.select(sa.func.max(t.c.id)).where(t.c.account == account).group_by(t.c.oid)
+        return self._rows(sa.select(t).where(t.c.id.in_(latest)).order_by(t.c.id.desc()).limit(limit))
+
+    def recent_trades(self, coin: str, limit: int) -> list[dict[str, Any]]:
+        t = store.pp_fills
+        return self._rows(sa.select(t).where(t.c.coin == coin).order_by(t.c.id.desc()).limit(limit))
+
+    def daily_volume(self, account: int, days: int) -> list[tuple[int, float, float]]:
+        t = store.pp_fills
+        day = (t.c.time // 86_400_000).label("day")
+        taker = sa.func.sum(sa.case((t.c.maker == sa.false(), t.c.px * t.c.sz), else_=0.0))
+        maker = sa.func.sum(sa.case((t.c.maker == sa.true(), t.c.px * t.c.sz), else_=0.0))
+        q = sa.select(day, taker, maker).where(t.c.account == account).group_by(day)
+        with self.db.connect() as conn:
+            rows = conn.execute(q.order_by(day.desc()).limit(days)).all()
+        return [(int(d), float(a or 0), float(b or 0)) for d, a, b in reversed(rows)]
+
+    def value_history(self, account: int, bucket: int, start: int) -> list[tuple[int, float, float, float]]:
+        """Per bucket from ``start`` (oldest first): the cash that moved (PnL, fees, funding,
+        deposits, withdrawals), the deposits net of withdrawals, and the volume traded; plus one
+        row before ``start`` with the totals until then."""
+        f, p, g = store.pp_fills, store.pp_funding, store.pp_ledger
+        sums: dict[int, list[float]] = {}
+
+        def add(table: sa.Table, cash: Any, deposit: Any, volume: Any, *where: Any) -> None:
+            key = sa.case((table.c.time < start, -1), else_=table.c.time // bucket).label("k")
+            q = sa.select(key, sa.func.sum(cash), sa.func.sum(deposit), sa.func.sum(volume))
+            q = q.where(table.c.account == account, *where).group_by(key)
+            with self.db.connect() as conn:
+                for k, a, b, c in conn.execute(q):
+                    row = sums.setdefault(int(k), [0.0, 0.0, 0.0])
+                    row[0] += float(a or 0)
+                    row[1] += float(b or 0)
+                    row[2] += float(c or 0)
+
+        add(f, f.c.closed_pnl - f.c.fee, sa.literal(0.0), f.c.px * f.c.sz)
+        add(p, p.c.usdc, sa.literal(0.0), sa.literal(0.0))
+        add(g, g.c.usdc, g.c.usdc, sa.literal(0.0), g.c.kind.in_(("deposit", "withdraw")))
+        return [(k * bucket if k >= 0 else start - 1, *v) for k, v in sorted(sums.items())]
 
     def ledger(self, account: int, start: int, end: int, limit: int) -> list[dict[str, Any]]:
         t = store.pp_ledger

@@ -266,6 +266,7 @@ pp_fills = sa.Table(
     sa.Column("oid", sa.BigInteger, nullable=False),
     sa.Column("cloid", sa.String(34), nullable=True),
     sa.Column("liquidation", sa.Boolean, nullable=False),
+    sa.Column("builder_fee", sa.Float, nullable=False, server_default="0"),  # from v9
     sa.Index("ix_pp_fills_account_time", "account", "time"),
 )
 
@@ -310,6 +311,32 @@ pp_liquidations = sa.Table(
     sa.Column("maintenance_margin", sa.Float, nullable=False),
     sa.Column("realized_loss", sa.Float, nullable=False),
     sa.Column("leverage_type", sa.String(8), nullable=False),
+)
+
+# Every status an order passes through (open, filled, canceled, triggered, ...), the order as it was
+# then in JSON: what orderStatus, historicalOrders and the order-update stream are read from.
+pp_orders = sa.Table(
+    "pp_orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.Integer, nullable=False),
+    sa.Column("oid", sa.BigInteger, nullable=False),
+    sa.Column("cloid", sa.String(34), nullable=True),
+    sa.Column("time", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(40), nullable=False),
+    sa.Column("order", sa.Text, nullable=False),
+    sa.Index("ix_pp_orders_account_oid", "account", "oid"),
+    sa.Index("ix_pp_orders_account_cloid", "account", "cloid"),
+)
+
+# Hyperliquid builder fees a user approved: the most each builder may charge, in tenths of a bp.
+hl_builder_fees = sa.Table(
+    "hl_builder_fees",
+    metadata,
+    sa.Column("user", sa.String(42), primary_key=True),
+    sa.Column("builder", sa.String(42), primary_key=True),
+    sa.Column("max_fee", sa.Integer, nullable=False),
+    sa.Column("approved_at", sa.BigInteger, nullable=False),
 )
 
 px_checkouts = sa.Table(
@@ -454,8 +481,17 @@ def _v8(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _v9(conn: Connection) -> None:
+    """Order statuses, builder fees on fills, and the builder fees users approved."""
+    for table in (pp_orders, hl_builder_fees):
+        table.create(conn, checkfirst=True)
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("pp_fills")}
+    if "builder_fee" not in columns:  # a v6 table: created before fills carried builder fees
+        conn.execute(sa.text("ALTER TABLE pp_fills ADD COLUMN builder_fee FLOAT NOT NULL DEFAULT 0"))
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 MAX_BALANCE_MICRO = 10**18  # one trillion dollars in millionths: far inside a 64-bit column

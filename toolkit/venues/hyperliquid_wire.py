@@ -143,11 +143,62 @@ class NoopAction(_Strict):
     type: Literal["noop"]
 
 
+class ModifyWire(_Strict):
+    oid: U64 | Cloid
+    order: OrderWire
+
+
+class ModifyAction(_Strict):
+    type: Literal["modify"]
+    oid: U64 | Cloid
+    order: OrderWire
+
+
+class BatchModifyAction(_Strict):
+    type: Literal["batchModify"]
+    modifies: Annotated[list[ModifyWire], Field(max_length=MAX_ORDERS_PER_REQUEST)]
+
+
+class ScheduleCancelAction(_Strict):
+    type: Literal["scheduleCancel"]
+    time: TimeMs | None = None  # absent: clear the scheduled cancel
+
+
+class UpdateIsolatedMarginAction(_Strict):
+    type: Literal["updateIsolatedMargin"]
+    asset: U32
+    isBuy: StrictBool
+    ntli: Annotated[StrictInt, Field(ge=-(10**18), le=10**18)]  # USDC x 1e6, negative removes
+
+
+class ApproveBuilderFeeAction(_Strict):
+    type: Literal["approveBuilderFee"]
+    signatureChainId: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{1,16}$")]
+    hyperliquidChain: Literal["Mainnet", "Testnet"]
+    maxFeeRate: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,4})?%$")]
+    builder: Address
+    nonce: U64
+
+
 Action = Annotated[
-    OrderAction | CancelAction | CancelByCloidAction | UpdateLeverageAction | ApproveAgentAction | NoopAction,
+    OrderAction
+    | CancelAction
+    | CancelByCloidAction
+    | UpdateLeverageAction
+    | ApproveAgentAction
+    | NoopAction
+    | ModifyAction
+    | BatchModifyAction
+    | ScheduleCancelAction
+    | UpdateIsolatedMarginAction
+    | ApproveBuilderFeeAction,
     Field(discriminator="type"),
 ]
-ACTION_TYPES = ("order", "cancel", "cancelByCloid", "updateLeverage", "approveAgent", "noop")
+ACTION_TYPES = (
+    "order", "cancel", "cancelByCloid", "updateLeverage", "approveAgent", "noop", "modify", "batchModify",
+    "scheduleCancel", "updateIsolatedMargin", "approveBuilderFee",
+)  # fmt: skip
+USER_SIGNED_TYPES = ("approveAgent", "approveBuilderFee")  # signed by the account's own key (EIP-712)
 
 
 class ExchangeRequest(_Lenient):
@@ -161,9 +212,20 @@ class ExchangeRequest(_Lenient):
 
 
 TradingAction = Annotated[
-    OrderAction | CancelAction | CancelByCloidAction | UpdateLeverageAction, Field(discriminator="type")
+    OrderAction
+    | CancelAction
+    | CancelByCloidAction
+    | UpdateLeverageAction
+    | ModifyAction
+    | BatchModifyAction
+    | ScheduleCancelAction
+    | UpdateIsolatedMarginAction,
+    Field(discriminator="type"),
 ]
-TRADING_TYPES = ("order", "cancel", "cancelByCloid", "updateLeverage")
+TRADING_TYPES = (
+    "order", "cancel", "cancelByCloid", "updateLeverage", "modify", "batchModify", "scheduleCancel",
+    "updateIsolatedMargin",
+)  # fmt: skip
 
 
 class PaperExchangeRequest(_Lenient):
@@ -247,6 +309,90 @@ class UserRoleRequest(_User):
     type: Literal["userRole"]
 
 
+class L2BookRequest(_Lenient):
+    type: Literal["l2Book"]
+    coin: Coin
+    nSigFigs: Literal[2, 3, 4, 5] | None = None
+    mantissa: Literal[1, 2, 5] | None = None
+
+
+CandleInterval = Literal[
+    "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M"
+]  # fmt: skip
+
+
+class CandleRange(_Lenient):
+    coin: Coin
+    interval: CandleInterval
+    startTime: TimeMs
+    endTime: TimeMs | None = None
+
+
+class CandleSnapshotRequest(_Lenient):
+    type: Literal["candleSnapshot"]
+    req: CandleRange
+
+
+class RecentTradesRequest(_Lenient):
+    type: Literal["recentTrades"]
+    coin: Coin
+
+
+class OrderStatusRequest(_User):
+    type: Literal["orderStatus"]
+    oid: U64 | Cloid
+
+
+class HistoricalOrdersRequest(_User):
+    type: Literal["historicalOrders"]
+
+
+class UserFeesRequest(_User):
+    type: Literal["userFees"]
+
+
+class PortfolioRequest(_User):
+    type: Literal["portfolio"]
+
+
+class UserRateLimitRequest(_User):
+    type: Literal["userRateLimit"]
+
+
+class SpotClearinghouseStateRequest(_User):
+    type: Literal["spotClearinghouseState"]
+
+
+class SubAccountsRequest(_User):
+    type: Literal["subAccounts"]
+
+
+class UserTwapSliceFillsRequest(_User):
+    type: Literal["userTwapSliceFills"]
+
+
+class MaxBuilderFeeRequest(_User):
+    type: Literal["maxBuilderFee"]
+    builder: Address
+
+
+class ActiveAssetDataRequest(_User):
+    type: Literal["activeAssetData"]
+    coin: Coin
+
+
+class SpotMetaAndAssetCtxsRequest(_Lenient):
+    type: Literal["spotMetaAndAssetCtxs"]
+
+
+class PerpDexsRequest(_Lenient):
+    type: Literal["perpDexs"]
+
+
+class ExchangeStatusRequest(_Lenient):
+    type: Literal["exchangeStatus"]
+
+
 InfoRequest = Annotated[
     MetaRequest
     | SpotMetaRequest
@@ -261,7 +407,23 @@ InfoRequest = Annotated[
     | UserFundingRequest
     | UserNonFundingLedgerUpdatesRequest
     | ExtraAgentsRequest
-    | UserRoleRequest,
+    | UserRoleRequest
+    | L2BookRequest
+    | CandleSnapshotRequest
+    | RecentTradesRequest
+    | OrderStatusRequest
+    | HistoricalOrdersRequest
+    | UserFeesRequest
+    | PortfolioRequest
+    | UserRateLimitRequest
+    | SpotClearinghouseStateRequest
+    | SubAccountsRequest
+    | UserTwapSliceFillsRequest
+    | MaxBuilderFeeRequest
+    | ActiveAssetDataRequest
+    | SpotMetaAndAssetCtxsRequest
+    | PerpDexsRequest
+    | ExchangeStatusRequest,
     Field(discriminator="type"),
 ]
 
@@ -285,6 +447,7 @@ FORMATS = {
     r"^0x[0-9a-fA-F]{1,64}$": "must be 0x and at most 64 hex digits",
     r"^0x[0-9a-fA-F]{1,16}$": "must be a chain id: 0x and at most 16 hex digits",
     r"^[0-9]{1,20}(\.[0-9]{1,20})?$": 'must be a decimal number as text, such as "0.01"',
+    r"^[0-9]{1,3}(\.[0-9]{1,4})?%$": 'must be a percentage as text, such as "0.001%"',
 }
 
 

@@ -23,7 +23,9 @@ from numpy.typing import NDArray
 
 from toolkit.sandbox.engine import funding as funding_math
 from toolkit.sandbox.engine import margin
+from toolkit.sandbox.engine import orders as status
 from toolkit.sandbox.engine.market import HOUR_MS, Market
+from toolkit.sandbox.engine.orders import Order, OrderUpdate, Waiting
 from toolkit.sandbox.engine.positions import PositionTable
 from toolkit.sandbox.engine.specs import CONTRACTS, MAX_ACCOUNT_LEVERAGE, OrderRejected, Reason, fee
 
@@ -37,6 +39,9 @@ def open_order_limit(volume: float) -> int:
 
 
 MARKET_SLIPPAGE = 0.05  # a market order is an IOC limit this far through the mark
+SCHEDULE_LEAD_MS = 5_000  # a scheduled cancel must be at least this far ahead...
+SCHEDULED_CANCELS_PER_DAY = 10  # ...and may fire at most this often per UTC day
+DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Fill:
     oid: int
     cloid: str | None = None
     liquidation: bool = False
+    builder_fee: float = 0.0  # part of ``fee``: what the order's builder charged
 
 
 @dataclass(frozen=True)
@@ -118,21 +124,6 @@ class Liquidation:
 
 
 @dataclass
-class Order:
-    oid: int
-    account: int
-    coin: int
-    is_buy: bool
-    px: float
-    sz: float
-    orig_sz: float
-    tif: str
-    reduce_only: bool
-    cloid: str | None
-    time: int
-
-
-@dataclass
 class AccountBook:
     """What the columns do not hold: leverage settings and running trade statistics."""
 
@@ -142,6 +133,9 @@ class AccountBook:
     losses: int = 0
     best: float = 0.0
     worst: float = 0.0
+    scheduled_cancel: int | None = None  # when every open order is cancelled (the dead-man switch)
+    cancel_day: int = 0  # the UTC day of the scheduled cancels counted in cancel_count
+    cancel_count: int = 0
 
     def record_trade(self, pnl: float) -> None:
         first = self.trades == 0
@@ -168,7 +162,7 @@ class Engine:
         self.orders: dict[int, Order] = {}  # resting orders by oid, in placement order
         self._orders_of: dict[int, dict[int, Order]] = {}  # account -> its resting orders
         self.next_oid = 1
-        self.events: list[Fill | FundingBatch | Liquidation] = []
+        self.events: list[Fill | FundingBatch | Liquidation | OrderUpdate] = []
         self.listeners: list[Callable[[Any], None]] = []
         self.keep_events = True
         # Accounts changed since ``take_dirty``: what a store must write. A funding tick changes all.
@@ -340,10 +334,10 @@ class Engine:
             "positions": [[int(p.coin[i]), float(p.szi[i]), float(p.entry[i]), float(p.leverage[i]),
                            bool(p.isolated[i]), float(p.iso_margin[i]), float(p.cum_funding[i])]
                           for i in rows],
-            "orders": [[o.oid, o.coin, o.is_buy, o.px, o.sz, o.orig_sz, o.tif, o.reduce_only, o.cloid, o.time]
-                       for o in self.open_orders(account)],
+            "orders": [o.to_state() for o in self.open_orders(account)],
             "leverage": [[c, lev, iso] for c, (lev, iso) in book.leverage.items()],
             "trades": [book.trades, book.wins, book.losses, book.best, book.worst],
+            "schedule": [book.scheduled_cancel, book.cancel_day, book.cancel_count],
         }  # fmt: skip
 
     def load_state(self, clock: dict[str, int], accounts: list[dict[str, Any]]) -> None:
@@ -361,11 +355,13 @@ class Engine:
                 self._acc[k][account] = v
             trades, wins, losses, best, worst = state["trades"]
             leverage = {int(c): (int(lev), bool(iso)) for c, lev, iso in state["leverage"]}
-            self.books.append(AccountBook(leverage, int(trades), int(wins), int(losses), best, worst))
+            book = AccountBook(leverage, int(trades), int(wins), int(losses), best, worst)
+            book.scheduled_cancel, book.cancel_day, book.cancel_count = state.get("schedule", (None, 0, 0))
+            self.books.append(book)
             for c, szi, entry, lev, iso, iso_margin, cum in state["positions"]:
                 self.positions.add(account, c, szi=szi, entry=entry, leverage=lev, isolated=iso,
                                    iso_margin=iso_margin, cum_funding=cum)  # fmt: skip
-            orders.extend(Order(o[0], account, *o[1:]) for o in state["orders"])
+            orders.extend(Order.from_state(account, o) for o in state["orders"])
         for order in sorted(orders, key=lambda o: o.oid):  # placement order: resting fills go oldest first
             self._rest(order)
         self.now, self.funded_hour, self.next_oid = clock["now"], clock["funded_hour"], clock["next_oid"]
@@ -382,13 +378,14 @@ class Engine:
     # -- fills -------------------------------------------------------------------------------------
 
     def _fill(self, account: int, c: int, is_buy: bool, px: float, sz: float, *, maker: bool, oid: int,
-              cloid: str | None = None, liquidation: bool = False) -> Fill:  # fmt: skip
+              cloid: str | None = None, liquidation: bool = False, builder_fee: int = 0) -> Fill:  # fmt: skip
         p = self.positions
         signed = sz if is_buy else -sz
         row = p.row(account, c)
         old = p.get(row, "szi") if row is not None else 0.0
         entry = p.get(row, "entry") if row is not None else 0.0
-        cost = 0.0 if liquidation else fee(px * sz, maker=maker)
+        builder_cost = 0.0 if liquidation else px * sz * builder_fee / 100_000  # tenths of a basis point
+        cost = 0.0 if liquidation else fee(px * sz, maker=maker) + builder_cost
         closed_sz = min(abs(signed), abs(old)) if old and (old > 0) != (signed > 0) else 0.0
         closed_pnl = (1 if old > 0 else -1) * (px - entry) * closed_sz if closed_sz else 0.0
         new = old + signed
@@ -436,6 +433,7 @@ class Engine:
             oid,
             cloid,
             liquidation,
+            builder_cost,
         )
         self._emit(event)
         return event
@@ -469,11 +467,11 @@ class Engine:
 
     # -- orders ------------------------------------------------------------------------------------
 
-    def market_price(self, c: int, is_buy: bool) -> str:
-        """A market order's limit: the mark moved ``MARKET_SLIPPAGE`` against the taker, at a price
-        the contract accepts (5 significant figures, ``6 - szDecimals`` decimals)."""
+    def market_price(self, c: int, is_buy: bool, slippage: float = MARKET_SLIPPAGE) -> str:
+        """A market order's limit: the mark moved ``slippage`` against the taker, at a price the
+        contract accepts (5 significant figures, ``6 - szDecimals`` decimals)."""
         mark = float(self.marks()[c])
-        px = float(f"{mark * (1 + MARKET_SLIPPAGE if is_buy else 1 - MARKET_SLIPPAGE):.5g}")
+        px = float(f"{mark * (1 + slippage if is_buy else 1 - slippage):.5g}")
         return repr(round(px, max(0, 6 - self.contracts[c].sz_decimals)))
 
     def place(
@@ -487,17 +485,29 @@ class Engine:
         tif: str = "Gtc",
         reduce_only: bool = False,
         cloid: str | None = None,
-    ) -> Filled | Resting | Rejected:
+        trigger: tuple[float | str, bool, str] | None = None,
+        position_tpsl: bool = False,
+        builder: tuple[str, int] | None = None,
+        waiting_for: int | None = None,
+        group: int | None = None,
+    ) -> Filled | Resting | Rejected | Waiting:
         """One order: filled at the mark at once, resting, or rejected with its reason. A ``px`` of
-        None is a market order: IOC at ``market_price``."""
+        None is a market order: IOC at ``market_price``. A ``trigger`` (price, is_market, "tp" or
+        "sl") rests until the mark reaches its price; ``waiting_for`` (a parent's oid) keeps it
+        asleep until that parent fills (Hyperliquid's ``normalTpsl``)."""
+        kind = "Market" if px is None else "Limit"
         try:
             c = self.coin_index(coin)
             contract = self.contracts[c]
             if px is None:
                 px, tif = self.market_price(c, is_buy), "Ioc"
-            price, size = contract.check_price(px), contract.check_size(sz)
             if tif not in ("Gtc", "Ioc", "Alo"):
                 raise OrderRejected(Reason.TIME_IN_FORCE, tif=tif)
+            price = contract.check_price(px)
+            if trigger is not None:
+                return self._place_trigger(account, c, is_buy, price, sz, reduce_only, cloid, trigger,
+                                           position_tpsl, builder, waiting_for, group)  # fmt: skip
+            size = contract.check_size(sz)
             marks = self.marks()
             mark = float(marks[c])
             row = self.positions.row(account, c)
@@ -513,34 +523,119 @@ class Engine:
             if tif == "Ioc" and not marketable:
                 raise OrderRejected(Reason.NO_MATCH, asset=c)
             if not marketable:
-                limit = open_order_limit(float(self._acc["volume"][account]))
-                if len(self._orders_of.get(account, {})) >= limit:
-                    raise OrderRejected(Reason.TOO_MANY_ORDERS, limit=limit)
+                self._check_order_count(account)
             signed = float(size) if is_buy else -float(size)
             self._check_margin(account, c, signed, mark if marketable else float(price), marks)
         except OrderRejected as exc:
             return Rejected.of(exc)
         oid = self.next_oid
         self.next_oid += 1
+        b_addr, b_fee = builder if builder is not None else (None, 0)
+        order = Order(oid, account, c, is_buy, float(price), float(size), float(size),
+                      "FrontendMarket" if kind == "Market" else tif, reduce_only, cloid, self.now,
+                      group=group, builder=b_addr, builder_fee=b_fee, kind=kind)  # fmt: skip
         if marketable:
-            fill = self._fill(account, c, is_buy, mark, float(size), maker=False, oid=oid, cloid=cloid)
+            fill = self._fill(account, c, is_buy, mark, float(size), maker=False, oid=oid, cloid=cloid,
+                              builder_fee=b_fee)  # fmt: skip
+            order.sz = 0.0
+            self._status(order, status.FILLED)
             return Filled(oid, fill.sz, fill.px)
-        self._rest(Order(oid, account, c, is_buy, float(price), float(size), float(size), tif, reduce_only,
-                         cloid, self.now))  # fmt: skip
+        self._rest(order)
+        self._status(order, status.OPEN)
         return Resting(oid, cloid)
 
-    def cancel(self, account: int, oid: int) -> Cancelled | Rejected:
+    def _place_trigger(
+        self, account: int, c: int, is_buy: bool, price: Decimal, sz: float | str, reduce_only: bool,
+        cloid: str | None, trigger: tuple[float | str, bool, str], position_tpsl: bool,
+        builder: tuple[str, int] | None, waiting_for: int | None, group: int | None,
+    ) -> Resting | Waiting:  # fmt: skip
+        contract = self.contracts[c]
+        trigger_px, is_market, tpsl = trigger
+        try:
+            trigger_price = contract.check_price(trigger_px)
+        except OrderRejected:
+            raise OrderRejected(Reason.TRIGGER_PRICE) from None
+        if position_tpsl and Decimal(str(sz)) == 0:
+            size = Decimal(0)  # the whole position, whatever it is when the order fires
+        else:
+            size = contract.check_size(sz)
+            contract.check_value(trigger_price, size, market=False)
+        self._check_order_count(account)
+        oid = self.next_oid
+        self.next_oid += 1
+        b_addr, b_fee = builder if builder is not None else (None, 0)
+        order = Order(oid, account, c, is_buy, float(price), float(size), float(size), "Gtc", reduce_only,
+                      cloid, self.now, float(trigger_price), is_market, tpsl, waiting_for, group,
+                      position_tpsl, b_addr, b_fee)  # fmt: skip
+        self._rest(order)
+        self._status(order, status.OPEN)
+        if group is not None:
+            return Waiting(oid, for_fill=waiting_for is not None)
+        return Resting(oid, cloid)
+
+    def _check_order_count(self, account: int) -> None:
+        limit = open_order_limit(float(self._acc["volume"][account]))
+        if len(self._orders_of.get(account, {})) >= limit:
+            raise OrderRejected(Reason.TOO_MANY_ORDERS, limit=limit)
+
+    def place_tpsl(
+        self, account: int, parent: dict[str, Any] | None, children: list[dict[str, Any]]
+    ) -> list[Filled | Resting | Rejected | Waiting]:
+        """Hyperliquid's ``normalTpsl``: a parent order and its take-profit and stop-loss children
+        (keyword arguments of ``place``). The children sleep until the parent fills; a parent that
+        is refused places no children. Without a parent the children follow the position."""
+        for child in children:
+            if not child.get("reduce_only"):
+                return [Rejected(Reason.TPSL_REDUCE_ONLY)] * (len(children) + (parent is not None))
+        if parent is None:
+            return [self.place(account, **child) for child in children]
+        first = self.place(account, **parent)
+        if isinstance(first, Rejected):
+            return [first] + [first] * len(children)
+        waiting = isinstance(first, Resting)
+        rest = [
+            self.place(account, **child, waiting_for=first.oid if waiting else None, group=first.oid)
+            for child in children
+        ]
+        if waiting:  # the parent's order remembers its group, so its fill wakes the children
+            self.orders[first.oid].group = first.oid
+        return [first, *rest]
+
+    def modify(self, account: int, ref: int | str, **new: Any) -> Filled | Resting | Rejected | Waiting:
+        """Replace an open order (by oid or cloid) with ``new`` (``place``'s keyword arguments): the
+        old one is cancelled and the new one gets a new oid. If the new order is refused, the old one
+        stays as it was."""
+        order = self._find(account, ref)
+        if order is None:
+            return Rejected(Reason.MODIFY, {"ref": ref})
+        self._unrest(order)
+        placed = self.place(account, **new)
+        if isinstance(placed, Rejected):
+            self._rest(order)
+            return placed
+        self._status(order, status.CANCELED)
+        return placed
+
+    def _find(self, account: int, ref: int | str) -> Order | None:
+        if isinstance(ref, str):
+            return next((o for o in self._orders_of.get(account, {}).values() if o.cloid == ref), None)
+        order = self.orders.get(ref)
+        return order if order is not None and order.account == account else None
+
+    def cancel(self, account: int, oid: int, why: str = status.CANCELED) -> Cancelled | Rejected:
         order = self.orders.get(oid)
         if order is None or order.account != account:
             return Rejected(Reason.NO_ORDER, {"oid": oid})
-        self._unrest(order)
+        self._unrest(order, why)
+        for child in [o for o in self._orders_of.get(account, {}).values() if o.waiting_for == oid]:
+            self._unrest(child, why)  # a parent's children never wake once it is gone
         return Cancelled(oid)
 
     def cancel_by_cloid(self, account: int, cloid: str) -> Cancelled | Rejected:
-        for order in self._orders_of.get(account, {}).values():
-            if order.cloid == cloid:
-                return self.cancel(account, order.oid)
-        return Rejected(Reason.NO_ORDER, {"cloid": cloid})
+        order = self._find(account, cloid)
+        if order is None:
+            return Rejected(Reason.NO_ORDER, {"cloid": cloid})
+        return self.cancel(account, order.oid)
 
     def open_orders(self, account: int) -> list[Order]:
         return list(self._orders_of.get(account, {}).values())
@@ -550,35 +645,162 @@ class Engine:
         self.orders[order.oid] = order
         self._orders_of.setdefault(order.account, {})[order.oid] = order
 
-    def _unrest(self, order: Order) -> None:
+    def _unrest(self, order: Order, why: str | None = None) -> None:
+        """Take the order off the book; ``why`` (a status) is recorded if given."""
         self.dirty.add(order.account)
         del self.orders[order.oid]
         del self._orders_of[order.account][order.oid]
+        if why is not None:
+            self._status(order, why)
+
+    def _status(self, order: Order, why: str) -> None:
+        self._emit(OrderUpdate(self.now, order.account, why, order.snapshot(self.coins)))
+
+    # -- the dead-man switch and isolated margin ------------------------------------------------------
+
+    def schedule_cancel(self, account: int, at: int | None) -> None:
+        """Cancel every open order of ``account`` at ``at`` (None clears it). Hyperliquid's rules:
+        at least 5 seconds ahead, and at most 10 firings per UTC day."""
+        book = self.books[account]
+        if at is not None:
+            if at < self.now + SCHEDULE_LEAD_MS:
+                raise OrderRejected(Reason.SCHEDULE_TIME, now=self.now)
+            if book.cancel_day == self.now // DAY_MS and book.cancel_count >= SCHEDULED_CANCELS_PER_DAY:
+                raise OrderRejected(Reason.SCHEDULE_COUNT, limit=SCHEDULED_CANCELS_PER_DAY)
+        book.scheduled_cancel = at
+        self.dirty.add(account)
+
+    def _next_scheduled(self) -> int | None:
+        times = [b.scheduled_cancel for b in self.books if b.scheduled_cancel is not None]
+        return min(times) if times else None
+
+    def _fire_scheduled(self) -> None:
+        for account, book in enumerate(self.books):
+            if book.scheduled_cancel is not None and book.scheduled_cancel <= self.now:
+                book.scheduled_cancel = None
+                day = self.now // DAY_MS
+                book.cancel_count = book.cancel_count + 1 if book.cancel_day == day else 1
+                book.cancel_day = day
+                self.dirty.add(account)
+                for order in self.open_orders(account):
+                    if order.oid in self.orders:  # a cancelled parent takes its children with it
+                        self.cancel(account, order.oid, status.SCHEDULED_CANCEL)
+
+    def update_isolated_margin(self, account: int, coin: str, usdc: float) -> None:
+        """Add (``usdc`` > 0) or remove margin of an isolated position: what is added must be free
+        in the account, and what stays must cover the position's initial margin."""
+        c = self.coin_index(coin)
+        p = self.positions
+        row = p.row(account, c)
+        if row is None or not p.get(row, "isolated"):
+            raise OrderRejected(Reason.ISOLATED_POSITION, coin=coin)
+        marks = self.marks()
+        mark = float(marks[c])
+        szi, entry, allocated = p.get(row, "szi"), p.get(row, "entry"), p.get(row, "iso_margin")
+        if usdc > 0:
+            free = self.account_value(account, marks) - self.margin_used(account, marks)
+            if usdc > free + 1e-9:
+                raise OrderRejected(Reason.ISOLATED_MARGIN, available=max(free, 0.0))
+        else:
+            spare = allocated + szi * (mark - entry) - abs(szi) * mark / float(p.get(row, "leverage"))
+            if -usdc > spare + 1e-9:
+                raise OrderRejected(Reason.ISOLATED_MARGIN, available=max(spare, 0.0))
+        p.set(row, "iso_margin", allocated + usdc)
+        self.dirty.add(account)
 
     # -- time ---------------------------------------------------------------------------------------
 
     def advance_to(self, ts: int) -> None:
-        """Process every hour boundary up to ``ts`` in order, then settle ``ts`` itself."""
+        """Process every hour boundary up to ``ts`` in order, then settle ``ts`` itself. A scheduled
+        cancel fires at its own time, between boundaries."""
         if ts < self.now:
             raise ValueError("the engine only moves forward")
         while True:
             boundary = self.market.start_ms + self.funded_hour * HOUR_MS
+            scheduled = self._next_scheduled()
+            if scheduled is not None and scheduled <= min(boundary, ts) and scheduled >= self.now:
+                self._settle(scheduled)
+                continue
             if boundary > ts:
                 break
             self.now = boundary
-            marks = self.marks()
-            self._fill_resting(marks)
+            marks = self._settle(boundary, liquidate=False)
             if self.funded_hour >= 1:
                 self._funding_tick(self.funded_hour - 1, boundary)
             self.funded_hour += 1
             self._liquidation_check(marks)
+        self._settle(ts)
+
+    def _settle(self, ts: int, liquidate: bool = True) -> NDArray[np.float64]:
+        """At ``ts``: the scheduled cancels due, the triggers the mark reached, the resting orders it
+        crossed, then (unless the caller does it after funding) the liquidations."""
         self.now = ts
         marks = self.marks()
+        if any(b.scheduled_cancel is not None and b.scheduled_cancel <= ts for b in self.books):
+            self._fire_scheduled()
+        self._fire_triggers(marks)
         self._fill_resting(marks)
-        self._liquidation_check(marks)
+        if liquidate:
+            self._liquidation_check(marks)
+        return marks
+
+    def _fire_triggers(self, marks: NDArray[np.float64]) -> None:
+        """Fire every awake trigger order the mark has reached, oldest first: a market one fills at
+        the mark (within 10% of its trigger), a limit one becomes a plain limit order; its
+        take-profit or stop-loss sibling is cancelled."""
+        for order in sorted(self.orders.values(), key=lambda o: o.oid):
+            if order.oid not in self.orders or order.trigger_px is None or order.waiting_for is not None:
+                continue
+            row = self.positions.row(order.account, order.coin)
+            position = self.positions.get(row, "szi") if row is not None else 0.0
+            if order.position_tpsl and position == 0:
+                self._unrest(order, status.CANCELED)  # the position it followed is gone
+                continue
+            if not order.fires_at(float(marks[order.coin])):
+                continue
+            self._unrest(order, status.TRIGGERED)
+            if order.group is not None:
+                for sibling in [o for o in self.open_orders(order.account) if o.group == order.group]:
+                    if sibling.trigger_px is not None:
+                        self._unrest(sibling, status.SIBLING_FILLED_CANCELED)
+            self._execute_triggered(order, marks, position)
+
+    def _execute_triggered(self, order: Order, marks: NDArray[np.float64], position: float) -> None:
+        mark = float(marks[order.coin])
+        size = order.sz
+        if order.position_tpsl and (size == 0 or size > abs(position)):
+            size = abs(position)
+        if order.reduce_only:
+            if position == 0 or (position > 0) == order.is_buy:
+                self._status(order, status.REDUCE_ONLY_CANCELED)
+                return
+            size = min(size, abs(position))
+        order.trigger_px, order.time = None, self.now
+        order.sz = order.orig_sz = size
+        if order.is_market:  # the mark has just reached the trigger: well inside the 10% slippage
+            order.kind, order.tif = "Market", "FrontendMarket"
+            marketable = True
+        else:
+            marketable = order.px >= mark if order.is_buy else order.px <= mark
+        try:
+            self._check_margin(order.account, order.coin, size if order.is_buy else -size,
+                               mark if marketable else order.px, marks)  # fmt: skip
+        except OrderRejected:
+            self._status(order, status.MARGIN_CANCELED)
+            return
+        if marketable:
+            self._fill(order.account, order.coin, order.is_buy, mark, size, maker=False, oid=order.oid,
+                       cloid=order.cloid, builder_fee=order.builder_fee)  # fmt: skip
+            order.sz = 0.0
+            self._status(order, status.FILLED)
+        else:
+            self._rest(order)
+            self._status(order, status.OPEN)
 
     def _fill_resting(self, marks: NDArray[np.float64]) -> None:
         for order in sorted(self.orders.values(), key=lambda o: o.oid):
+            if order.oid not in self.orders or order.trigger_px is not None or order.waiting_for is not None:
+                continue
             mark = float(marks[order.coin])
             if (order.is_buy and mark <= order.px) or (not order.is_buy and mark >= order.px):
                 self._unrest(order)
@@ -587,6 +809,7 @@ class Engine:
                     row = self.positions.row(order.account, order.coin)
                     position = self.positions.get(row, "szi") if row is not None else 0.0
                     if position == 0 or (position > 0) == order.is_buy:
+                        self.cancel_children(order, status.REDUCE_ONLY_CANCELED)
                         continue
                     size = min(size, abs(position))
                 try:
@@ -594,9 +817,22 @@ class Engine:
                         order.account, order.coin, size if order.is_buy else -size, order.px, marks
                     )
                 except OrderRejected:
-                    continue  # margin gone since placement: the order is cancelled
+                    self.cancel_children(order, status.MARGIN_CANCELED)  # margin gone since placement
+                    continue
                 self._fill(order.account, order.coin, order.is_buy, order.px, size, maker=True, oid=order.oid,
-                           cloid=order.cloid)  # fmt: skip
+                           cloid=order.cloid, builder_fee=order.builder_fee)  # fmt: skip
+                order.sz = 0.0
+                self._status(order, status.FILLED)
+                for child in self.open_orders(order.account):
+                    if child.waiting_for == order.oid:  # the parent filled: its children wake
+                        child.waiting_for = None
+                        self.dirty.add(order.account)
+
+    def cancel_children(self, order: Order, why: str) -> None:
+        """``order`` (already off the book) ends with ``why``, and its sleeping children with it."""
+        self._status(order, why)
+        for child in [o for o in self.open_orders(order.account) if o.waiting_for == order.oid]:
+            self._unrest(child, why)
 
     def _funding_tick(self, hour: int, ts: int) -> FundingBatch | None:
         """Pay the hour's funding on every open position, once."""
@@ -659,7 +895,7 @@ class Engine:
             for c, szi, entry in targets:
                 events.append(self._liquidate(account, c, szi, entry, float(marks[c]), value, maint, "Cross"))
             for order in self.open_orders(account):
-                self._unrest(order)
+                self._unrest(order, status.LIQUIDATED_CANCELED)
         for account, c, szi, entry, equity, maint in iso_targets:
             events.append(self._liquidate(account, c, szi, entry, float(marks[c]), equity, maint, "Isolated"))
         return events

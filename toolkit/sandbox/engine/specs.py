@@ -38,6 +38,14 @@ class Reason(StrEnum):
     NO_ORDER = "no_order"  # a cancel of an order that is not resting
     WITHDRAW = "withdraw"  # more than the withdrawable balance
     TOP_UP = "top_up"  # PaperExchange's reset, asked of an account that is not nearly empty
+    TRIGGER_PRICE = "trigger_price"  # a take-profit or stop-loss whose trigger price is not valid
+    TPSL_REDUCE_ONLY = "tpsl_reduce_only"  # a grouped take-profit or stop-loss that is not reduce-only
+    MODIFY = "modify"  # a modify of an order that is not open
+    SCHEDULE_TIME = "schedule_time"  # a scheduled cancel too soon
+    SCHEDULE_COUNT = "schedule_count"  # more scheduled cancels in a day than allowed
+    ISOLATED_POSITION = "isolated_position"  # isolated margin changed without an isolated position
+    ISOLATED_MARGIN = "isolated_margin"  # more margin added than is free, or removed than is spare
+    BUILDER_FEE = "builder_fee"  # a builder fee above what the user approved
 
 
 class OrderRejected(ValueError):

@@ -4,15 +4,19 @@ face): numbers as decimal strings, refusals in Hyperliquid's own words."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from toolkit.sandbox.clearinghouse import AccountView, AssetContext
 from toolkit.sandbox.engine.core import Cancelled, Filled, Order, Rejected, Resting
 from toolkit.sandbox.engine.market import FundingRow
-from toolkit.sandbox.engine.specs import Reason
+from toolkit.sandbox.engine.marketdata import Candle, Level
+from toolkit.sandbox.engine.orders import Waiting
+from toolkit.sandbox.engine.specs import MAKER_FEE, TAKER_FEE, Reason
 from toolkit.sandbox.universe import COINS
 
 ZERO_HASH = "0x" + "0" * 64
+ZERO_ADDRESS = "0x" + "0" * 40
 
 # Hyperliquid's texts where it documents them (reference/hyperliquid.md §6)
 TEXTS = {
@@ -33,6 +37,14 @@ TEXTS = {
     Reason.NO_ORDER: "Order was never placed, already canceled, or filled.",
     Reason.WITHDRAW: "Insufficient balance for withdrawal: {withdrawable:.2f} withdrawable",
     Reason.TOP_UP: "Balance too high for reset",
+    Reason.TRIGGER_PRICE: "Invalid TP/SL price.",
+    Reason.TPSL_REDUCE_ONLY: "TP/SL orders grouped with an order or a position must be reduce only.",
+    Reason.MODIFY: "Cannot modify canceled or filled order",
+    Reason.SCHEDULE_TIME: "Scheduled cancel time too early, must be at least 5 seconds after current time.",
+    Reason.SCHEDULE_COUNT: "Too many scheduled cancels today: at most {limit} a day, counted from 00:00 UTC.",
+    Reason.ISOLATED_POSITION: "Cannot update isolated margin: there is no isolated {coin} position.",
+    Reason.ISOLATED_MARGIN: "Insufficient margin for isolated margin update: at most {available:.2f} USDC.",
+    Reason.BUILDER_FEE: "Builder fee has not been approved.",
 }
 
 
@@ -56,8 +68,10 @@ def refusal(rejected: Rejected) -> str:
     return text(rejected.reason, rejected.context)
 
 
-def order_status(result: Filled | Resting | Rejected) -> dict[str, Any]:
+def order_status(result: Filled | Resting | Rejected | Waiting) -> dict[str, Any] | str:
     match result:
+        case Waiting(_, for_fill):
+            return "waitingForFill" if for_fill else "waitingForTrigger"
         case Filled(oid, sz, px):
             return {"filled": {"totalSz": num(sz), "avgPx": num(px), "oid": oid}}
         case Resting(oid, cloid):
@@ -82,9 +96,9 @@ def asset_contexts(contexts: list[AssetContext]) -> list[dict[str, Any]]:
             "openInterest": num(c.open_interest),
             "oraclePx": num(c.oracle_px),
             "markPx": num(c.mark_px),
-            "midPx": num(c.mark_px),
+            "midPx": num(c.mid_px if c.mid_px is not None else c.mark_px),
             "premium": rate(c.premium),
-            "impactPxs": None,
+            "impactPxs": None if c.impact_pxs is None else [num(c.impact_pxs[0]), num(c.impact_pxs[1])],
             "dayNtlVlm": "0.0",
             "prevDayPx": num(c.prev_day_px),
             "dayBaseVlm": "0.0",
@@ -151,6 +165,87 @@ def open_orders(orders: list[Order]) -> list[dict[str, Any]]:
     ]
 
 
+def frontend_order(o: dict[str, Any], children: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    """An order snapshot in Hyperliquid's frontend shape (frontendOpenOrders, historicalOrders)."""
+    trigger = o["trigger_px"]
+    condition = "N/A"
+    if trigger is not None:
+        rises = (o["tpsl"] == "tp") != o["is_buy"]
+        condition = f"Price {'above' if rises else 'below'} {num(trigger)}"
+    return {
+        "coin": o["coin"],
+        "side": "B" if o["is_buy"] else "A",
+        "limitPx": num(o["px"]),
+        "sz": num(o["sz"]),
+        "oid": o["oid"],
+        "timestamp": o["time"],
+        "origSz": num(o["orig_sz"]),
+        "triggerCondition": condition,
+        "isTrigger": trigger is not None,
+        "triggerPx": num(trigger) if trigger is not None else "0.0",
+        "children": [frontend_order(c) for c in children],
+        "isPositionTpsl": o["position_tpsl"],
+        "reduceOnly": o["reduce_only"],
+        "orderType": o["order_type"],
+        "tif": None if trigger is not None else o["tif"],
+        "cloid": o["cloid"],
+    }
+
+
+def frontend_orders(snapshots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open orders, a normalTpsl parent listing its sleeping children (which are listed too)."""
+    children: dict[int, list[dict[str, Any]]] = {}
+    for o in snapshots:
+        if o.get("group") is not None and o["group"] != o["oid"]:
+            children.setdefault(o["group"], []).append(o)
+    return [frontend_order(o, children.get(o["oid"], [])) for o in snapshots]
+
+
+def order_update(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored status row: ``{"order": FO, "status": ..., "statusTimestamp": ...}``."""
+    snapshot = json.loads(row["order"]) if isinstance(row["order"], str) else row["order"]
+    return {"order": frontend_order(snapshot), "status": row["status"], "statusTimestamp": row["time"]}
+
+
+def ws_order_update(row: dict[str, Any]) -> dict[str, Any]:
+    """The websocket's orderUpdates entry: the basic order fields only."""
+    o = json.loads(row["order"]) if isinstance(row["order"], str) else row["order"]
+    order = {
+        "coin": o["coin"], "side": "B" if o["is_buy"] else "A", "limitPx": num(o["px"]), "sz": num(o["sz"]),
+        "oid": o["oid"], "timestamp": o["time"], "origSz": num(o["orig_sz"]),
+    }  # fmt: skip
+    if o["cloid"]:
+        order["cloid"] = o["cloid"]
+    if o["reduce_only"]:
+        order["reduceOnly"] = True
+    return {"order": order, "status": row["status"], "statusTimestamp": row["time"]}
+
+
+def l2_book(coin: str, time: int, bids: list[Level], asks: list[Level]) -> dict[str, Any]:
+    return {
+        "coin": coin,
+        "time": time,
+        "levels": [[{"px": num(lv.px), "sz": num(lv.sz), "n": lv.n} for lv in side] for side in (bids, asks)],
+    }
+
+
+def candle(c: Candle, coin: str, interval: str) -> dict[str, Any]:
+    return {
+        "t": c.t, "T": c.T, "s": coin, "i": interval, "o": num(c.o), "c": num(c.c), "h": num(c.h),
+        "l": num(c.low), "v": num(c.v), "n": c.n,
+    }  # fmt: skip
+
+
+def trade(f: dict[str, Any]) -> dict[str, Any]:
+    """A public trade (recentTrades, the trades stream): the counterparty is the synthetic book."""
+    user = f.get("user", ZERO_ADDRESS)
+    users = [user, ZERO_ADDRESS] if f["is_buy"] else [ZERO_ADDRESS, user]
+    return {
+        "coin": f["coin"], "side": "B" if f["is_buy"] else "A", "px": num(f["px"]), "sz": num(f["sz"]),
+        "time": f["time"], "hash": f"0x{f['id']:064x}", "tid": f["id"], "users": users,
+    }  # fmt: skip
+
+
 def fill(f: dict[str, Any]) -> dict[str, Any]:
     opening = f["start_position"] == 0 or (f["start_position"] > 0) == f["is_buy"]
     direction = ("Open " if opening else "Close ") + ("Long" if (f["is_buy"] == opening) else "Short")
@@ -171,6 +266,7 @@ def fill(f: dict[str, Any]) -> dict[str, Any]:
             "tid": f["id"],
             "feeToken": "USDC",
         }
+        | ({"builderFee": num(f["builder_fee"])} if f.get("builder_fee") else {})
         | ({"cloid": f["cloid"]} if f["cloid"] else {})
         | ({"liquidation": {"markPx": num(f["px"]), "method": "market"}} if f["liquidation"] else {})
     )
@@ -214,3 +310,104 @@ def funding_history(rows: list[FundingRow]) -> list[dict[str, Any]]:
         {"coin": r.coin, "fundingRate": rate(r.rate), "premium": rate(r.premium), "time": r.time}
         for r in rows
     ]
+
+
+SPOT_META = {  # a perps-only venue: USDC as the only token, no spot pairs
+    "universe": [],
+    "tokens": [
+        {
+            "name": "USDC", "szDecimals": 8, "weiDecimals": 8, "index": 0,
+            "tokenId": "0x6d1e7cde53ba9467b783cb7c530ce054", "isCanonical": True, "evmContract": None,
+            "fullName": None,
+        }
+    ],
+}  # fmt: skip
+
+
+def user_fees(daily: list[tuple[int, float, float]]) -> dict[str, Any]:
+    """The fee schedule the engine charges (the base tier, with no discounts) and the daily volumes."""
+    return {
+        "dailyUserVlm": [
+            {
+                "date": datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%Y-%m-%d"),
+                "userCross": num(taker),
+                "userAdd": num(maker),
+                "exchange": num(taker + maker),
+            }
+            for day, taker, maker in daily
+        ],
+        "feeSchedule": {
+            "cross": num(TAKER_FEE), "add": num(MAKER_FEE), "spotCross": "0.0007", "spotAdd": "0.0004",
+            "tiers": {"vip": [], "mm": []}, "referralDiscount": "0.0", "stakingDiscountTiers": [],
+        },
+        "userCrossRate": num(TAKER_FEE), "userAddRate": num(MAKER_FEE),
+        "userSpotCrossRate": "0.0007", "userSpotAddRate": "0.0004",
+        "activeReferralDiscount": "0.0", "trial": None, "feeTrialReward": "0.0",
+        "nextTrialAvailableTimestamp": None, "stakingLink": None,
+        "activeStakingDiscount": {"bpsOfMaxSupply": "0.0", "discount": "0.0"},
+    }  # fmt: skip
+
+
+PORTFOLIO_WINDOWS = (  # name, span (0: all time), bucket
+    ("day", 86_400_000, 900_000),
+    ("week", 7 * 86_400_000, 3_600_000),
+    ("month", 30 * 86_400_000, 6 * 3_600_000),
+    ("allTime", 0, 86_400_000),
+)
+
+
+def portfolio(view: AccountView, history: Any, who: str) -> list[list[Any]]:
+    """Account value and PnL (value less net deposits) per window, from the stored cash flows, ending
+    at the account's value now; every window twice, as Hyperliquid lists perps on their own too."""
+    out: list[list[Any]] = []
+    for name, span, bucket in PORTFOLIO_WINDOWS:
+        start = max(0, view.time - span) if span else 0
+        value_points, pnl_points, volume = [], [], 0.0
+        cash = deposits = 0.0
+        for t, flow, deposit, vlm in history(who, bucket, start):
+            cash += flow
+            deposits += deposit
+            if t >= start:
+                volume += vlm
+            point = max(t, start)
+            value_points.append([point, num(cash)])
+            pnl_points.append([point, num(cash - deposits)])
+        net = view.deposits - view.withdrawn
+        if view.exists:
+            value_points.append([view.time, num(view.value)])
+            pnl_points.append([view.time, num(view.value - net)])
+        entry = {"accountValueHistory": value_points, "pnlHistory": pnl_points, "vlm": num(volume)}
+        out.append([name, entry])
+    return out + [["perp" + name[0].upper() + name[1:], entry] for name, entry in out]
+
+
+def user_rate_limit(volume: float, used: int, budget: int) -> dict[str, Any]:
+    return {
+        "cumVlm": num(volume),
+        "nRequestsUsed": used,
+        "nRequestsCap": budget + int(volume),
+        "nRequestsSurplus": 0,
+    }
+
+
+def active_asset_data(user: str, coin: str, view: AccountView, leverage: tuple[int, bool], mark: float,
+                      sz_decimals: int) -> dict[str, Any]:  # fmt: skip
+    """What one more order on ``coin`` could be: free margin times leverage, per side (a side that
+    reduces the position may also close it)."""
+    lev, isolated = leverage
+    free = max(view.value - view.margin_used, 0.0) * lev
+    position = next((p.szi for p in view.positions if p.coin == coin), 0.0)
+    sides = []
+    for is_buy in (True, False):
+        closing = abs(position) if (position < 0) == is_buy and position else 0.0
+        notional = free + closing * mark
+        size = notional / mark if mark else 0.0
+        sides.append((notional, float(f"{size:.{sz_decimals}f}") if size >= 10**-sz_decimals else 0.0))
+    return {
+        "user": user.lower(),
+        "coin": coin,
+        "leverage": {"type": "isolated" if isolated else "cross", "value": lev},
+        "maxTradeSzs": [num(s) for _, s in sides],
+        "availableToTrade": [num(n) for n, _ in sides],
+        "markPx": num(mark),
+    }
