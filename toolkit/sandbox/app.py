@@ -29,6 +29,7 @@ from toolkit.sandbox.routes import (
     billing,
     hyperdex,
     hyperliquid,
+    hyperliquid_ws,
     kalshi,
     lighter,
     paperx,
@@ -93,6 +94,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     app.include_router(billing.router)
     app.include_router(kalshi.router)
     app.include_router(hyperliquid.router)
+    app.include_router(hyperliquid_ws.router)
     app.include_router(aster.router)
     app.include_router(hyperdex.router)
     app.include_router(lighter.router)

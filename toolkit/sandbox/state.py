@@ -18,6 +18,7 @@ from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.lighter import LighterSandbox
 from toolkit.sandbox.ratelimit import FixedWindows, WeightWindow
+from toolkit.sandbox.streams import Hub
 
 
 @dataclass
@@ -35,6 +36,10 @@ class SandboxState:
     limits: FixedWindows  # PaperExchange API-key rate limits
     lighter: LighterSandbox
     info_limits: WeightWindow = field(default_factory=WeightWindow)  # Hyperliquid's IP budget
+    hub: Hub = field(init=False)  # Hyperliquid's websocket connections, fed by the clearinghouse
+
+    def __post_init__(self) -> None:
+        self.hub = Hub(self.clearinghouse)
 
 
 def get_state(request: Request) -> SandboxState:

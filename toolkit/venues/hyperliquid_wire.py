@@ -528,3 +528,125 @@ class UnsupportedAction(WireError):
     def __init__(self, kind: str) -> None:
         super().__init__(f"Unsupported action type {kind[:40]!r}")
         self.kind = kind
+
+
+# -- WebSocket ----------------------------------------------------------------------------------------
+
+
+class AllMidsSubscription(_Lenient):
+    type: Literal["allMids"]
+    dex: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class L2BookSubscription(_Lenient):
+    type: Literal["l2Book"]
+    coin: Coin
+    nSigFigs: Literal[2, 3, 4, 5] | None = None
+    mantissa: Literal[1, 2, 5] | None = None
+    fast: StrictBool = False
+
+
+class _CoinSubscription(_Lenient):
+    coin: Coin
+
+
+class TradesSubscription(_CoinSubscription):
+    type: Literal["trades"]
+
+
+class BboSubscription(_CoinSubscription):
+    type: Literal["bbo"]
+
+
+class ActiveAssetCtxSubscription(_CoinSubscription):
+    type: Literal["activeAssetCtx"]
+
+
+class CandleSubscription(_CoinSubscription):
+    type: Literal["candle"]
+    interval: CandleInterval
+
+
+class OrderUpdatesSubscription(_User):
+    type: Literal["orderUpdates"]
+
+
+class UserEventsSubscription(_User):
+    type: Literal["userEvents"]
+
+
+class UserFillsSubscription(_User):
+    type: Literal["userFills"]
+    aggregateByTime: StrictBool = False
+
+
+class UserFundingsSubscription(_User):
+    type: Literal["userFundings"]
+
+
+class UserNonFundingLedgerUpdatesSubscription(_User):
+    type: Literal["userNonFundingLedgerUpdates"]
+
+
+class NotificationSubscription(_User):
+    type: Literal["notification"]
+
+
+class ActiveAssetDataSubscription(_User):
+    type: Literal["activeAssetData"]
+    coin: Coin
+
+
+Subscription = Annotated[
+    AllMidsSubscription
+    | L2BookSubscription
+    | TradesSubscription
+    | BboSubscription
+    | ActiveAssetCtxSubscription
+    | CandleSubscription
+    | OrderUpdatesSubscription
+    | UserEventsSubscription
+    | UserFillsSubscription
+    | UserFundingsSubscription
+    | UserNonFundingLedgerUpdatesSubscription
+    | NotificationSubscription
+    | ActiveAssetDataSubscription,
+    Field(discriminator="type"),
+]
+SUBSCRIPTION = TypeAdapter(Subscription)
+
+
+class PostRequest(_Strict):
+    type: Literal["info", "action"]
+    payload: dict[str, Any]
+
+
+class WsSubscribe(_Lenient):
+    method: Literal["subscribe", "unsubscribe"]
+    subscription: dict[str, Any]
+
+
+class WsPost(_Lenient):
+    method: Literal["post"]
+    id: U64
+    request: PostRequest
+
+
+class WsPing(_Lenient):
+    method: Literal["ping"]
+
+
+WS_MESSAGE = TypeAdapter(Annotated[WsSubscribe | WsPost | WsPing, Field(discriminator="method")])
+
+
+def parse_subscription(raw: Any) -> Any:
+    """A subscription, or WireError."""
+    return parse(SUBSCRIPTION, raw)
+
+
+def subscription_key(sub: Any) -> str:
+    """One subscription's identity: the same stream asked twice is the same key."""
+    data = sub.model_dump(exclude_defaults=True) | {"type": sub.type}
+    if "user" in data:
+        data["user"] = data["user"].lower()
+    return ",".join(f"{k}={data[k]}" for k in sorted(data))

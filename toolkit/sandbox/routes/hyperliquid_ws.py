@@ -1,0 +1,202 @@
+"""Hyperliquid's WebSocket at ``/ws`` (and PaperExchange's at ``/v1/exchanges/hyperliquid/ws``,
+authenticated by the API key): subscribe and unsubscribe with ``subscriptionResponse`` acks,
+``ping``/``pong``, and ``post`` (info and exchange requests over the socket).
+
+Limits per connection, so no client can weigh on the others: 1,000 subscriptions, 10 users, 2,000
+messages a minute, 64 KB per message, and a connection that sends nothing for 60 s is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from toolkit.sandbox.clearinghouse import Clearinghouse, owner
+from toolkit.sandbox.routes import hyperliquid, paperx_trading
+from toolkit.sandbox.state import SandboxState
+from toolkit.sandbox.streams import Subscriber, dumps
+from toolkit.venues import hyperliquid_wire as wire
+from toolkit.venues import paperx as px
+from toolkit.venues.refusal import VenueRefusal
+
+router = APIRouter()
+
+MAX_CONNECTIONS = 1000
+MAX_SUBSCRIPTIONS = 1000
+MAX_USERS = 10
+MAX_MESSAGES_PER_MINUTE = 2000
+MAX_MESSAGE_BYTES = 65_536
+IDLE_SECONDS = 60.0
+
+Post = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
+def _error(text: str) -> str:
+    return dumps({"channel": "error", "data": text})
+
+
+async def _writer(websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Send the connection's queue in order; stop at its end (None) or when the client is gone."""
+    with contextlib.suppress(Exception):
+        while True:
+            message = await subscriber.queue.get()
+            if message is None:
+                break
+            await websocket.send_text(message)
+    subscriber.closed = True
+    with contextlib.suppress(Exception):
+        await websocket.close()
+
+
+async def serve(websocket: WebSocket, subscriber: Subscriber, post: Post) -> None:
+    """One connection, until the client leaves, idles, floods, or stops reading."""
+    state: SandboxState = websocket.app.state.sandbox
+    hub = state.hub
+    if len(hub.subscribers) >= MAX_CONNECTIONS:
+        await websocket.close(code=1013, reason="too many connections")
+        return
+    hub.attach(subscriber)
+    writer = asyncio.create_task(_writer(websocket, subscriber))
+    window, count = time.monotonic(), 0
+    try:
+        while not subscriber.closed:
+            try:
+                message = await asyncio.wait_for(websocket.receive(), timeout=IDLE_SECONDS)
+            except TimeoutError:
+                break  # nothing for 60 s: the venue drops the connection
+            if message["type"] == "websocket.disconnect":
+                break
+            now = time.monotonic()
+            if now - window > 60:
+                window, count = now, 0
+            count += 1
+            if count > MAX_MESSAGES_PER_MINUTE:
+                subscriber.send(_error(f"Too many messages: at most {MAX_MESSAGES_PER_MINUTE} a minute"))
+                break
+            text = message.get("text")
+            if text is None or len(text) > MAX_MESSAGE_BYTES:
+                subscriber.send(_error("Messages must be JSON text of at most 64 KB"))
+                continue
+            await _handle(hub, subscriber, text, post)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.detach(subscriber)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer, timeout=5)
+        if websocket.client_state is not WebSocketState.DISCONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close()
+
+
+async def _handle(hub: Any, subscriber: Subscriber, text: str, post: Post) -> None:
+    try:
+        raw = orjson.loads(text)
+        msg = wire.WS_MESSAGE.validate_python(raw)
+    except (orjson.JSONDecodeError, ValidationError):
+        subscriber.send(_error(f"Invalid message: {text[:200]}"))
+        return
+    if isinstance(msg, wire.WsPing):
+        subscriber.send(dumps({"channel": "pong"}))
+        return
+    if isinstance(msg, wire.WsPost):
+        subscriber.send(
+            dumps({"channel": "post", "data": {"id": msg.id, "response": await _post(post, msg)}})
+        )
+        return
+    echo = dumps(msg.subscription)[:500]
+    try:
+        sub = wire.parse_subscription(msg.subscription)
+    except wire.WireError:
+        subscriber.send(_error(f"Invalid subscription {echo}"))
+        return
+    key = wire.subscription_key(sub)
+    if msg.method == "unsubscribe":
+        if key not in subscriber.subs:
+            subscriber.send(_error(f"Already unsubscribed: {echo}"))
+            return
+        hub.remove(subscriber, key)
+    else:
+        if key in subscriber.subs:
+            subscriber.send(_error(f"Already subscribed: {echo}"))
+            return
+        if len(subscriber.subs) >= MAX_SUBSCRIPTIONS:
+            subscriber.send(_error(f"Too many subscriptions: at most {MAX_SUBSCRIPTIONS} per connection"))
+            return
+        users = {s.user.lower() for s, _ in subscriber.subs.values() if getattr(s, "user", None)}
+        if getattr(sub, "user", None) and len(users | {sub.user.lower()}) > MAX_USERS:
+            subscriber.send(_error(f"Too many users: at most {MAX_USERS} per connection"))
+            return
+        hub.add(subscriber, key, sub)
+    ack = {"method": msg.method, "subscription": msg.subscription}
+    subscriber.send(dumps({"channel": "subscriptionResponse", "data": ack}))
+    if msg.method == "subscribe":
+        await hub.snapshot(subscriber, sub, subscriber.subs[key][1])
+
+
+async def _post(post: Post, msg: wire.WsPost) -> dict[str, Any]:
+    """A request over the socket, answered as HTTP would answer it (an HTTP error as its text)."""
+    try:
+        data = await post(msg.request.type, msg.request.payload)
+    except VenueRefusal as exc:
+        body = exc.body()
+        text = body if isinstance(body, str) else dumps(body)
+        return {"type": "error", "payload": f"{exc.status} {text}"}
+    if msg.request.type == "info":
+        return {"type": "info", "payload": {"type": msg.request.payload.get("type"), "data": data}}
+    return {"type": "action", "payload": data}
+
+
+@router.websocket("/ws")
+async def hyperliquid_ws(websocket: WebSocket) -> None:
+    state: SandboxState = websocket.app.state.sandbox
+    await websocket.accept()
+
+    async def post(kind: str, payload: dict[str, Any]) -> Any:
+        if kind == "info":
+            req = hyperliquid.parse(wire.parse_info, payload)
+            return await hyperliquid.answer_info(state, req, None, "hyperliquid")
+        req = hyperliquid.parse(wire.parse_exchange, payload)
+        return await hyperliquid.exchange_body(state, req, payload)
+
+    await serve(websocket, Subscriber(lambda user: owner("hyperliquid", user)), post)
+
+
+@router.websocket("/v1/exchanges/hyperliquid/ws")
+async def paperx_ws(websocket: WebSocket) -> None:
+    """PaperExchange's socket: the ``X-API-Key`` header says whose account every user stream reads."""
+    state: SandboxState = websocket.app.state.sandbox
+    key = websocket.headers.get("x-api-key")
+    try:
+        if not key:
+            raise VenueRefusal("Not authenticated: send X-API-Key", 401)
+        user = await run_in_threadpool(state.accounts.user_from_api_key, key)
+    except VenueRefusal:
+        await websocket.close(code=1008, reason="Not authenticated: send a valid X-API-Key")
+        return
+    await websocket.accept()
+    who = owner(paperx_trading.VENUE, user.id)
+    await state.clearinghouse.acall(Clearinghouse._open_funded, who, px.PLANS[user.plan].balance)
+
+    async def post(kind: str, payload: dict[str, Any]) -> Any:
+        if kind == "info":
+            req = hyperliquid.parse(wire.parse_info, payload | {"user": wire_zero()}, paperx_trading._refuse)
+            return await hyperliquid.answer_info(state, req, user.id, paperx_trading.VENUE)
+        req = hyperliquid.parse(wire.parse_paper_exchange, payload, paperx_trading._refuse)
+        paperx_trading.require_active(state, user)
+        return await state.clearinghouse.acall(paperx_trading._exchange, user, req)
+
+    await serve(websocket, Subscriber(lambda _user: who), post)
+
+
+def wire_zero() -> str:
+    return "0x" + "0" * 40
