@@ -165,6 +165,7 @@ class Engine:
         self.events: list[Fill | FundingBatch | Liquidation | OrderUpdate] = []
         self.listeners: list[Callable[[Any], None]] = []
         self.keep_events = True
+        self._held: list[Any] | None = None
         # Accounts changed since ``take_dirty``: what a store must write. A funding tick changes all.
         self.dirty: set[int] = set()
         self.all_dirty = False
@@ -370,6 +371,9 @@ class Engine:
     # -- events ------------------------------------------------------------------------------------
 
     def _emit(self, event: Any) -> None:
+        if self._held is not None:  # a modify holds the new order's events until the old one is cancelled
+            self._held.append(event)
+            return
         if self.keep_events:
             self.events.append(event)
         for listener in self.listeners:
@@ -609,11 +613,17 @@ class Engine:
         if order is None:
             return Rejected(Reason.MODIFY, {"ref": ref})
         self._unrest(order)
-        placed = self.place(account, **new)
+        self._held = []
+        try:
+            placed = self.place(account, **new)
+        finally:
+            held, self._held = self._held, None
         if isinstance(placed, Rejected):
             self._rest(order)
             return placed
-        self._status(order, status.CANCELED)
+        self._status(order, status.CANCELED)  # the old order ends before the new one begins
+        for event in held:
+            self._emit(event)
         return placed
 
     def _find(self, account: int, ref: int | str) -> Order | None:
@@ -768,7 +778,7 @@ class Engine:
     def _execute_triggered(self, order: Order, marks: NDArray[np.float64], position: float) -> None:
         mark = float(marks[order.coin])
         size = order.sz
-        if order.position_tpsl and (size == 0 or size > abs(position)):
+        if order.position_tpsl:  # it follows the position: all of it, whatever it has become
             size = abs(position)
         if order.reduce_only:
             if position == 0 or (position > 0) == order.is_buy:
