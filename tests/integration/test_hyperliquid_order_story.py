@@ -63,7 +63,9 @@ def test_every_read_tells_the_same_story(venue, steps):
     info = Info(venue.url, skip_ws=True)
     ex = Exchange(master, venue.url, meta=info.meta(), spot_meta=info.spot_meta())
     ws = connect("ws" + venue.url.removeprefix("http") + "/ws", open_timeout=WAIT).__enter__()
-    ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "orderUpdates", "user": master.address}}))
+    ws.send(
+        json.dumps({"method": "subscribe", "subscription": {"type": "orderUpdates", "user": master.address}})
+    )
     oids: list[int] = []
     try:
         for s in steps:
@@ -79,7 +81,9 @@ def test_every_read_tells_the_same_story(venue, steps):
                     oids += _oids(ex.order("ETH", is_buy, sz, px, kind))
                 case ("modify", i, sz, d) if oids:
                     target = oids[i % len(oids)]
-                    reply = ex.modify_order(target, "ETH", True, sz, _px(mark, -abs(d) - 0.01), {"limit": {"tif": "Gtc"}})
+                    reply = ex.modify_order(
+                        target, "ETH", True, sz, _px(mark, -abs(d) - 0.01), {"limit": {"tif": "Gtc"}}
+                    )
                     oids += _oids(reply)
                 case ("cancel", i) if oids:
                     ex.cancel("ETH", oids[i % len(oids)])

@@ -51,7 +51,9 @@ def _status(info: Info, user: str, oid: int) -> str:
 def test_modify_replaces_the_order_with_a_new_oid(info, ex, master):
     mark = _mark(info)
     cloid = Cloid.from_int(77)
-    (placed,) = _statuses(ex.order("ETH", True, 0.1, round(mark * 0.8, 1), {"limit": {"tif": "Gtc"}}, cloid=cloid))
+    (placed,) = _statuses(
+        ex.order("ETH", True, 0.1, round(mark * 0.8, 1), {"limit": {"tif": "Gtc"}}, cloid=cloid)
+    )
     old = placed["resting"]["oid"]
     (moved,) = _statuses(ex.modify_order(cloid, "ETH", True, 0.2, round(mark * 0.7, 1), {"limit": {"tif": "Gtc"}},
                                          cloid=cloid))  # fmt: skip
@@ -83,7 +85,9 @@ def _crossing(sandbox, coin: str) -> tuple[float, str, int]:
     state = sandbox._server.config.app.state.sandbox
     ch = state.clearinghouse
     now = ch.now()
-    hours = max(range(1, 7), key=lambda h: abs(ch.market.mark(coin, now + h * HOUR_MS) - ch.market.mark(coin, now)))
+    hours = max(
+        range(1, 7), key=lambda h: abs(ch.market.mark(coin, now + h * HOUR_MS) - ch.market.mark(coin, now))
+    )
     a, b = ch.market.mark(coin, now), ch.market.mark(coin, now + hours * HOUR_MS)
     return round((a + b) / 2, 1), "sl" if b < a else "tp", hours
 
@@ -101,7 +105,9 @@ def test_a_trigger_fires_as_the_clock_moves(sandbox, info, ex, master):
     orders = {o["oid"]: o for o in info.frontend_open_orders(master.address)}
     kind, side = ("Stop Market", "below") if tpsl == "sl" else ("Take Profit Market", "above")
     assert orders[fires_oid]["orderType"] == kind and orders[fires_oid]["isTrigger"]
-    assert orders[fires_oid]["triggerCondition"] == f"Price {side} {price}" and orders[fires_oid]["tif"] is None
+    assert (
+        orders[fires_oid]["triggerCondition"] == f"Price {side} {price}" and orders[fires_oid]["tif"] is None
+    )
     assert orders[waits_oid]["orderType"] == "Take Profit Limit"
     assert orders[waits_oid]["triggerCondition"] == f"Price above {far}"
 
@@ -137,7 +143,9 @@ def test_normal_tpsl_children_wait_for_the_parent(sandbox, info, ex, master):
     assert "filled" in filled and children == ["waitingForTrigger", "waitingForTrigger"]
     # a grouped take-profit must be reduce only
     err = ex.bulk_orders([market, dict(tp, reduce_only=False)], grouping="normalTpsl")
-    assert _statuses(err)[0] == {"error": "TP/SL orders grouped with an order or a position must be reduce only."}
+    assert _statuses(err)[0] == {
+        "error": "TP/SL orders grouped with an order or a position must be reduce only."
+    }
 
 
 def test_position_tpsl_follows_the_position(sandbox, info, ex, master):
@@ -198,7 +206,9 @@ def test_isolated_margin_moves_in_and_out(info, ex, master):
     assert ex.update_isolated_margin(-20, "SOL")["status"] == "ok"
     assert used() == pytest.approx(before + 5, abs=0.5)
     refused = ex.update_isolated_margin(-1_000, "SOL")
-    assert refused["status"] == "err" and refused["response"].startswith("Insufficient margin for isolated margin")
+    assert refused["status"] == "err" and refused["response"].startswith(
+        "Insufficient margin for isolated margin"
+    )
     assert ex.update_isolated_margin(1_000_000, "SOL")["status"] == "err"
 
 

@@ -71,7 +71,9 @@ def test_l2_book_aggregates_by_significant_figures(sandbox, info):
     assert info.post("/info", {"type": "l2Book", "coin": "NOPE"}) is None
     with pytest.raises(ClientError) as err:
         info.post("/info", {"type": "l2Book", "coin": "BTC", "nSigFigs": 3, "mantissa": 2})
-    assert err.value.status_code == 422 and "mantissa: only allowed with nSigFigs 5" in err.value.error_message
+    assert (
+        err.value.status_code == 422 and "mantissa: only allowed with nSigFigs 5" in err.value.error_message
+    )
 
 
 def test_candles_cover_every_interval_and_agree_with_fills(sandbox, info, ex):
@@ -80,7 +82,10 @@ def test_candles_cover_every_interval_and_agree_with_fills(sandbox, info, ex):
         candles = info.candles_snapshot("BTC", interval, now - 3 * 86_400_000, now + 60_000)
         assert candles, interval
         c = candles[-1]
-        assert set(c) == {"t", "T", "s", "i", "o", "c", "h", "l", "v", "n"} and (c["s"], c["i"]) == ("BTC", interval)
+        assert set(c) == {"t", "T", "s", "i", "o", "c", "h", "l", "v", "n"} and (c["s"], c["i"]) == (
+            "BTC",
+            interval,
+        )
         assert all(float(x["l"]) <= min(float(x["o"]), float(x["c"])) for x in candles)
         assert all(float(x["h"]) >= max(float(x["o"]), float(x["c"])) for x in candles)
         assert [x["t"] for x in candles] == sorted(x["t"] for x in candles)
@@ -92,10 +97,14 @@ def test_candles_cover_every_interval_and_agree_with_fills(sandbox, info, ex):
     (candle,) = info.candles_snapshot("ETH", "1m", minute, minute)
     assert float(candle["l"]) <= float(fill["avgPx"]) <= float(candle["h"])  # fills at the path's price
     with pytest.raises(ClientError) as err:
-        info.post("/info", {"type": "candleSnapshot", "req": {"coin": "NOPE", "interval": "1h", "startTime": 0}})
+        info.post(
+            "/info", {"type": "candleSnapshot", "req": {"coin": "NOPE", "interval": "1h", "startTime": 0}}
+        )
     assert "req.coin: Unknown coin 'NOPE'" in err.value.error_message
     with pytest.raises(ClientError) as err:
-        info.post("/info", {"type": "candleSnapshot", "req": {"coin": "BTC", "interval": "7m", "startTime": 0}})
+        info.post(
+            "/info", {"type": "candleSnapshot", "req": {"coin": "BTC", "interval": "7m", "startTime": 0}}
+        )
     assert err.value.status_code == 422
 
 
@@ -143,11 +152,22 @@ def test_fees_portfolio_rate_limit_and_asset_data(info, ex, master):
     assert float(today["userCross"]) == pytest.approx(float(fill["px"]) * float(fill["sz"]), rel=1e-6)
 
     portfolio = dict(info.portfolio(master.address))
-    assert list(portfolio) == ["day", "week", "month", "allTime", "perpDay", "perpWeek", "perpMonth", "perpAllTime"]
+    assert list(portfolio) == [
+        "day",
+        "week",
+        "month",
+        "allTime",
+        "perpDay",
+        "perpWeek",
+        "perpMonth",
+        "perpAllTime",
+    ]
     state = info.user_state(master.address)
     day = portfolio["day"]
     # the last point is the account's value now (a moment apart from the state read: the mark moves)
-    assert float(day["accountValueHistory"][-1][1]) == pytest.approx(float(state["marginSummary"]["accountValue"]), abs=5)
+    assert float(day["accountValueHistory"][-1][1]) == pytest.approx(
+        float(state["marginSummary"]["accountValue"]), abs=5
+    )
     value, pnl = float(day["accountValueHistory"][-1][1]), float(day["pnlHistory"][-1][1])
     assert value - pnl == pytest.approx(10_000, abs=1e-6)  # PnL is the value less what was deposited
     assert float(day["vlm"]) == pytest.approx(float(today["userCross"]), rel=1e-6)
@@ -180,7 +200,13 @@ def test_http_refusals_reach_the_sdk_as_client_errors(sandbox, info):
     )  # fmt: skip
     with pytest.raises(ClientError) as err:
         info.post("/info", {"type": "orderStatus", "user": "future", "oid": 1})
-    assert err.value.status_code == 422 and "user: must be a 0x address of 40 hex digits" in err.value.error_message
+    assert (
+        err.value.status_code == 422
+        and "user: must be a 0x address of 40 hex digits" in err.value.error_message
+    )
     reply = httpx.post(f"{sandbox.url}/exchange", json={"action": {"type": "twapOrder"}, "nonce": 1})
     assert reply.status_code == 422 and reply.headers["content-type"].startswith("text/plain")
-    assert reply.text == "Failed to deserialize the JSON body into the target type: Unsupported action type 'twapOrder'"
+    assert (
+        reply.text
+        == "Failed to deserialize the JSON body into the target type: Unsupported action type 'twapOrder'"
+    )

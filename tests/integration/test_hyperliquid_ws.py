@@ -4,6 +4,7 @@ by API key; and the limits that keep one client from weighing on another."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import queue
 import time
@@ -96,7 +97,11 @@ def test_the_sdk_streams_mids_book_fills_and_order_updates(sandbox):
         assert (fill["oid"], fill["sz"], fill["dir"]) == (filled["oid"], "0.2", "Open Long")
         assert fill == info.user_fills(master.address)[0]  # the same fill as the HTTP read
         (update,) = got["orders"].get(timeout=WAIT)["data"]
-        assert (update["order"]["oid"], update["status"], update["order"]["origSz"]) == (filled["oid"], "filled", "0.2")
+        assert (update["order"]["oid"], update["status"], update["order"]["origSz"]) == (
+            filled["oid"],
+            "filled",
+            "0.2",
+        )
     finally:
         info.disconnect_websocket()
 
@@ -122,7 +127,9 @@ def test_acks_errors_ping_and_unsubscribe(socket):
 
 
 def test_post_serves_info_and_actions_over_the_socket(sandbox, socket):
-    socket.send({"method": "post", "id": 7, "request": {"type": "info", "payload": {"type": "l2Book", "coin": "BTC"}}})
+    socket.send(
+        {"method": "post", "id": 7, "request": {"type": "info", "payload": {"type": "l2Book", "coin": "BTC"}}}
+    )
     reply = socket.next("post")
     assert reply["id"] == 7 and reply["response"]["type"] == "info"
     assert reply["response"]["payload"]["type"] == "l2Book"
@@ -141,7 +148,13 @@ def test_post_serves_info_and_actions_over_the_socket(sandbox, socket):
     action = signing.order_wires_to_order_action([wire], None, "na")
     nonce = int(time.time() * 1000)
     signature = signing.sign_l1_action(master, action, None, nonce, None, False)
-    body = {"action": action, "nonce": nonce, "signature": signature, "vaultAddress": None, "expiresAfter": None}
+    body = {
+        "action": action,
+        "nonce": nonce,
+        "signature": signature,
+        "vaultAddress": None,
+        "expiresAfter": None,
+    }
     socket.send({"method": "post", "id": 9, "request": {"type": "action", "payload": body}})
     reply = socket.next("post")
     assert reply["id"] == 9 and reply["response"]["type"] == "action"
@@ -166,7 +179,7 @@ def test_an_advance_streams_fundings_and_events_in_order(own_sandbox):
             assert batch["user"] == user and "isSnapshot" not in batch
             times += [f["time"] for f in batch["fundings"]]
         assert times == sorted(times) and len(set(times)) == 30
-        assert all(b - a == 3_600_000 for a, b in zip(times, times[1:], strict=False))
+        assert all(b - a == 3_600_000 for a, b in itertools.pairwise(times))
         events = [s.next("user") for _ in range(30)]
         assert [e["funding"]["time"] for e in events] == times
     finally:
