@@ -74,6 +74,8 @@ def _templates(sb) -> list[Template]:
         "t": {"limit": {"tif": "Gtc"}},
         "c": CLOID,
     }
+    trigger = {"a": 1, "b": False, "p": "1900", "s": "0.01", "r": True,
+               "t": {"trigger": {"isMarket": True, "triggerPx": "1900", "tpsl": "sl"}}}  # fmt: skip
     exchange = {"nonce": now_ms(), "signature": SIG, "vaultAddress": None}
     user = trader.address.lower()
     return [
@@ -83,6 +85,13 @@ def _templates(sb) -> list[Template]:
         Template("POST", "/exchange", exchange | {"action": {"type": "cancelByCloid", "cancels": [{"asset": 1, "cloid": CLOID}]}}, finish=hl_sign),
         Template("POST", "/exchange", exchange | {"action": {"type": "updateLeverage", "asset": 1, "isCross": True, "leverage": 5}}, finish=hl_sign),
         Template("POST", "/exchange", exchange | {"action": {"type": "noop"}, "expiresAfter": now_ms() + 60_000}, finish=hl_sign),
+        Template("POST", "/exchange", exchange | {"action": {"type": "order", "orders": [order, trigger], "grouping": "normalTpsl", "builder": {"b": ADDRESS, "f": 10}}}, finish=hl_sign),
+        Template("POST", "/exchange", exchange | {"action": {"type": "order", "orders": [trigger], "grouping": "positionTpsl"}}, finish=hl_sign),
+        Template("POST", "/exchange", exchange | {"action": {"type": "batchModify", "modifies": [{"oid": 1, "order": order}]}}, finish=hl_sign),
+        Template("POST", "/exchange", exchange | {"action": {"type": "modify", "oid": CLOID, "order": order}}, finish=hl_sign),
+        Template("POST", "/exchange", exchange | {"action": {"type": "scheduleCancel", "time": now_ms() + 60_000}}, finish=hl_sign),
+        Template("POST", "/exchange", exchange | {"action": {"type": "updateIsolatedMargin", "asset": 1, "isBuy": True, "ntli": 1_000_000}}, finish=hl_sign),
+        Template("POST", "/exchange", {"action": {"type": "approveBuilderFee", "signatureChainId": "0x66eee", "hyperliquidChain": "Testnet", "maxFeeRate": "0.001%", "builder": ADDRESS, "nonce": now_ms()}, "nonce": now_ms(), "signature": SIG}),
         Template("POST", "/exchange", {"action": {"type": "approveAgent", "signatureChainId": "0x66eee", "hyperliquidChain": "Testnet", "agentAddress": ADDRESS, "agentName": "x", "nonce": now_ms()}, "nonce": now_ms(), "signature": SIG}),
         # Hyperliquid /info
         Template("POST", "/info", {"type": "userFunding", "user": user, "startTime": 0, "endTime": now_ms()}),
@@ -90,6 +99,16 @@ def _templates(sb) -> list[Template]:
         Template("POST", "/info", {"type": "fundingHistory", "coin": "BTC", "startTime": 0}),
         Template("POST", "/info", {"type": "clearinghouseState", "user": user}),
         Template("POST", "/info", {"type": "allMids"}),
+        Template("POST", "/info", {"type": "l2Book", "coin": "BTC", "nSigFigs": 5, "mantissa": 2}),
+        Template("POST", "/info", {"type": "candleSnapshot", "req": {"coin": "BTC", "interval": "1m", "startTime": 0, "endTime": now_ms()}}),
+        Template("POST", "/info", {"type": "orderStatus", "user": user, "oid": CLOID}),
+        Template("POST", "/info", {"type": "historicalOrders", "user": user}),
+        Template("POST", "/info", {"type": "frontendOpenOrders", "user": user, "dex": ""}),
+        Template("POST", "/info", {"type": "portfolio", "user": user}),
+        Template("POST", "/info", {"type": "userFees", "user": user}),
+        Template("POST", "/info", {"type": "activeAssetData", "user": user, "coin": "ETH"}),
+        Template("POST", "/info", {"type": "maxBuilderFee", "user": user, "builder": ADDRESS}),
+        Template("POST", "/info", {"type": "recentTrades", "coin": "ETH"}),
         # PaperExchange accounts, trading and billing
         Template("POST", "/v1/auth/register", {"email": "a@example.com", "password": "Abcdef12!x", "plan": "basic"}, costly=True),
         Template("POST", "/v1/auth/login", {"email": "a@example.com", "password": "Abcdef12!x"}, costly=True),

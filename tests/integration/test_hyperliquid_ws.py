@@ -18,6 +18,11 @@ from hyperliquid.info import Info
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.integration import fuzzing
+from tests.integration.fuzzing import SIG, Template
+
+STREAMS = {"allMids", "l2Book", "trades", "candle", "bbo", "activeAssetCtx", "activeAssetData", "orderUpdates",
+           "user", "userFills", "userFundings", "userNonFundingLedgerUpdates", "notification"}  # fmt: skip
 WAIT = 30.0  # seconds a stream may take to deliver (CI machines are busy): a ceiling, never a pause
 
 
@@ -227,3 +232,44 @@ def test_limits_protect_the_other_clients(sandbox, socket):
             flood.send({"method": "ping"})
         while True:
             flood.next("never")
+
+
+def test_hostile_messages_never_break_the_socket(sandbox):
+    """Every field of every message kind replaced by hostile values (fuzzing's generator): each gets
+    an answer on the socket, and the server and its other clients carry on."""
+    user = "0x" + "ab" * 20
+    order = {"a": 1, "b": True, "p": "2000", "s": "0.01", "r": False, "t": {"limit": {"tif": "Gtc"}}}
+    templates = [
+        Template("WS", "/ws", {"method": "subscribe", "subscription": {"type": "l2Book", "coin": "ETH", "nSigFigs": 5, "mantissa": 2}}),
+        Template("WS", "/ws", {"method": "subscribe", "subscription": {"type": "candle", "coin": "ETH", "interval": "1m"}}),
+        Template("WS", "/ws", {"method": "subscribe", "subscription": {"type": "userFills", "user": user, "aggregateByTime": False}}),
+        Template("WS", "/ws", {"method": "unsubscribe", "subscription": {"type": "activeAssetData", "user": user, "coin": "ETH"}}),
+        Template("WS", "/ws", {"method": "post", "id": 1, "request": {"type": "info", "payload": {"type": "orderStatus", "user": user, "oid": 1}}}),
+        Template("WS", "/ws", {"method": "post", "id": 2, "request": {"type": "action", "payload": {"action": {"type": "order", "orders": [order], "grouping": "na"}, "nonce": 1, "signature": SIG}}}),
+        Template("WS", "/ws", {"method": "ping"}),
+    ]  # fmt: skip
+    socket, sent = None, 0
+    try:
+        for case in fuzzing.cases(templates, 1500):
+            if sent % 400 == 0:  # under the per-connection message limit
+                if socket is not None:
+                    socket.close()
+                socket = Socket(_ws_url(sandbox))
+            socket.ws.send(case.content.decode("utf-8", "surrogatepass"))
+            sent += 1
+            msg = json.loads(socket.ws.recv(timeout=WAIT))
+            while msg["channel"] in STREAMS:  # a snapshot or a tick of what an earlier case subscribed to
+                msg = json.loads(socket.ws.recv(timeout=WAIT))
+            assert msg["channel"] in {"error", "subscriptionResponse", "post", "pong"}, (case.label, msg)
+            if msg["channel"] == "post":
+                assert msg["data"]["response"]["type"] in {"info", "action", "error"}
+        assert sent >= 1500
+    finally:
+        if socket is not None:
+            socket.close()
+    other = Socket(_ws_url(sandbox))
+    try:
+        other.send({"method": "ping"})
+        assert other.next("pong") is None
+    finally:
+        other.close()

@@ -241,6 +241,8 @@ class PaperStore:
     def order_status(self, account: int, ref: int | str) -> dict[str, Any] | None:
         """The latest status row of an order, by oid or by cloid."""
         t = store.pp_orders
+        if isinstance(ref, int) and not 0 <= ref < 2**63:
+            return None  # a u64 no order ever had (and no database integer holds)
         match = t.c.cloid == ref.lower() if isinstance(ref, str) else t.c.oid == ref
         rows = self._rows(sa.select(t).where(t.c.account == account, match).order_by(t.c.id.desc()).limit(1))
         return rows[0] if rows else None

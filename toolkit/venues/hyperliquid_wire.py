@@ -457,7 +457,9 @@ def _location(loc: tuple[Any, ...]) -> str:
     for i, part in enumerate(loc):
         if isinstance(part, int):
             text += f"[{part}]"
-        elif str(part).startswith("function-") or (part in TAGS and (i == 0 or loc[i - 1] == "action")):
+        elif str(part).startswith(("function-", "constrained-")) or (
+            part in TAGS and (i == 0 or loc[i - 1] == "action")
+        ):
             continue
         else:
             text += f".{part}" if text else str(part)
