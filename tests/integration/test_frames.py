@@ -292,3 +292,27 @@ def test_a_liquidation_in_the_fills_ledger_and_ccxt_rows(sandbox):
     assert unified["symbol"][0] == "ARB/USDC:USDC" and unified["quoteValue"][0] == pytest.approx(
         row["notional"]
     )
+
+
+def test_candles_and_the_order_book_as_frames(sandbox):
+    src = frames.Hyperliquid(sandbox, progress=False)
+    candles = src.candles("ETH", "1h", backend="polars")
+    assert candles.columns == list(schema.CANDLES) and candles.height == 7 * 24 + 1  # a week by default
+    assert candles["time"].is_sorted() and (candles["high"] >= candles["low"]).all()
+    raw = src.client.info(
+        {"type": "candleSnapshot", "req": {"coin": "ETH", "interval": "1h", "startTime": 0}}
+    )
+    closed = {c["t"]: float(c["c"]) for c in raw[:-1]}  # the last candle is still open
+    for row in candles.head(24).iter_rows(named=True):
+        assert row["close"] == closed[int(row["time"].timestamp() * 1000)]
+    assert src.candles("BTC", "1d", backend="pandas")["interval"].astype(str).unique().tolist() == ["1d"]
+    with pytest.raises(ValueError, match="interval must be one of 1m, 3m"):
+        src.candles("ETH", "7m")
+
+    book = src.order_book("BTC", backend="polars")
+    assert book.columns == list(schema.ORDER_BOOK) and book.height == 40
+    bids, asks = book.filter(pl.col("side") == "bid"), book.filter(pl.col("side") == "ask")
+    assert bids["price"].max() < asks["price"].min()
+    assert bids["cum_size"].is_sorted() and asks["cum_notional"].is_sorted()
+    coarse = src.order_book("BTC", n_sig_figs=2, backend="polars")
+    assert coarse.height < book.height

@@ -5,11 +5,13 @@ callback, so the fixture turns that log line into a failure."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import logging
 
 import ipywidgets as W
+import numpy as np
 import polars as pl
 import pytest
 
@@ -280,6 +282,13 @@ def test_key_panel_countdown_ticks_on_its_own(sandbox, store):
 # -- the account dashboard -------------------------------------------------------------------------------
 
 
+def plotted(values):
+    """A trace's numbers as a list (plotly writes arrays as base64 ``bdata``)."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
 def test_dashboard_of_a_paper_account(sandbox, new_account):
     account = new_account("pro")
     key = account.client.create_api_key("dashboard")
@@ -304,6 +313,13 @@ def test_dashboard_of_a_paper_account(sandbox, new_account):
     assert len(spec["data"][0]["x"]) == 9 and spec["layout"]["title"]["text"] == "Equity"
     (cumulative,) = dash.funding_plot.outputs
     assert cumulative["data"][PLOTLY]["data"][0]["name"] == "ETH"
+    (prices,) = dash.price_plot.outputs
+    traces = {t["name"]: t for t in prices["data"][PLOTLY]["data"]}
+    assert {"ETH price", "ETH buys", "BTC price"} <= set(traces)  # held, traded, and resting on
+    (buy,) = dash.snapshot.fills.filter(pl.col("coin") == "ETH").rows(named=True)
+    assert plotted(traces["ETH buys"]["y"]) == [buy["px"]]  # the chart's marker is the fill's own price
+    closes = dash.snapshot.prices.filter(pl.col("coin") == "ETH")
+    assert closes.height >= 24 * 30 and plotted(traces["ETH price"]["y"])[-1] == closes["close"][-1]
 
     dash.refresh_button.click()
     assert dash.snapshot.equity.height == 9  # a minute apart at least: no duplicate point

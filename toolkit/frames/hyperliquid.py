@@ -24,6 +24,9 @@ from toolkit.frames.source import Source
 from toolkit.frames.timing import TimeLike
 from toolkit.venues import hyperliquid as hl
 
+CANDLE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M")
+CANDLES_PER_REQUEST = 5000
+
 
 class Hyperliquid(Source):
     """``Hyperliquid("mainnet")``, ``Hyperliquid("testnet")``, or ``Hyperliquid(sandbox)``.
@@ -191,6 +194,50 @@ class Hyperliquid(Source):
             "liquidations",
         )  # fmt: skip
         return self.out(schema.ccxt_liquidations(frame, self.quote) if ccxt else frame, backend)
+
+    def candles(
+        self,
+        coin: str,
+        interval: str = "1h",
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        backend: Backend = "pandas",
+    ) -> Any:
+        """OHLCV candles of ``coin`` (``candleSnapshot``), oldest first; the venue keeps only the
+        latest 5,000 of each interval. Intervals: 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d 3d 1w 1M."""
+        schema.check_backend(backend)
+        if interval not in CANDLE_INTERVALS:
+            raise ValueError(f"interval must be one of {', '.join(CANDLE_INTERVALS)}")
+        lo, hi = self._range(start, end, days=7)
+
+        def page(a: int, b: int) -> pl.DataFrame:
+            body = {
+                "type": "candleSnapshot",
+                "req": {"coin": coin, "interval": interval, "startTime": a, "endTime": b},
+            }
+            return self.request(body, lambda raw: parse.candles(orjson.loads(raw)), len)
+
+        frame = page_by_time(page, lo, hi - 1, CANDLES_PER_REQUEST)
+        return self.out(frame.unique("time", keep="last").sort("time"), backend)
+
+    def order_book(
+        self,
+        coin: str,
+        *,
+        n_sig_figs: int | None = None,
+        mantissa: int | None = None,
+        backend: Backend = "pandas",
+    ) -> Any:
+        """The order book of ``coin`` now (``l2Book``): up to 20 levels a side, best first, with
+        running totals; ``n_sig_figs`` (2 to 5) merges levels to that many significant figures."""
+        schema.check_backend(backend)
+        body: dict[str, Any] = {"type": "l2Book", "coin": coin}
+        if n_sig_figs is not None:
+            body["nSigFigs"] = n_sig_figs
+        if mantissa is not None:
+            body["mantissa"] = mantissa
+        return self.out(parse.order_book(self.request(body, orjson.loads, lambda _: 0)), backend)
 
     # -- snapshots ---------------------------------------------------------------------------------
 

@@ -254,6 +254,39 @@ def open_orders(orders: list[dict[str, Any]]) -> pl.DataFrame:
     return schema.conform(df, "open_orders").sort("time")
 
 
+def candles(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """``candleSnapshot`` as the CANDLES frame, oldest first."""
+    if not rows:
+        return schema.empty("candles")
+    df = pl.DataFrame(
+        [{"time": c["t"], "close_time": c["T"], "coin": c["s"], "interval": c["i"], "open": c["o"],
+          "high": c["h"], "low": c["l"], "close": c["c"], "volume": c["v"], "trades": c.get("n")}
+         for c in rows],
+        schema={"time": pl.Int64, "close_time": pl.Int64, "coin": pl.String, "interval": pl.String,
+                "open": pl.String, "high": pl.String, "low": pl.String, "close": pl.String,
+                "volume": pl.String, "trades": pl.Int64},
+    )  # fmt: skip
+    return schema.conform(df, "candles").sort("time")
+
+
+def order_book(book: dict[str, Any] | None) -> pl.DataFrame:
+    """``l2Book`` as the ORDER_BOOK frame: bids then asks, each best first."""
+    if not book:
+        return schema.empty("order_book")
+    rows = []
+    for side, levels in zip(("bid", "ask"), book["levels"], strict=True):
+        for i, lv in enumerate(levels):
+            rows.append({"time": book["time"], "coin": book["coin"], "side": side, "level": i,
+                         "price": float(lv["px"]), "size": float(lv["sz"]), "orders": lv["n"]})  # fmt: skip
+    if not rows:
+        return schema.empty("order_book")
+    df = pl.DataFrame(rows).with_columns(
+        pl.col("size").cum_sum().over("side").alias("cum_size"),
+        (pl.col("size") * pl.col("price")).cum_sum().over("side").alias("cum_notional"),
+    )
+    return schema.conform(df, "order_book")
+
+
 def clearinghouse_account(state: dict[str, Any]) -> pl.DataFrame:
     """``clearinghouseState``'s margin summary as a one-row ACCOUNT frame."""
     m = state.get("marginSummary") or {}

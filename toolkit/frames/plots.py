@@ -82,3 +82,30 @@ def equity(samples: Any) -> Any:
     fig = px.line(_pandas(df), x="time", y="account_value", title="Equity", markers=len(df) < 50)
     fig.update_layout(yaxis_title="account value (USDC)", xaxis_title="")
     return fig
+
+
+def prices_with_fills(candles: Any, fills: Any) -> Any:
+    """Each coin's price (candle closes) with the account's fills on it: buys as green triangles up,
+    sells as red triangles down, one panel per coin."""
+    from plotly.subplots import make_subplots
+
+    prices, trades = _polars(candles), _polars(fills)
+    coins = list(dict.fromkeys(prices.get_column("coin").cast(pl.String).to_list()))
+    fig = make_subplots(rows=max(1, len(coins)), cols=1, shared_xaxes=True, subplot_titles=coins or None,
+                        vertical_spacing=0.08)  # fmt: skip
+    for row, coin in enumerate(coins, start=1):
+        series = _pandas(prices.filter(pl.col("coin").cast(pl.String) == coin).sort("time"))
+        fig.add_scatter(x=series["time"], y=series["close"], name=f"{coin} price", mode="lines",
+                        line={"color": "#555"}, row=row, col=1)  # fmt: skip
+        for side, symbol, color in (("buy", "triangle-up", "#1a9850"), ("sell", "triangle-down", "#d73027")):
+            mine = trades.filter(
+                (pl.col("coin").cast(pl.String) == coin) & (pl.col("side").cast(pl.String) == side)
+            )
+            if mine.height:
+                pdf = _pandas(mine)
+                fig.add_scatter(x=pdf["time"], y=pdf["px"], mode="markers", name=f"{coin} {side}s",
+                                marker={"symbol": symbol, "size": 10, "color": color},
+                                customdata=pdf["sz"], hovertemplate="%{y} × %{customdata}<extra></extra>",
+                                row=row, col=1)  # fmt: skip
+    fig.update_layout(title="Prices and fills", height=260 * max(1, len(coins)) + 60, hovermode="x unified")
+    return fig

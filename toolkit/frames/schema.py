@@ -115,6 +115,32 @@ OPEN_ORDERS: dict[str, pl.DataType] = {
     "cloid": pl.String(),
 }
 
+# one row per candle: ``time`` opens it; prices are the mark's path (the sandbox) or trades (a venue)
+CANDLES: dict[str, pl.DataType] = {
+    "time": UTC_MS,
+    "close_time": UTC_MS,
+    "coin": COIN,
+    "interval": pl.Categorical(),
+    "open": pl.Float64(),
+    "high": pl.Float64(),
+    "low": pl.Float64(),
+    "close": pl.Float64(),
+    "volume": pl.Float64(),  # in the coin
+    "trades": pl.Int64(),
+}
+# one row per price level of one side, best first; ``cum_size`` adds the levels up to this one
+ORDER_BOOK: dict[str, pl.DataType] = {
+    "time": UTC_MS,
+    "coin": COIN,
+    "side": pl.Categorical(),  # "bid" / "ask"
+    "level": pl.Int64(),  # 0 = best
+    "price": pl.Float64(),
+    "size": pl.Float64(),
+    "orders": pl.Int64(),
+    "cum_size": pl.Float64(),
+    "cum_notional": pl.Float64(),
+}
+
 KINDS: dict[str, dict[str, pl.DataType]] = {
     "funding": FUNDING,
     "funding_rates": FUNDING_RATES,
@@ -124,6 +150,8 @@ KINDS: dict[str, dict[str, pl.DataType]] = {
     "positions": POSITIONS,
     "account": ACCOUNT,
     "open_orders": OPEN_ORDERS,
+    "candles": CANDLES,
+    "order_book": ORDER_BOOK,
 }
 
 

@@ -14,6 +14,8 @@ import polars as pl
 from toolkit import frames
 from toolkit.frames import schema
 
+PRICE_COINS = 4  # the price chart shows at most this many coins
+CANDLE_STEPS = (("5m", 1 / 12), ("15m", 0.25), ("1h", 1.0), ("4h", 4.0))  # interval, hours
 SAMPLE_GAP_S = 60  # equity points closer than this (a refresh right after a step) are merged
 
 
@@ -28,6 +30,8 @@ class Snapshot:
     funding: pl.DataFrame
     liquidations: pl.DataFrame
     equity: pl.DataFrame
+    fills: pl.DataFrame  # in the history window, oldest first
+    prices: pl.DataFrame  # candles of the coins traded or held
 
 
 class AccountWatch:
@@ -103,15 +107,35 @@ class AccountWatch:
         start = now - self.history
         funding = self._call("user_funding", start, now, backend="polars")
         liquidations = self._call("liquidations", start, now, backend="polars")
+        positions = self._call("positions", backend="polars")
+        orders = self._call("open_orders", backend="polars")
+        fills = self._call("fills", start, now, backend="polars").sort("time")
         return Snapshot(
             time=now,
             overview=overview,
-            positions=self._call("positions", backend="polars"),
-            open_orders=self._call("open_orders", backend="polars"),
+            positions=positions,
+            open_orders=orders,
             funding=funding.sort("time", descending=True),
             liquidations=liquidations.sort("time", descending=True),
             equity=self.equity(),
+            fills=fills,
+            prices=self.prices(
+                fills, pl.concat([positions.select("coin"), orders.select("coin")]), start, now
+            ),
         )
+
+    def prices(
+        self, fills: pl.DataFrame, positions: pl.DataFrame, start: datetime, end: datetime
+    ) -> pl.DataFrame:
+        """Candles of the coins held now and the most traded ones (at most ``PRICE_COINS``), over
+        the window, at an interval that keeps each series to a few hundred points."""
+        held = positions.get_column("coin").cast(pl.String).to_list()
+        traded = fills.group_by(pl.col("coin").cast(pl.String)).len().sort("len", descending=True)
+        coins = list(dict.fromkeys(held + traded.get_column("coin").to_list()))[:PRICE_COINS]
+        hours = (end - start).total_seconds() / 3600
+        interval = next((name for name, h in CANDLE_STEPS if hours / h <= 800), "1d")
+        parts = [self.loader.candles(coin, interval, start, end, backend="polars") for coin in coins]
+        return pl.concat(parts, how="vertical_relaxed") if parts else schema.empty("candles")
 
     def fast_forward(
         self, hours: float, *, step_hours: float = 1.0, on_step: Callable[[int, int], Any] | None = None

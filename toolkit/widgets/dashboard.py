@@ -1,6 +1,7 @@
 """``AccountDashboard``: one account's overview, positions, open orders, funding and liquidation
-tables, equity and cumulative-funding plots; refresh, optional auto-refresh, and fast-forward
-buttons when the account is on the sandbox. Over ``AccountWatch``."""
+tables, a price chart with the account's fills on it, equity and cumulative-funding plots;
+refresh, optional auto-refresh, and fast-forward buttons when the account is on the sandbox. Over
+``AccountWatch``."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ class AccountDashboard(W.VBox):
         self.equity_plot.add_class("toolkit-equity-plot")
         self.funding_plot = W.Output()
         self.funding_plot.add_class("toolkit-funding-plot")
+        self.price_plot = W.Output()
+        self.price_plot.add_class("toolkit-price-plot")
         self.refresh_button = button("Refresh", "toolkit-dashboard-refresh", "info")
         self.auto = W.Checkbox(value=bool(auto_refresh), description="Auto-refresh", indent=False)
         self.every = W.BoundedIntText(value=int(auto_refresh or 30), min=2, max=3600, description="every (s)",
@@ -103,6 +106,7 @@ class AccountDashboard(W.VBox):
                 self.status,
                 self.error,
                 tabs,
+                self.price_plot,
                 self.equity_plot,
                 self.funding_plot,
             ]
@@ -146,6 +150,7 @@ class AccountDashboard(W.VBox):
         ):
             shown = frame.select(columns) if columns else frame
             widget.value = frame_table(shown, css_class=f"toolkit-{css}-table", empty=empty)
+        show_figure(self.price_plot, plots.prices_with_fills(snap.prices, snap.fills))
         show_figure(self.equity_plot, plots.equity(snap.equity))
         funding = snap.funding.sort("time")
         show_figure(
