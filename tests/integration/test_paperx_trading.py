@@ -171,3 +171,25 @@ def test_accounts_are_separate_and_need_auth(sandbox, bot, new_account, http):
     assert bot.owner.client.overview()["positions_count"] == 1
     r = http.get("/v1/exchanges/hyperliquid/account/overview")
     assert r.status_code == 401
+
+
+def test_the_hyperliquid_drop_in_reads_and_actions_by_api_key(bot):
+    mark = float(bot.info({"type": "allMids"})["ETH"])
+    oid = bot.order("ETH", True, 0.5, round(mark * 0.8, 1))["resting"]["oid"]
+    moved = bot.exchange({"type": "modify", "oid": oid, "order": {
+        "a": 1, "b": True, "p": str(round(mark * 0.7, 1)), "s": "0.5", "r": False,
+        "t": {"limit": {"tif": "Gtc"}}}})  # fmt: skip
+    assert moved == {"type": "default"}
+    assert bot.info({"type": "orderStatus", "oid": oid})["order"]["status"] == "canceled"
+    (live,) = bot.info({"type": "frontendOpenOrders"})
+    assert live["limitPx"] == str(round(mark * 0.7, 1)) and live["orderType"] == "Limit"
+    assert [h["status"] for h in bot.info({"type": "historicalOrders"})] == ["open", "canceled"]
+    book = bot.info({"type": "l2Book", "coin": "ETH"})
+    assert float(book["levels"][0][0]["px"]) < float(book["levels"][1][0]["px"])
+    assert bot.info({"type": "candleSnapshot", "req": {"coin": "ETH", "interval": "1h", "startTime": 0}})
+    with pytest.raises(PaperExchangeError, match="Scheduled cancel time too early"):
+        bot.exchange({"type": "scheduleCancel", "time": 1})
+    builder = {"type": "order", "orders": [{"a": 1, "b": True, "p": "1000", "s": "0.1", "r": False,
+               "t": {"limit": {"tif": "Gtc"}}}], "builder": {"b": "0x" + "b" * 40, "f": 1}}  # fmt: skip
+    with pytest.raises(PaperExchangeError, match="Builder fees are not available on PaperExchange"):
+        bot.exchange(builder)

@@ -82,6 +82,8 @@ async def exchange(request: Request, user: AnyUser, state: State) -> Any:
 def _exchange(ch: Clearinghouse, user: User, req: wire.PaperExchangeRequest) -> Any:
     who = owner(VENUE, user.id)
     ch.open_funded(who, px.PLANS[user.plan].balance)
+    if isinstance(req.action, wire.OrderAction) and req.action.builder is not None:
+        return {"status": "err", "response": "Builder fees are not available on PaperExchange"}
     try:
         return hyperliquid.trade(ch, who, req.action)
     except ActionRefused as exc:

@@ -1,0 +1,65 @@
+"""ccxt's Hyperliquid class, unmodified, pointed at the sandbox: markets, tickers, the book,
+candles, orders of every kind, their lifecycle, positions, trades and fees."""
+
+from __future__ import annotations
+
+import ccxt
+import pytest
+from eth_account import Account
+
+SYMBOL = "ETH/USDC:USDC"
+
+
+@pytest.fixture
+def exchange(sandbox):
+    account = Account.create()
+    sandbox.hyperliquid_deposit(account.address, 10_000)
+    ex = ccxt.hyperliquid(
+        {"walletAddress": account.address, "privateKey": account.key.hex(), "enableRateLimit": False}
+    )  # the sandbox paces nobody unless asked
+    ex.set_sandbox_mode(True)  # testnet signing, as the sandbox is Testnet
+    ex.urls["api"] = {"public": sandbox.url, "private": sandbox.url}
+    ex.load_markets()
+    return ex
+
+
+def test_market_data(exchange):
+    assert {"BTC/USDC:USDC", SYMBOL, "SOL/USDC:USDC"} <= set(exchange.markets)
+    ticker = exchange.fetch_ticker(SYMBOL)
+    assert ticker["bid"] < ticker["last"] < ticker["ask"]
+    book = exchange.fetch_order_book(SYMBOL)
+    assert book["bids"][0][0] < book["asks"][0][0] and len(book["bids"]) == 20
+    candles = exchange.fetch_ohlcv(SYMBOL, "1h", limit=24)
+    assert len(candles) == 24 and all(low <= min(o, c) for _, o, _, low, c, _ in candles)
+    rates = exchange.fetch_funding_rate_history(SYMBOL, limit=5)
+    assert len(rates) == 5 and all(r["symbol"] == SYMBOL for r in rates)
+    assert exchange.fetch_status()["status"] == "ok"
+    fee = exchange.fetch_trading_fee(SYMBOL)
+    assert (fee["maker"], fee["taker"]) == (0.00015, 0.00045)
+
+
+def test_the_order_lifecycle(exchange):
+    last = exchange.fetch_ticker(SYMBOL)["last"]
+    bought = exchange.create_order(SYMBOL, "market", "buy", 0.2, last)
+    resting = exchange.create_order(SYMBOL, "limit", "buy", 0.1, round(last * 0.8, 1))
+    assert exchange.fetch_order(resting["id"], SYMBOL)["status"] == "open"
+    edited = exchange.edit_order(resting["id"], SYMBOL, "limit", "buy", 0.2, round(last * 0.75, 1))
+    assert edited["id"] != resting["id"]
+    assert exchange.fetch_order(resting["id"], SYMBOL)["status"] == "canceled"
+    (live,) = exchange.fetch_open_orders(SYMBOL)
+    assert (live["id"], live["amount"], live["price"]) == (edited["id"], 0.2, round(last * 0.75, 1))
+    exchange.cancel_order(edited["id"], SYMBOL)
+    assert exchange.fetch_open_orders(SYMBOL) == []
+    closed = {o["id"]: o["status"] for o in exchange.fetch_closed_orders(SYMBOL)}
+    assert closed[bought["id"]] == "closed"
+    stop = exchange.create_order(SYMBOL, "market", "sell", 0.2, last, {"stopLossPrice": round(last * 0.5, 1),
+                                                                        "reduceOnly": True})  # fmt: skip
+    (trigger,) = exchange.fetch_open_orders(SYMBOL)
+    assert trigger["id"] == stop["id"] and trigger["triggerPrice"] == round(last * 0.5, 1)
+    (position,) = exchange.fetch_positions([SYMBOL])
+    assert (position["side"], position["contracts"]) == ("long", 0.2)
+    (trade,) = exchange.fetch_my_trades(SYMBOL)
+    assert (trade["order"], trade["side"], trade["amount"]) == (bought["id"], "buy", 0.2)
+    assert exchange.set_leverage(5, SYMBOL)["status"] == "ok"
+    with pytest.raises(ccxt.InsufficientFunds):
+        exchange.create_order(SYMBOL, "market", "buy", 100, last)
