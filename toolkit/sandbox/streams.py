@@ -70,8 +70,11 @@ class Hub:
     def __init__(self, clearinghouse: Clearinghouse) -> None:
         self.ch = clearinghouse
         self.subscribers: set[Subscriber] = set()
-        self.watched: dict[str, int] = {}  # owner -> user subscriptions on it (read by the worker)
+        self.watched: dict[str, int] = {}  # owner -> user subscriptions on it
         self.trade_coins: dict[str, int] = {}  # coin -> trades subscriptions
+        # what the worker reads: replaced whole (never changed in place) as subscriptions come and go
+        self._watched: frozenset[str] = frozenset()
+        self._coins: frozenset[str] = frozenset()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._last_tick_time: int | None = None
@@ -102,6 +105,7 @@ class Hub:
             self.watched[owner] = self.watched.get(owner, 0) + 1
         if sub.type == "trades":
             self.trade_coins[sub.coin] = self.trade_coins.get(sub.coin, 0) + 1
+        self._publish()
 
     def remove(self, subscriber: Subscriber, key: str) -> None:
         sub, owner = subscriber.subs.pop(key)
@@ -113,6 +117,10 @@ class Hub:
             self.trade_coins[sub.coin] -= 1
             if not self.trade_coins[sub.coin]:
                 del self.trade_coins[sub.coin]
+        self._publish()
+
+    def _publish(self) -> None:
+        self._watched, self._coins = frozenset(self.watched), frozenset(self.trade_coins)
 
     async def snapshot(self, subscriber: Subscriber, sub: Any, owner: str | None) -> None:
         """The first message of a user time series (``isSnapshot``), or a market stream's current
@@ -142,10 +150,9 @@ class Hub:
     def on_commit(self, committed: list[Pending], owners: dict[int, str]) -> None:
         """On the clearinghouse's worker, after a commit: the rows any subscriber watches, handed
         to the event loop. Costs nothing when nobody watches."""
-        loop = self.loop
-        if loop is None or (not self.watched and not self.trade_coins):
+        loop, watched, coins = self.loop, self._watched, self._coins
+        if loop is None or (not watched and not coins):
             return
-        watched, coins = set(self.watched), set(self.trade_coins)
         per_owner: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
         trades: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for pending in committed:
@@ -159,7 +166,8 @@ class Hub:
                     if kind == "fills" and row["coin"] in coins:
                         trades[row["coin"]].append(row | {"user": who.partition(":")[2] if who else ""})
         if per_owner or trades:
-            loop.call_soon_threadsafe(self._dispatch, dict(per_owner), dict(trades))
+            with contextlib.suppress(RuntimeError):  # the server is shutting down: nobody to send to
+                loop.call_soon_threadsafe(self._dispatch, dict(per_owner), dict(trades))
 
     def _dispatch(self, per_owner: dict[str, dict[str, list[Any]]], trades: dict[str, list[Any]]) -> None:
         rendered: dict[tuple[str, str], str | list[str] | None] = {}
