@@ -245,3 +245,27 @@ def test_a_mainnet_signed_action_says_the_network_is_wrong(sandbox, master):
     assert reply["response"].startswith(
         f"This sandbox is Hyperliquid Testnet, but the action was signed for Mainnet (by {master.address.lower()})"
     )
+
+
+def test_withdrawals_and_sends_move_the_withdrawable_balance(sandbox, info, ex, master):
+    friend = Account.create()
+    assert ex.usd_transfer(250.5, friend.address) == {"status": "ok", "response": {"type": "default"}}
+    assert info.user_state(friend.address)["marginSummary"]["accountValue"] == "250.5"
+    assert ex.withdraw_from_bridge(49.5, master.address)["status"] == "ok"
+    assert info.user_state(master.address)["withdrawable"] == "9700"
+    sends = [u["delta"] for u in info.user_non_funding_ledger_updates(master.address, 0)]
+    assert [d["type"] for d in sends] == ["deposit", "send", "withdraw"]
+    assert sends[1]["destination"] == friend.address.lower() and sends[1]["usdc"] == "250.5"
+    too_much = ex.withdraw_from_bridge(1_000_000, master.address)
+    assert too_much == {
+        "status": "err",
+        "response": "Insufficient balance for withdrawal: 9700.00 withdrawable",
+    }
+    agent_key = ex.approve_agent("bot")[1]
+    agent = Exchange(Account.from_key(agent_key), ex.base_url, account_address=master.address)
+    refused = agent.usd_transfer(1, friend.address)
+    assert refused["status"] == "err" and "cannot move funds" in refused["response"]
+    # the friend, now an account, may trade and send back
+    back = Exchange(friend, ex.base_url)
+    assert back.usd_transfer(50, master.address)["status"] == "ok"
+    assert info.user_state(master.address)["withdrawable"] == "9750"

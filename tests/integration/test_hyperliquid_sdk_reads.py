@@ -210,3 +210,14 @@ def test_http_refusals_reach_the_sdk_as_client_errors(sandbox, info):
         reply.text
         == "Failed to deserialize the JSON body into the target type: Unsupported action type 'twapOrder'"
     )
+
+
+def test_predicted_fundings_referral_and_vaults(info, master):
+    predicted = dict(info.post("/info", {"type": "predictedFundings"}))
+    assert list(predicted) == list(universe.COINS)
+    ((venue, eth),) = predicted["ETH"]
+    assert venue == "HlPerp" and eth["nextFundingTime"] % 3_600_000 == 0 and eth["fundingIntervalHours"] == 1
+    _, contexts = info.meta_and_asset_ctxs()
+    assert eth["fundingRate"] == contexts[1]["funding"]  # the rate the next hour pays
+    assert info.query_referral_state(master.address)["referredBy"] is None
+    assert info.user_vault_equities(master.address) == []

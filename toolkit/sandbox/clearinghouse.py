@@ -563,6 +563,26 @@ class Clearinghouse:
         )
         return self.engine.ledger(account)["cash"]
 
+    def _send(
+        self, source: str, destination: str, usdc: float, identity: Callable[[Connection], None]
+    ) -> None:
+        """Move ``usdc`` of ``source``'s withdrawable balance to ``destination`` (opening its account;
+        ``identity`` writes the venue's row for it), in one transaction; both ledgers show the send."""
+        if source == destination:
+            raise OrderRejected(Reason.WITHDRAW, requested=usdc, withdrawable=0.0)
+        account = self.accounts.get(source)
+        available = self._view(source).withdrawable
+        if account is None or not (usdc > 0 and np.isfinite(usdc)) or usdc > available + 1e-9:
+            raise OrderRejected(Reason.WITHDRAW, requested=usdc, withdrawable=available)
+        sender, receiver_address = source.partition(":")[2], destination.partition(":")[2]
+        delta = {"type": "send", "user": sender, "destination": receiver_address, "usdc": usdc}
+        self.engine.withdraw(account, usdc)
+        self.pending.ledger_row(account, self.engine.now, "send", -usdc, delta)
+        identity(self.connection())
+        receiver = self._open(destination)
+        self.engine.deposit(receiver, usdc)
+        self.pending.ledger_row(receiver, self.engine.now, "send", usdc, delta)
+
     def top_up(self, owner: str, usdc: float, below: float) -> tuple[float, float]:
         """PaperExchange's reset: add ``usdc`` if the account's value is under ``below``; (before,
         after). Refused (``Reason.TOP_UP``) otherwise."""

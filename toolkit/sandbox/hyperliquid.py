@@ -301,6 +301,27 @@ class HyperliquidSandbox:
                     b.insert().values(user=user, builder=builder, max_fee=int(tenths), approved_at=now)
                 )
 
+    def transfer_signer(self, req: wire.ExchangeRequest, action: dict[str, Any], conn: Connection) -> str:
+        """The account that signed a ``withdraw3`` or ``usdSend`` (its own key: an agent may not move
+        money), its nonce used in ``conn``'s transaction."""
+        parsed = req.action
+        assert isinstance(parsed, wire.Withdraw3Action | wire.UsdSendAction)
+        self._check_chain(parsed.hyperliquidChain)
+        if parsed.time != req.nonce:
+            raise ActionRefused("The action's time must equal the request's nonce")
+        try:
+            user = hl.recover_user_signer(action, req.signature.model_dump()).lower()
+        except ValueError as exc:
+            raise ActionRefused(f"Invalid signature: {exc}") from None
+        with self._transaction(user, conn) as conn:
+            role = self._role(conn, user, self.clock.now_ms())
+            if role.get("role") == "agent":
+                raise ActionRefused(f"API Wallet {user} cannot move funds; sign with the account's own key")
+            if role.get("role") != "user":
+                raise ActionRefused(f"User or API Wallet {user} does not exist.")
+            self._use_nonce(conn, user, req.nonce)
+        return user
+
     def max_builder_fee(self, conn: Connection | None, user: str, builder: str) -> int:
         """The most ``builder`` may charge ``user``, in tenths of a basis point (0: not approved)."""
         b = store.hl_builder_fees

@@ -287,7 +287,7 @@ class PaperStore:
 
         add(f, f.c.closed_pnl - f.c.fee, sa.literal(0.0), f.c.px * f.c.sz)
         add(p, p.c.usdc, sa.literal(0.0), sa.literal(0.0))
-        add(g, g.c.usdc, g.c.usdc, sa.literal(0.0), g.c.kind.in_(("deposit", "withdraw")))
+        add(g, g.c.usdc, g.c.usdc, sa.literal(0.0), g.c.kind.in_(("deposit", "withdraw", "send")))
         return [(k * bucket if k >= 0 else start - 1, *v) for k, v in sorted(sums.items())]
 
     def ledger(self, account: int, start: int, end: int, limit: int) -> list[dict[str, Any]]:

@@ -180,6 +180,22 @@ class ApproveBuilderFeeAction(_Strict):
     nonce: U64
 
 
+class _Transfer(_Strict):
+    signatureChainId: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{1,16}$")]
+    hyperliquidChain: Literal["Mainnet", "Testnet"]
+    destination: Address
+    amount: DecimalText
+    time: U64
+
+
+class Withdraw3Action(_Transfer):
+    type: Literal["withdraw3"]
+
+
+class UsdSendAction(_Transfer):
+    type: Literal["usdSend"]
+
+
 Action = Annotated[
     OrderAction
     | CancelAction
@@ -191,14 +207,21 @@ Action = Annotated[
     | BatchModifyAction
     | ScheduleCancelAction
     | UpdateIsolatedMarginAction
-    | ApproveBuilderFeeAction,
+    | ApproveBuilderFeeAction
+    | Withdraw3Action
+    | UsdSendAction,
     Field(discriminator="type"),
 ]
 ACTION_TYPES = (
     "order", "cancel", "cancelByCloid", "updateLeverage", "approveAgent", "noop", "modify", "batchModify",
-    "scheduleCancel", "updateIsolatedMargin", "approveBuilderFee",
+    "scheduleCancel", "updateIsolatedMargin", "approveBuilderFee", "withdraw3", "usdSend",
 )  # fmt: skip
-USER_SIGNED_TYPES = ("approveAgent", "approveBuilderFee")  # signed by the account's own key (EIP-712)
+USER_SIGNED_TYPES = (
+    "approveAgent",
+    "approveBuilderFee",
+    "withdraw3",
+    "usdSend",
+)  # signed by the account's own key (EIP-712)
 
 
 class ExchangeRequest(_Lenient):
@@ -393,6 +416,18 @@ class ExchangeStatusRequest(_Lenient):
     type: Literal["exchangeStatus"]
 
 
+class PredictedFundingsRequest(_Lenient):
+    type: Literal["predictedFundings"]
+
+
+class ReferralRequest(_User):
+    type: Literal["referral"]
+
+
+class UserVaultEquitiesRequest(_User):
+    type: Literal["userVaultEquities"]
+
+
 InfoRequest = Annotated[
     MetaRequest
     | SpotMetaRequest
@@ -423,7 +458,10 @@ InfoRequest = Annotated[
     | ActiveAssetDataRequest
     | SpotMetaAndAssetCtxsRequest
     | PerpDexsRequest
-    | ExchangeStatusRequest,
+    | ExchangeStatusRequest
+    | PredictedFundingsRequest
+    | ReferralRequest
+    | UserVaultEquitiesRequest,
     Field(discriminator="type"),
 ]
 

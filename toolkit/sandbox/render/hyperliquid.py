@@ -411,3 +411,28 @@ def active_asset_data(user: str, coin: str, view: AccountView, leverage: tuple[i
         "availableToTrade": [num(n) for n, _ in sides],
         "markPx": num(mark),
     }
+
+
+def predicted_fundings(contexts: list[AssetContext], next_time: int) -> list[list[Any]]:
+    """The rate each coin pays at the next hour, as Hyperliquid lists it among venues (only its own here)."""
+    return [
+        [
+            c.coin,
+            [
+                [
+                    "HlPerp",
+                    {"fundingRate": rate(c.funding), "nextFundingTime": next_time, "fundingIntervalHours": 1},
+                ]
+            ],
+        ]
+        for c in contexts
+    ]
+
+
+def referral(volume: float) -> dict[str, Any]:
+    """No referrer and no referral rewards: the sandbox has no referral programme."""
+    return {
+        "referredBy": None, "cumVlm": num(volume), "unclaimedRewards": "0.0", "claimedRewards": "0.0",
+        "builderRewards": "0.0", "referrerState": {"stage": "needToTrade", "data": {"required": "10000.0"}},
+        "rewardHistory": [],
+    }  # fmt: skip

@@ -149,6 +149,14 @@ async def answer_info(
             return {"time": ch.now(), "specialStatuses": None}
         case wire.SubAccountsRequest():
             return None
+        case wire.UserVaultEquitiesRequest():
+            return []
+        case wire.ReferralRequest():
+            return render.referral(ch.volume(who))
+        case wire.PredictedFundingsRequest():
+            contexts = await ch.acall(Clearinghouse._asset_contexts)
+            now = ch.now()
+            return render.predicted_fundings(contexts, now - now % 3_600_000 + 3_600_000)
         case wire.UserTwapSliceFillsRequest():
             return []
         case wire.L2BookRequest():
@@ -278,6 +286,8 @@ def _exchange(
         if isinstance(action, wire.ApproveBuilderFeeAction):
             state.hyperliquid.approve_builder_fee(req, raw["action"], conn)
             return OK
+        if isinstance(action, wire.Withdraw3Action | wire.UsdSendAction):
+            return _transfer(ch, state, req, raw, action)
         who = state.hyperliquid.authenticate_l1(req, raw["action"], raw["signature"], conn, signer)
         items = getattr(action, "orders", None) or getattr(action, "cancels", None)
         state.hyperliquid.charge_actions(
@@ -297,6 +307,25 @@ def _exchange(
         return trade(ch, owner("hyperliquid", who.user), action, builder)
     except ActionRefused as exc:
         return exc.body()
+
+
+def _transfer(
+    ch: Clearinghouse, state: SandboxState, req: wire.ExchangeRequest, raw: dict[str, Any], action: Any
+) -> dict[str, Any]:
+    """``withdraw3`` (USDC out of the venue) or ``usdSend`` (to another address, which becomes an
+    account), from the withdrawable balance."""
+    user = state.hyperliquid.transfer_signer(req, raw["action"], conn=ch.connection())
+    amount = float(Decimal(action.amount))
+    try:
+        if isinstance(action, wire.Withdraw3Action):
+            ch._withdraw(owner("hyperliquid", user), amount)
+        else:
+            destination = action.destination.lower()
+            ch._send(owner("hyperliquid", user), owner("hyperliquid", destination), amount,
+                     lambda conn: state.hyperliquid.register(conn, destination))  # fmt: skip
+    except OrderRejected as exc:
+        raise ActionRefused(render.text(exc.reason, exc.context)) from None
+    return OK
 
 
 def _order_request(order: wire.OrderWire) -> OrderRequest | str:
