@@ -46,6 +46,7 @@ NOTEBOOKS = [
     "02_lighter_keys",
     "03_paper_trading",
     "04_funding_analysis",
+    "06_hyperliquid_bot",
 ]
 
 
