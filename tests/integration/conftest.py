@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from eth_account import Account as EthAccount
+from hyperliquid.info import Info
 
 import toolkit.sandbox
 from toolkit.secrets import Secret, generate_password
@@ -60,6 +62,20 @@ def new_account(sandbox):
 @pytest.fixture
 def account(new_account) -> Account:
     return new_account()
+
+
+@pytest.fixture
+def master(sandbox):
+    """A Hyperliquid account (an address that deposited 10,000 USDC) and its key."""
+    account = EthAccount.create()
+    sandbox.hyperliquid_deposit(account.address, 10_000)
+    return account
+
+
+@pytest.fixture
+def info(sandbox):
+    """The official SDK's Info on the sandbox, without its websocket."""
+    return Info(sandbox.url, skip_ws=True)
 
 
 @pytest.fixture

@@ -19,18 +19,6 @@ HOUR_MS = 3_600_000
 
 
 @pytest.fixture
-def info(sandbox):
-    return Info(sandbox.url, skip_ws=True)
-
-
-@pytest.fixture
-def master(sandbox):
-    account = Account.create()
-    sandbox.hyperliquid_deposit(account.address, 10_000)
-    return account
-
-
-@pytest.fixture
 def ex(sandbox, master):
     return Exchange(master, sandbox.url)
 
@@ -60,8 +48,8 @@ def test_modify_replaces_the_order_with_a_new_oid(info, ex, master):
     new = moved["resting"]["oid"]
     assert new != old and _status(info, master.address, old) == "canceled"
     (live,) = info.frontend_open_orders(master.address)
-    assert (live["oid"], live["sz"], live["limitPx"], live["cloid"]) == (new, "0.2", str(round(mark * 0.7, 1)),
-                                                                      cloid.to_raw())  # fmt: skip
+    assert (live["oid"], live["sz"], float(live["limitPx"]), live["cloid"]) == (
+        new, "0.2", round(mark * 0.7, 1), cloid.to_raw())  # fmt: skip
     assert info.query_order_by_cloid(master.address, cloid)["order"]["order"]["oid"] == new
 
     batch = ex.bulk_modify_orders_new([
@@ -106,10 +94,10 @@ def test_a_trigger_fires_as_the_clock_moves(sandbox, info, ex, master):
     kind, side = ("Stop Market", "below") if tpsl == "sl" else ("Take Profit Market", "above")
     assert orders[fires_oid]["orderType"] == kind and orders[fires_oid]["isTrigger"]
     assert (
-        orders[fires_oid]["triggerCondition"] == f"Price {side} {price}" and orders[fires_oid]["tif"] is None
+        orders[fires_oid]["triggerCondition"] == f"Price {side} {price:g}" and orders[fires_oid]["tif"] is None
     )
     assert orders[waits_oid]["orderType"] == "Take Profit Limit"
-    assert orders[waits_oid]["triggerCondition"] == f"Price above {far}"
+    assert orders[waits_oid]["triggerCondition"] == f"Price above {far:g}"
 
     sandbox.advance(hours=hours)
     assert _status(info, master.address, fires_oid) == "filled"

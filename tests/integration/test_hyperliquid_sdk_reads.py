@@ -18,18 +18,6 @@ from toolkit.sandbox import universe
 
 
 @pytest.fixture
-def master(sandbox):
-    account = Account.create()
-    sandbox.hyperliquid_deposit(account.address, 10_000)
-    return account
-
-
-@pytest.fixture
-def info(sandbox):
-    return Info(sandbox.url, skip_ws=True)
-
-
-@pytest.fixture
 def ex(sandbox, master):
     return Exchange(master, sandbox.url)
 

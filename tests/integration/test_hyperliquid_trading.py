@@ -9,22 +9,9 @@ import time
 import pytest
 from eth_account import Account
 from hyperliquid.exchange import Exchange
-from hyperliquid.info import Info
 
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
-
-
-@pytest.fixture
-def master(sandbox):
-    account = Account.create()
-    sandbox.hyperliquid_deposit(account.address, 10_000)
-    return account
-
-
-@pytest.fixture
-def info(sandbox):
-    return Info(sandbox.url, skip_ws=True)
 
 
 def test_the_official_sdk_trades_through_an_agent(sandbox, master, info):

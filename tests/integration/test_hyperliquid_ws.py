@@ -70,6 +70,16 @@ class Socket:
         self.ws.close()
 
 
+def _still_serves(sandbox) -> None:
+    """A new connection is answered: whatever came before did not break the socket for others."""
+    other = Socket(_ws_url(sandbox))
+    try:
+        other.send({"method": "ping"})
+        assert other.next("pong") is None
+    finally:
+        other.close()
+
+
 @pytest.fixture
 def socket(sandbox):
     s = Socket(_ws_url(sandbox))
@@ -220,12 +230,7 @@ def test_limits_protect_the_other_clients(sandbox, socket):
         socket.next("subscriptionResponse")
     socket.send({"method": "subscribe", "subscription": {"type": "userFills", "user": "0x" + "f" * 40}})
     assert socket.next("error") == "Too many users: at most 10 per connection"
-    other = Socket(_ws_url(sandbox))
-    try:
-        other.send({"method": "ping"})
-        assert other.next("pong") is None
-    finally:
-        other.close()
+    _still_serves(sandbox)
     flood = Socket(_ws_url(sandbox))
     with pytest.raises(ConnectionClosed):
         for _ in range(2100):
@@ -267,9 +272,4 @@ def test_hostile_messages_never_break_the_socket(sandbox):
     finally:
         if socket is not None:
             socket.close()
-    other = Socket(_ws_url(sandbox))
-    try:
-        other.send({"method": "ping"})
-        assert other.next("pong") is None
-    finally:
-        other.close()
+    _still_serves(sandbox)

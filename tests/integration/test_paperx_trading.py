@@ -182,7 +182,7 @@ def test_the_hyperliquid_drop_in_reads_and_actions_by_api_key(bot):
     assert moved == {"type": "default"}
     assert bot.info({"type": "orderStatus", "oid": oid})["order"]["status"] == "canceled"
     (live,) = bot.info({"type": "frontendOpenOrders"})
-    assert live["limitPx"] == str(round(mark * 0.7, 1)) and live["orderType"] == "Limit"
+    assert float(live["limitPx"]) == round(mark * 0.7, 1) and live["orderType"] == "Limit"
     assert [h["status"] for h in bot.info({"type": "historicalOrders"})] == ["open", "canceled"]
     book = bot.info({"type": "l2Book", "coin": "ETH"})
     assert float(book["levels"][0][0]["px"]) < float(book["levels"][1][0]["px"])

@@ -219,13 +219,7 @@ class HyperliquidSandbox:
         a = store.hl_agents
         with self._transaction(user, conn) as conn:
             self._agents.clear()  # an approval may change any cached agent row
-            role = self._role(conn, user, now)
-            if role.get("role") == "agent":
-                raise ActionRefused(
-                    f"API Wallet {user} cannot approve agents; sign with the account's own key"
-                )
-            if role.get("role") != "user":  # also what a tampered signature looks like: a stranger
-                raise ActionRefused(f"User or API Wallet {user} does not exist.")
+            self._own_key(conn, user, now, "cannot approve agents")
             self._use_nonce(conn, user, req.nonce)
             active = self._active(conn, user, now)
             same = [r for r in active if r.name == name]
@@ -284,13 +278,7 @@ class HyperliquidSandbox:
         now = self.clock.now_ms()
         b = store.hl_builder_fees
         with self._transaction(user, conn) as conn:
-            role = self._role(conn, user, now)
-            if role.get("role") == "agent":
-                raise ActionRefused(
-                    f"API Wallet {user} cannot approve builder fees; sign with the account's key"
-                )
-            if role.get("role") != "user":
-                raise ActionRefused(f"User or API Wallet {user} does not exist.")
+            self._own_key(conn, user, now, "cannot approve builder fees")
             self._use_nonce(conn, user, req.nonce)
             approved = conn.execute(sa.select(b.c.builder).where(b.c.user == user)).scalars().all()
             if builder not in approved and len(approved) >= MAX_BUILDERS:
@@ -314,11 +302,7 @@ class HyperliquidSandbox:
         except ValueError as exc:
             raise ActionRefused(f"Invalid signature: {exc}") from None
         with self._transaction(user, conn) as conn:
-            role = self._role(conn, user, self.clock.now_ms())
-            if role.get("role") == "agent":
-                raise ActionRefused(f"API Wallet {user} cannot move funds; sign with the account's own key")
-            if role.get("role") != "user":
-                raise ActionRefused(f"User or API Wallet {user} does not exist.")
+            self._own_key(conn, user, self.clock.now_ms(), "cannot move funds")
             self._use_nonce(conn, user, req.nonce)
         return user
 
@@ -330,6 +314,15 @@ class HyperliquidSandbox:
             return int(conn.execute(q).scalar() or 0)
         with self.engine.connect() as own:
             return int(own.execute(q).scalar() or 0)
+
+    def _own_key(self, conn: Connection, user: str, now: int, cannot: str) -> None:
+        """Refuse a user-signed action unless its signer is an account (an agent ``cannot`` do it;
+        anyone else, which is also what a tampered signature looks like, does not exist)."""
+        role = self._role(conn, user, now).get("role")
+        if role == "agent":
+            raise ActionRefused(f"API Wallet {user} {cannot}; sign with the account's own key")
+        if role != "user":
+            raise ActionRefused(f"User or API Wallet {user} does not exist.")
 
     def _check_chain(self, chain: str) -> None:
         if chain != self.chain:
