@@ -160,6 +160,8 @@ class Engine:
         self._acc = {k: np.zeros(64) for k in self.ACCOUNT_FIELDS}
         self._marks_cache: tuple[int, NDArray[np.float64]] | None = None  # marks are a function of time
         self.orders: dict[int, Order] = {}  # resting orders by oid, in placement order
+        self._triggers: dict[int, Order] = {}  # the trigger orders among them
+        self.scheduled: dict[int, int] = {}  # account -> its scheduled cancel time
         self._orders_of: dict[int, dict[int, Order]] = {}  # account -> its resting orders
         self.next_oid = 1
         self.events: list[Fill | FundingBatch | Liquidation | OrderUpdate] = []
@@ -346,7 +348,7 @@ class Engine:
         n = len(accounts)
         cap = max(64, 1 << n.bit_length())
         self._acc = {k: np.zeros(cap) for k in self.ACCOUNT_FIELDS}
-        self.books, self.orders, self._orders_of = [], {}, {}
+        self.books, self.orders, self._orders_of, self._triggers, self.scheduled = [], {}, {}, {}, {}
         self.positions = PositionTable(
             max(1024, 1 << sum(len(a["positions"]) for a in accounts).bit_length())
         )
@@ -358,6 +360,8 @@ class Engine:
             leverage = {int(c): (int(lev), bool(iso)) for c, lev, iso in state["leverage"]}
             book = AccountBook(leverage, int(trades), int(wins), int(losses), best, worst)
             book.scheduled_cancel, book.cancel_day, book.cancel_count = state.get("schedule", (None, 0, 0))
+            if book.scheduled_cancel is not None:
+                self.scheduled[account] = book.scheduled_cancel
             self.books.append(book)
             for c, szi, entry, lev, iso, iso_margin, cum in state["positions"]:
                 self.positions.add(account, c, szi=szi, entry=entry, leverage=lev, isolated=iso,
@@ -654,12 +658,15 @@ class Engine:
         self.dirty.add(order.account)
         self.orders[order.oid] = order
         self._orders_of.setdefault(order.account, {})[order.oid] = order
+        if order.trigger_px is not None:
+            self._triggers[order.oid] = order
 
     def _unrest(self, order: Order, why: str | None = None) -> None:
         """Take the order off the book; ``why`` (a status) is recorded if given."""
         self.dirty.add(order.account)
         del self.orders[order.oid]
         del self._orders_of[order.account][order.oid]
+        self._triggers.pop(order.oid, None)
         if why is not None:
             self._status(order, why)
 
@@ -678,15 +685,20 @@ class Engine:
             if book.cancel_day == self.now // DAY_MS and book.cancel_count >= SCHEDULED_CANCELS_PER_DAY:
                 raise OrderRejected(Reason.SCHEDULE_COUNT, limit=SCHEDULED_CANCELS_PER_DAY)
         book.scheduled_cancel = at
+        if at is None:
+            self.scheduled.pop(account, None)
+        else:
+            self.scheduled[account] = at
         self.dirty.add(account)
 
     def _next_scheduled(self) -> int | None:
-        times = [b.scheduled_cancel for b in self.books if b.scheduled_cancel is not None]
-        return min(times) if times else None
+        return min(self.scheduled.values()) if self.scheduled else None
 
     def _fire_scheduled(self) -> None:
-        for account, book in enumerate(self.books):
-            if book.scheduled_cancel is not None and book.scheduled_cancel <= self.now:
+        for account in sorted(a for a, at in self.scheduled.items() if at <= self.now):
+            del self.scheduled[account]
+            book = self.books[account]
+            if book.scheduled_cancel is not None:
                 book.scheduled_cancel = None
                 day = self.now // DAY_MS
                 book.cancel_count = book.cancel_count + 1 if book.cancel_day == day else 1
@@ -746,7 +758,8 @@ class Engine:
         crossed, then (unless the caller does it after funding) the liquidations."""
         self.now = ts
         marks = self.marks()
-        if any(b.scheduled_cancel is not None and b.scheduled_cancel <= ts for b in self.books):
+        scheduled = self._next_scheduled()
+        if scheduled is not None and scheduled <= ts:
             self._fire_scheduled()
         self._fire_triggers(marks)
         self._fill_resting(marks)
@@ -758,7 +771,9 @@ class Engine:
         """Fire every awake trigger order the mark has reached, oldest first: a market one fills at
         the mark (within 10% of its trigger), a limit one becomes a plain limit order; its
         take-profit or stop-loss sibling is cancelled."""
-        for order in sorted(self.orders.values(), key=lambda o: o.oid):
+        if not self._triggers:
+            return
+        for order in sorted(self._triggers.values(), key=lambda o: o.oid):
             if order.oid not in self.orders or order.trigger_px is None or order.waiting_for is not None:
                 continue
             row = self.positions.row(order.account, order.coin)
