@@ -94,7 +94,8 @@ def test_a_trigger_fires_as_the_clock_moves(sandbox, info, ex, master):
     kind, side = ("Stop Market", "below") if tpsl == "sl" else ("Take Profit Market", "above")
     assert orders[fires_oid]["orderType"] == kind and orders[fires_oid]["isTrigger"]
     assert (
-        orders[fires_oid]["triggerCondition"] == f"Price {side} {price:g}" and orders[fires_oid]["tif"] is None
+        orders[fires_oid]["triggerCondition"] == f"Price {side} {price:g}"
+        and orders[fires_oid]["tif"] is None
     )
     assert orders[waits_oid]["orderType"] == "Take Profit Limit"
     assert orders[waits_oid]["triggerCondition"] == f"Price above {far:g}"
