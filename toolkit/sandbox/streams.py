@@ -28,7 +28,8 @@ from toolkit.sandbox.universe import COINS
 log = logging.getLogger("toolkit.sandbox")
 
 TICK_SECONDS = 0.5  # market streams: at most this often, and only when the engine's time moved
-QUEUE_MESSAGES = 10_000  # a connection this far behind is closed
+QUEUE_MESSAGES = 10_000  # a connection this far behind is closed...
+QUEUE_BYTES = 4 << 20  # ...or this many bytes behind
 SNAPSHOT_ROWS = 500  # the first message of a user stream carries this many recent rows
 USER_CHANNELS = {"orderUpdates", "userEvents", "userFills", "userFundings", "userNonFundingLedgerUpdates",
                  "notification", "activeAssetData"}  # fmt: skip
@@ -48,14 +49,23 @@ class Subscriber:
     subs: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
     closed: bool = False
     last_bbo: dict[str, Any] = field(default_factory=dict)
+    queued_bytes: int = 0
 
     def send(self, message: str) -> None:
         if self.closed:
             return
+        if self.queued_bytes + len(message) > QUEUE_BYTES:
+            self.close()  # it does not read: drop it rather than hold anyone back (or hold its memory)
+            return
         try:
             self.queue.put_nowait(message)
-        except asyncio.QueueFull:  # it does not read: drop it rather than hold anyone back
+        except asyncio.QueueFull:
             self.close()
+            return
+        self.queued_bytes += len(message)
+
+    def sent(self, message: str) -> None:
+        self.queued_bytes -= len(message)
 
     def close(self) -> None:
         if not self.closed:
@@ -70,6 +80,7 @@ class Hub:
     def __init__(self, clearinghouse: Clearinghouse) -> None:
         self.ch = clearinghouse
         self.subscribers: set[Subscriber] = set()
+        self.per_ip: dict[str, int] = {}  # open connections per client address
         self.watched: dict[str, int] = {}  # owner -> user subscriptions on it
         self.trade_coins: dict[str, int] = {}  # coin -> trades subscriptions
         # what the worker reads: replaced whole (never changed in place) as subscriptions come and go

@@ -2,8 +2,9 @@
 authenticated by the API key): subscribe and unsubscribe with ``subscriptionResponse`` acks,
 ``ping``/``pong``, and ``post`` (info and exchange requests over the socket).
 
-Limits per connection, so no client can weigh on the others: 1,000 subscriptions, 10 users, 2,000
-messages a minute, 64 KB per message, and a connection that sends nothing for 60 s is closed.
+Limits, so no client can weigh on the others: 500 connections (100 from one address); per
+connection 1,000 subscriptions, 10 users, 2,000 messages a minute, 64 KB per message; a connection
+that sends nothing for 60 s, or falls 4 MB behind in reading, is closed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from toolkit.venues.refusal import VenueRefusal
 
 router = APIRouter()
 
-MAX_CONNECTIONS = 1000
+MAX_CONNECTIONS = 500
+MAX_CONNECTIONS_PER_IP = 100
 MAX_SUBSCRIPTIONS = 1000
 MAX_USERS = 10
 MAX_MESSAGES_PER_MINUTE = 2000
@@ -51,6 +53,7 @@ async def _writer(websocket: WebSocket, subscriber: Subscriber) -> None:
             message = await subscriber.queue.get()
             if message is None:
                 break
+            subscriber.sent(message)
             await websocket.send_text(message)
     subscriber.closed = True
     with contextlib.suppress(Exception):
@@ -61,9 +64,11 @@ async def serve(websocket: WebSocket, subscriber: Subscriber, post: Post) -> Non
     """One connection, until the client leaves, idles, floods, or stops reading."""
     state: SandboxState = websocket.app.state.sandbox
     hub = state.hub
-    if len(hub.subscribers) >= MAX_CONNECTIONS:
+    ip = websocket.client.host if websocket.client else ""
+    if len(hub.subscribers) >= MAX_CONNECTIONS or hub.per_ip.get(ip, 0) >= MAX_CONNECTIONS_PER_IP:
         await websocket.close(code=1013, reason="too many connections")
         return
+    hub.per_ip[ip] = hub.per_ip.get(ip, 0) + 1
     hub.attach(subscriber)
     writer = asyncio.create_task(_writer(websocket, subscriber))
     window, count = time.monotonic(), 0
@@ -91,6 +96,9 @@ async def serve(websocket: WebSocket, subscriber: Subscriber, post: Post) -> Non
         pass
     finally:
         hub.detach(subscriber)
+        hub.per_ip[ip] -= 1
+        if not hub.per_ip[ip]:
+            del hub.per_ip[ip]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer, timeout=5)
         if websocket.client_state is not WebSocketState.DISCONNECTED:
