@@ -273,3 +273,14 @@ def test_hostile_messages_never_break_the_socket(sandbox):
         if socket is not None:
             socket.close()
     _still_serves(sandbox)
+
+
+def test_web_data2_carries_the_account_and_every_market(sandbox, master, socket):
+    Exchange(master, sandbox.url).market_open("SOL", True, 1)
+    socket.send({"method": "subscribe", "subscription": {"type": "webData2", "user": master.address}})
+    data = socket.next("webData2")
+    assert data["user"] == master.address.lower() and data["openOrders"] == []
+    (position,) = data["clearinghouseState"]["assetPositions"]
+    assert position["position"]["coin"] == "SOL" and position["position"]["szi"] == "1"
+    assert len(data["assetCtxs"]) == len(data["meta"]["universe"]) == 7
+    assert data["cumLedger"] == "10000" and data["spotState"] == {"balances": []}

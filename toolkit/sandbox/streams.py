@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from starlette.concurrency import run_in_threadpool
 
+from toolkit.sandbox import universe
 from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.engine import marketdata
 from toolkit.sandbox.paper_store import Pending
@@ -31,9 +32,8 @@ TICK_SECONDS = 0.5  # market streams: at most this often, and only when the engi
 QUEUE_MESSAGES = 10_000  # a connection this far behind is closed...
 QUEUE_BYTES = 4 << 20  # ...or this many bytes behind
 SNAPSHOT_ROWS = 500  # the first message of a user stream carries this many recent rows
-USER_CHANNELS = {"orderUpdates", "userEvents", "userFills", "userFundings", "userNonFundingLedgerUpdates",
-                 "notification", "activeAssetData"}  # fmt: skip
 MARKET_CHANNELS = {"allMids", "l2Book", "trades", "candle", "bbo", "activeAssetCtx"}
+TICKED = MARKET_CHANNELS - {"trades"} | {"activeAssetData", "webData2"}  # sent on the ticker, not on commits
 
 
 def dumps(message: Any) -> str:
@@ -152,7 +152,7 @@ class Hub:
             rows = await run_in_threadpool(ch.ledger, owner, 0, None, SNAPSHOT_ROWS)
             data = {"user": user, "isSnapshot": True, "nonFundingLedgerUpdates": render.ledger(rows)}
             subscriber.send(dumps({"channel": "userNonFundingLedgerUpdates", "data": data}))
-        elif sub.type in MARKET_CHANNELS - {"trades"} or sub.type == "activeAssetData":
+        elif sub.type in TICKED:
             for message in await self._market_messages([(subscriber, sub, owner)]):
                 subscriber.send(message[1])
 
@@ -223,10 +223,28 @@ class Hub:
             (s, sub, owner)
             for s in list(self.subscribers)
             for sub, owner in list(s.subs.values())
-            if sub.type in MARKET_CHANNELS - {"trades"} or sub.type == "activeAssetData"
+            if sub.type in TICKED
         ]
         for subscriber, message in await self._market_messages(wanted):
             subscriber.send(message)
+
+    async def _web_data(self, user: str, owner: str, once: Callable[..., Awaitable[Any]]) -> str:
+        """The frontend's aggregate for one user: account, open orders, and every coin's context."""
+        ch = self.ch
+
+        async def contexts() -> Any:
+            return render.asset_contexts(await ch.acall(Clearinghouse._asset_contexts))
+
+        view = await ch.acall(Clearinghouse._view, owner)
+        orders = await ch.acall(Clearinghouse._open_snapshots, owner)
+        data = {
+            "clearinghouseState": render.clearinghouse_state(view), "leadingVaults": [], "totalVaultEquity": "0.0",
+            "openOrders": render.frontend_orders(orders), "agentAddress": None, "agentValidUntil": None,
+            "cumLedger": render.num(view.deposits - view.withdrawn), "meta": universe.meta(),
+            "assetCtxs": await once("assetCtxs", contexts), "serverTime": view.time, "isVault": False,
+            "user": user.lower(), "twapStates": [], "spotState": {"balances": []},
+        }  # fmt: skip
+        return dumps({"channel": "webData2", "data": data})
 
     async def _market_messages(
         self, wanted: list[tuple[Subscriber, Any, str | None]]
@@ -247,7 +265,10 @@ class Hub:
 
         for subscriber, sub, owner in wanted:
             message: str | None = None
-            if sub.type == "allMids":
+            if sub.type == "webData2":
+                if owner is not None:
+                    message = await self._web_data(sub.user, owner, once)
+            elif sub.type == "allMids":
 
                 async def mids() -> str:
                     _, marks = await ch.acall(Clearinghouse._marks)

@@ -637,6 +637,10 @@ class ActiveAssetDataSubscription(_User):
     coin: Coin
 
 
+class WebData2Subscription(_User):
+    type: Literal["webData2"]
+
+
 Subscription = Annotated[
     AllMidsSubscription
     | L2BookSubscription
@@ -650,7 +654,8 @@ Subscription = Annotated[
     | UserFundingsSubscription
     | UserNonFundingLedgerUpdatesSubscription
     | NotificationSubscription
-    | ActiveAssetDataSubscription,
+    | ActiveAssetDataSubscription
+    | WebData2Subscription,
     Field(discriminator="type"),
 ]
 SUBSCRIPTION = TypeAdapter(Subscription)
