@@ -238,8 +238,9 @@ class Hub:
         view = await ch.acall(Clearinghouse._view, owner)
         orders = await ch.acall(Clearinghouse._open_snapshots, owner)
         data = {
-            "clearinghouseState": render.clearinghouse_state(view), "leadingVaults": [], "totalVaultEquity": "0.0",
-            "openOrders": render.frontend_orders(orders), "agentAddress": None, "agentValidUntil": None,
+            "clearinghouseState": render.clearinghouse_state(view), "leadingVaults": [],
+            "totalVaultEquity": "0.0", "openOrders": render.frontend_orders(orders), "agentAddress": None,
+            "agentValidUntil": None,
             "cumLedger": render.num(view.deposits - view.withdrawn), "meta": universe.meta(),
             "assetCtxs": await once("assetCtxs", contexts), "serverTime": view.time, "isVault": False,
             "user": user.lower(), "twapStates": [], "spotState": {"balances": []},
