@@ -316,3 +316,73 @@ def test_candles_and_the_order_book_as_frames(sandbox):
     assert bids["cum_size"].is_sorted() and asks["cum_notional"].is_sorted()
     coarse = src.order_book("BTC", n_sig_figs=2, backend="polars")
     assert coarse.height < book.height
+
+
+@pytest.mark.parametrize("venue", ["hyperliquid", "paperexchange"])
+def test_one_sign_in_every_view_over_a_week_with_a_liquidation(own_sandbox, venue):
+    """Funding and PnL read two ways (from the payments and fills, and from the venue's own summary)
+    agree, positive meaning money into the account, across positions, payments, fills and
+    liquidations."""
+    from toolkit.secrets import generate_password
+    from toolkit.venues.eip712 import Wallet
+    from toolkit.venues.paperx import PaperClient
+
+    sb = own_sandbox
+    if venue == "hyperliquid":
+        wallet = Wallet.generate()
+        sb.hyperliquid_deposit(wallet.address, 2_000)
+        trader = hl.HyperliquidClient(sb, wallet=wallet)
+        src = frames.Hyperliquid(sb, progress=False)
+
+        def read(name, *args, **kw):
+            return getattr(src, name)(wallet.address, *args, **kw)
+
+        def order(asset, is_buy, size, mark):
+            px = f"{mark * (1.05 if is_buy else 0.95):.5g}"
+            trader.order([hl.order_wire(asset, is_buy, px, size, tif="Ioc")])
+
+        def leverage(asset, lev):
+            trader.l1_action({"type": "updateLeverage", "asset": asset, "isCross": False, "leverage": lev})
+
+        mids = lambda: trader.info({"type": "allMids"})  # noqa: E731
+    else:
+        owner = PaperClient(sb)
+        owner.register(
+            f"signs-{Wallet.generate().address[2:10]}@example.com", generate_password(), plan="basic"
+        )
+        paper = PaperClient(
+            sb, api_key=owner.create_api_key("signs").api_key
+        )  # a login lasts a day; a key stays
+        src = frames.PaperExchange(paper, progress=False)
+
+        def read(name, *args, **kw):
+            return getattr(src, name)(*args, **kw)
+
+        def order(asset, is_buy, size, mark):
+            paper.order(["BTC", "ETH", "SOL", "AVAX", "LINK", "ARB", "DOGE"][asset], is_buy, size)
+
+        def leverage(asset, lev):
+            paper.update_leverage(
+                ["BTC", "ETH", "SOL", "AVAX", "LINK", "ARB", "DOGE"][asset], lev, is_cross=False
+            )
+
+        mids = lambda: paper.info({"type": "allMids"})  # noqa: E731
+    start = sb.now_ms()
+    m = mids()
+    order(1, True, 0.5, float(m["ETH"]))  # a long that pays funding while rates are positive
+    order(2, False, 5, float(m["SOL"]))  # a short that receives it
+    leverage(5, 10)
+    order(5, True, round(1_000 / float(m["ARB"]), 1), float(m["ARB"]))  # isolated 10x: liquidated in days
+    for _ in range(30):
+        sb.advance(hours=24)
+        if read("liquidations", start, backend="polars").height:
+            break
+    funding = read("user_funding", start, backend="polars")
+    positions = read("positions", backend="polars")
+    for row in positions.iter_rows(named=True):  # the position's own total: the payments it was paid
+        paid = funding.filter(pl.col("coin") == row["coin"])["usdc"].sum()
+        assert row["cum_funding_since_open"] == pytest.approx(paid, abs=1e-6), row["coin"]
+    (liquidation,) = read("liquidations", start, backend="polars").iter_rows(named=True)
+    fills = read("fills", start, backend="polars").filter(pl.col("liquidation"))
+    (fill,) = fills.iter_rows(named=True)
+    assert liquidation["closed_pnl"] == pytest.approx(fill["closed_pnl"]) and fill["closed_pnl"] < 0

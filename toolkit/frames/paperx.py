@@ -77,7 +77,7 @@ class PaperExchange(Hyperliquid):
                 {"time": r["timestamp"], "coin": r["coin"],
                  "side": "long" if r["position_size"] > 0 else "short",
                  "size": abs(r["position_size"]), "price": r["liquidation_price"] or r["mark_price"],
-                 "mark_px": r["mark_price"], "entry_px": r["entry_price"], "closed_pnl": -r["realized_loss"],
+                 "mark_px": r["mark_price"], "entry_px": r["entry_price"], "closed_pnl": r["realized_loss"],
                  "account_value": r["account_value_before"]}
                 for r in rows
             ],

@@ -220,19 +220,22 @@ def clearinghouse_positions(state: dict[str, Any]) -> pl.DataFrame:
         lev = p.get("leverage") or {}
         cum = p.get("cumFunding") or {}
         szi, value = float(p["szi"]), float(p.get("positionValue") or 0)
+        # Hyperliquid counts funding paid as positive here; the frames count money into the account
+        received = {k: -float(v) for k, v in cum.items() if v is not None}
         out.append(
             {"time": state.get("time"), "coin": p["coin"], "szi": szi, "entry_px": p.get("entryPx"),
              "mark_px": value / abs(szi) if szi else None, "position_value": value,
              "unrealized_pnl": p.get("unrealizedPnl"), "return_on_equity": p.get("returnOnEquity"),
              "liquidation_px": p.get("liquidationPx"), "margin_used": p.get("marginUsed"),
              "leverage": lev.get("value"), "leverage_type": lev.get("type"),
-             "cum_funding_all_time": cum.get("allTime"), "cum_funding_since_open": cum.get("sinceOpen")}
+             "cum_funding_all_time": received.get("allTime"),
+             "cum_funding_since_open": received.get("sinceOpen")}
         )  # fmt: skip
     if not out:
         return schema.empty("positions")
     return schema.conform(pl.DataFrame(out, infer_schema_length=None).cast(
         {c: pl.String for c in ("entry_px", "unrealized_pnl", "return_on_equity", "liquidation_px",
-                                "margin_used", "cum_funding_all_time", "cum_funding_since_open")},
+                                "margin_used")},
         strict=False,
     ), "positions")  # fmt: skip
 
