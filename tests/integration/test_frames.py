@@ -3,6 +3,10 @@ injected 429s, the Parquet cache, Aster's rates and funding fees, and a PaperExc
 
 from __future__ import annotations
 
+import time
+
+import httpx
+import numpy as np
 import polars as pl
 import pytest
 from eth_account import Account
@@ -386,3 +390,40 @@ def test_one_sign_in_every_view_over_a_week_with_a_liquidation(own_sandbox, venu
     fills = read("fills", start, backend="polars").filter(pl.col("liquidation"))
     (fill,) = fills.iter_rows(named=True)
     assert liquidation["closed_pnl"] == pytest.approx(fill["closed_pnl"]) and fill["closed_pnl"] < 0
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.1:9", "http://no-such-host.invalid"])
+def test_an_unreachable_venue_fails_fast_in_words(target):
+    """Nothing listening, or a name that does not resolve: one more try, then the toolkit's own error
+    with the cause chained (429s and 5xx keep their backoff)."""
+    src = frames.Hyperliquid(target, cache=False, progress=False)
+    host = target.split("//")[1].split(":")[0]
+    started = time.monotonic()
+    with pytest.raises(frames.VenueUnreachable, match=f"^cannot reach {host} \\(no network\\?\\)") as err:
+        src.funding_history("BTC", start="2026-11-01", end="2026-11-02")
+    assert time.monotonic() - started < 5
+    assert isinstance(err.value.__cause__, httpx.ConnectError)
+
+
+def test_times_and_coins_as_users_write_them(sandbox):
+    src = frames.Hyperliquid(sandbox, progress=False)
+    now = sandbox.now_ms()
+    day = now - 86_400_000
+    rows = src.funding_history("btc", start=np.datetime64(day, "ms"), backend="polars")
+    assert rows["coin"].cast(pl.String).unique().to_list() == ["BTC"]
+    for typed in ("BTC-PERP", "BTC/USDC:USDC", "BTC"):
+        assert src.funding_history(typed, start=day, backend="polars").equals(rows)
+    with pytest.raises(ValueError, match=r"Unknown coin 'BTX' on Hyperliquid; did you mean BTC\?"):
+        src.funding_history("BTX", start=day)
+    with pytest.raises(ValueError, match=r"a time in seconds"):
+        src.funding_history("BTC", start=time.time() - 86_400)
+    with pytest.raises(ValueError, match=r"is after end which defaulted to now"):
+        src.funding_history("BTC", start="2099-01-01")
+    with pytest.warns(
+        UserWarning, match=r"BTC's funding history begins at .* on the sandbox, after the start"
+    ):
+        src.funding_history("BTC", start="2020-01-01", end=day)
+    aster = frames.Aster(sandbox, progress=False)
+    assert aster.funding_rate("btc", start=day, backend="polars")["coin"].cast(
+        pl.String
+    ).unique().to_list() == ["BTC"]
