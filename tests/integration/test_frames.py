@@ -427,3 +427,31 @@ def test_times_and_coins_as_users_write_them(sandbox):
     assert aster.funding_rate("btc", start=day, backend="polars")["coin"].cast(
         pl.String
     ).unique().to_list() == ["BTC"]
+
+
+def test_rate_analytics_on_what_the_loaders_return(sandbox):
+    hyper, aster = frames.Hyperliquid(sandbox, progress=False), frames.Aster(sandbox, progress=False)
+    start = sandbox.now_ms() - 7 * 86_400_000
+    rates = hyper.funding_history(["BTC", "ETH"], start=start)  # pandas, as the README's example
+    daily = frames.analytics.daily(rates)
+    assert list(daily.columns) == [
+        "coin",
+        "period",
+        "mean_rate",
+        "mean_bps",
+        "apr",
+        "min_rate",
+        "max_rate",
+        "count",
+    ]
+    assert (daily["mean_bps"] == daily["mean_rate"] * 10_000).all()
+    assert (daily["apr"] - daily["mean_rate"] * 24 * 365).abs().max() < 1e-12  # hourly rates
+    table = frames.analytics.cross_venue(
+        {"Hyperliquid": rates, "Aster": aster.funding_rate(["BTC", "ETH"], start=start)}
+    )
+    assert {"Hyperliquid", "Aster", "spread", "spread_apr", "short", "long"} <= set(table.columns)
+    row = table.iloc[-1]
+    assert row["spread"] == pytest.approx(abs(row["Hyperliquid"] - row["Aster"]))
+    assert row["short"] == ("Hyperliquid" if row["Hyperliquid"] >= row["Aster"] else "Aster")
+    nxt = frames.analytics.predicted(rates)
+    assert list(nxt["coin"]) == ["BTC", "ETH"] and nxt["predicted_rate"].notna().all()
