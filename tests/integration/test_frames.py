@@ -391,6 +391,20 @@ def test_one_sign_in_every_view_over_a_week_with_a_liquidation(own_sandbox, venu
     (fill,) = fills.iter_rows(named=True)
     assert liquidation["closed_pnl"] == pytest.approx(fill["closed_pnl"]) and fill["closed_pnl"] < 0
 
+    # the account's history rebuilt from its deposits, fills, fees and funding, marked hourly, agrees
+    # with the venue's own figures: the same fees, the same funding, and today's account value
+    history = read("account_history", start - 60_000, backend="polars")
+    every_fill = read("fills", start, backend="polars")
+    last = history.row(-1, named=True)
+    assert last["fees"] == pytest.approx(every_fill["fee"].sum(), abs=1e-9)
+    assert last["funding"] == pytest.approx(funding["usdc"].sum(), abs=1e-9)
+    assert last["pnl"] == pytest.approx(last["trading_pnl"] + last["funding"] - last["fees"], abs=1e-9)
+    value = read("account", backend="polars")["account_value"][0]
+    assert last["equity"] == pytest.approx(value, rel=1e-4)  # a moment apart: the mark moves
+    assert history["drawdown"].min() < 0 and history["time"].is_sorted()
+    summary = frames.analytics.performance(history).row(0, named=True)
+    assert summary["max_drawdown"] == history["drawdown"].min() and summary["pnl"] == last["pnl"]
+
 
 @pytest.mark.parametrize("target", ["http://127.0.0.1:9", "http://no-such-host.invalid"])
 def test_an_unreachable_venue_fails_fast_in_words(target):

@@ -16,7 +16,7 @@ import httpx
 import orjson
 import polars as pl
 
-from toolkit.frames import coins, parse, schema
+from toolkit.frames import analytics, coins, parse, schema
 from toolkit.frames.budget import WeightBudget
 from toolkit.frames.paging import page_by_time
 from toolkit.frames.schema import Backend
@@ -155,12 +155,13 @@ class Hyperliquid(Source):
         *,
         backend: Backend = "pandas",
     ) -> Any:
-        """Deposits, withdrawals, transfers and liquidations (``userNonFundingLedgerUpdates``)."""
+        """Deposits, withdrawals, transfers and liquidations (``userNonFundingLedgerUpdates``);
+        ``usdc`` is positive into the account (a withdrawal or a send to another address is negative)."""
         schema.check_backend(backend)
         user = hl.user_address(user)
         lo, hi = self._range(start, end, days=365)
         body = {"type": "userNonFundingLedgerUpdates", "user": user}
-        fetch = self._pages(body, lambda raw: parse.ledger(orjson.loads(raw)))
+        fetch = self._pages(body, lambda raw: parse.ledger(orjson.loads(raw), user))
         return self.out(self.history("ledger", user, lo, hi, fetch, "ledger"), backend)
 
     def fills(
@@ -248,6 +249,37 @@ class Hyperliquid(Source):
         if mantissa is not None:
             body["mantissa"] = mantissa
         return self.out(parse.order_book(self.request(body, orjson.loads, lambda _: 0)), backend)
+
+    def account_history(
+        self,
+        user: str,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        every: str = "1h",
+        backend: Backend = "pandas",
+    ) -> Any:
+        """The account's equity and PnL every ``every`` (``1h`` by default) from its first event in
+        the window (90 days by default), rebuilt from its deposits, fills, fees and funding with its
+        positions marked at each hour's close: ``analytics.account_history``, with drawdown;
+        ``analytics.performance`` sums it up."""
+        schema.check_backend(backend)
+        user = hl.user_address(user)
+        return self._account_history(user, start, end, every, backend)
+
+    def _account_history(
+        self, user: str, start: TimeLike | None, end: TimeLike | None, every: str, backend: Backend
+    ) -> Any:
+        lo, hi = self._range(start, end, days=90)
+        fills = self._fills(user, lo, hi - 1)
+        funding = Hyperliquid.user_funding(
+            self, user, lo, hi - 1, backend="polars"
+        )  # PaperExchange's take no user
+        ledger = Hyperliquid.ledger(self, user, lo, hi - 1, backend="polars")
+        traded = fills.get_column("coin").cast(pl.String).unique().sort().to_list()
+        candles = [self.candles(coin, every, lo, hi - 1, backend="polars") for coin in traded]
+        marks = pl.concat(candles, how="vertical_relaxed") if candles else schema.empty("candles")
+        return self.out(analytics.account_history(fills, funding, ledger, marks, every, end=hi - 1), backend)
 
     # -- snapshots ---------------------------------------------------------------------------------
 

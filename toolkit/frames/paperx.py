@@ -99,6 +99,15 @@ class PaperExchange(Hyperliquid):
         frame = schema.conform(df, "liquidations").sort("time")
         return self.out(schema.ccxt_liquidations(frame, self.quote) if ccxt else frame, backend)
 
+    def account_history(  # type: ignore[override]
+        self, start: TimeLike | None = None, end: TimeLike | None = None, *, every: str = "1h",
+        backend: Backend = "pandas",
+    ) -> Any:  # fmt: skip
+        """The account's equity and PnL every ``every`` from its first event in the window, rebuilt
+        from its history (``analytics.account_history``)."""
+        schema.check_backend(backend)
+        return self._account_history(self._account_id, start, end, every, backend)
+
     def positions(self, *, backend: Backend = "pandas") -> Any:  # type: ignore[override]
         """Open positions now."""
         schema.check_backend(backend)

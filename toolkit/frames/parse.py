@@ -190,14 +190,35 @@ def fills(rows: list[dict[str, Any]], user: str | None = None) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def ledger(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Hyperliquid ``userNonFundingLedgerUpdates`` as the LEDGER frame."""
+OUTGOING = frozenset({"withdraw", "vaultDeposit", "spotGenesis"})  # ledger types that take money out
+TRANSFERS = frozenset(
+    {"send", "internalTransfer", "subAccountTransfer", "accountClassTransfer", "spotTransfer"}
+)
+
+
+def _signed(delta: dict[str, Any], user: str | None) -> Any:
+    """A ledger update's amount counted into the account: Hyperliquid writes every amount as
+    positive, withdrawals and sends to others included."""
+    amount = delta.get("usdc", delta.get("amount"))
+    if amount is None:
+        return None
+    kind = delta.get("type")
+    if kind in OUTGOING or (
+        kind in TRANSFERS and user is not None and str(delta.get("user", "")).lower() == user
+    ):
+        return -abs(float(amount))
+    return abs(float(amount))
+
+
+def ledger(rows: list[dict[str, Any]], user: str | None = None) -> pl.DataFrame:
+    """Hyperliquid ``userNonFundingLedgerUpdates`` as the LEDGER frame, ``usdc`` positive into
+    ``user``'s account (a withdrawal, or a send to someone else, is negative)."""
     out = []
     for r in rows:
         d = r.get("delta") or {}
         liquidated = d.get("liquidatedPositions")
         out.append(
-            {"time": r["time"], "type": d.get("type"), "usdc": d.get("usdc", d.get("amount")),
+            {"time": r["time"], "type": d.get("type"), "usdc": _signed(d, user),
              "liquidated_ntl_pos": d.get("liquidatedNtlPos"), "account_value": d.get("accountValue"),
              "leverage_type": d.get("leverageType"),
              "liquidated_positions": len(liquidated) if liquidated is not None else None,
@@ -205,7 +226,7 @@ def ledger(rows: list[dict[str, Any]]) -> pl.DataFrame:
         )  # fmt: skip
     df = pl.DataFrame(
         out,
-        schema={"time": pl.Int64, "type": pl.String, "usdc": pl.String, "liquidated_ntl_pos": pl.String,
+        schema={"time": pl.Int64, "type": pl.String, "usdc": pl.Float64, "liquidated_ntl_pos": pl.String,
                 "account_value": pl.String, "leverage_type": pl.String, "liquidated_positions": pl.Int64,
                 "hash": pl.String},
     )  # fmt: skip
