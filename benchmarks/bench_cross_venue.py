@@ -63,8 +63,9 @@ def run() -> bool:
     ok = same and ratio >= TARGET
     rows = sum(len(f) for f in venues.values())
     print(
-        f"cross-venue funding, 3 venues x {COINS} coins x 1 year ({rows:,} rate rows, {len(mine):,} aligned hours): "
-        f"{ours:.2f} s; pandas {theirs:.2f} s: {ratio:.1f}x (target >= {TARGET:.0f}x)"
+        f"cross-venue funding, 3 venues x {COINS} coins x 1 year ({rows:,} rate rows, "
+        f"{len(mine):,} aligned hours): {ours:.2f} s; pandas {theirs:.2f} s: {ratio:.1f}x "
+        f"(target >= {TARGET:.0f}x)"
         f"{'' if same else ' (ANSWERS DIFFER)'} {'OK' if ok else 'MISSED'}"
     )
     return ok

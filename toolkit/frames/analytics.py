@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from toolkit.times import to_ms
@@ -146,59 +147,59 @@ def cross_venue(rates: Mapping[str, Any], *, coins: list[str] | None = None) -> 
     )
     if coins is not None:
         known = [c for c in known if c in set(coins)]
-    code = {coin: i for i, coin in enumerate(known)}
-    width = max(1, len(known))
-    hourly = []
-    for venue, (df, _) in frames.items():
-        rows = (
-            df.lazy()
-            .select(
-                (pl.col("time").dt.epoch("ms") // MS_PER_HOUR).alias("hour"),
-                pl.col("coin")
-                .cast(pl.String)
-                .replace_strict(code, default=None, return_dtype=pl.Int64)
-                .alias("cid"),
-                pl.col("funding_rate"),
-            )
-            .drop_nulls("cid")
-        )
+    coded = pl.Enum(known)  # a coin's number is its place in name order
+    columns = []  # per venue: (hour, coin number, hourly rate) arrays
+    for df, _ in frames.values():
+        rows = df.select(
+            (pl.col("time").dt.epoch("ms") // MS_PER_HOUR).alias("hour"),
+            pl.col("coin")
+            .cast(pl.String)
+            .cast(coded, strict=False)
+            .to_physical()
+            .cast(pl.Int64)
+            .alias("cid"),
+            pl.col("funding_rate").cast(pl.Float64),
+        ).drop_nulls()
         step = rows.sort("hour").group_by("cid").agg(pl.col("hour").diff().median().alias("k"))
         step = step.with_columns(pl.col("k").fill_null(1).round(0).cast(pl.Int64).clip(1, 24))
-        rows = rows.join(step, on="cid")
-        if int(step.select(pl.col("k").max()).collect().item() or 1) > 1:  # every k hours: 1/k an hour
-            rows = rows.with_columns(pl.int_ranges(0, pl.col("k")).alias("back")).explode("back")
-        else:
-            rows = rows.with_columns(pl.lit(0, pl.Int64).alias("back"))
-        expanded = rows.select(
-            ((pl.col("hour") - pl.col("back")) * width + pl.col("cid")).alias("key"),
-            (pl.col("funding_rate") / pl.col("k")).alias(venue),
-        )
-        hourly.append(expanded.unique("key", keep="last"))
-    joined = hourly[0]
-    for frame in hourly[1:]:
-        joined = joined.join(frame, on="key", how="inner")
-    high, low = pl.max_horizontal(names), pl.min_horizontal(names)
+        rows = rows.join(step, on="cid", how="left")
+        k = rows.get_column("k").to_numpy()
+        hour, cid = rows.get_column("hour").to_numpy(), rows.get_column("cid").to_numpy()
+        rate = rows.get_column("funding_rate").to_numpy() / k
+        if k.max(initial=1) > 1:  # a rate settling every k hours pays 1/k in each hour it covers
+            repeat = np.repeat(np.arange(len(k)), k)
+            back = np.arange(len(repeat)) - np.repeat(np.cumsum(k) - k, k)
+            hour, cid, rate = hour[repeat] - back, cid[repeat], rate[repeat]
+        columns.append((hour, cid, rate))
+    if not any(len(h) for h, _, _ in columns):
+        return _back(pl.DataFrame(schema={"time": pl.Datetime("ms", "UTC"), "coin": pl.Categorical}), pandas)
+    first = min(int(h.min()) for h, _, _ in columns if len(h))
+    last = max(int(h.max()) for h, _, _ in columns if len(h))
+    grids = []
+    for hour, cid, rate in columns:  # one dense coin x hour grid per venue: a later row wins
+        grid = np.full((len(known), last - first + 1), np.nan)
+        grid[cid, hour - first] = rate
+        grids.append(grid)
+    values = np.stack(grids)  # venue x coin x hour
+    covered = ~np.isnan(values).any(axis=0)
+    coin_at, hour_at = np.nonzero(covered)  # coin by coin, then in time order
+    cells = values[:, coin_at, hour_at].T  # row x venue
+    high, low = cells.max(axis=1), cells.min(axis=1)
     sides = pl.Enum(names)
-
-    def side(pick: pl.Expr) -> pl.Expr:
-        out = pl.when(pl.col(names[0]) == pick).then(pl.lit(names[0], dtype=sides))
-        for name in names[1:]:
-            out = out.when(pl.col(name) == pick).then(pl.lit(name, dtype=sides))
-        return out
-
-    names_of = pl.LazyFrame({"cid": range(len(known)), "coin": pl.Series(known, dtype=pl.Categorical)})
-    table = (
-        joined.with_columns((pl.col("key") % width).alias("cid"), (pl.col("key") // width).alias("hour"))
-        .sort("cid", "hour")  # the coins were numbered in name order: this is coin, then time
-        .join(names_of, on="cid", how="left", maintain_order="left")
-        .with_columns(
-            (pl.col("hour") * MS_PER_HOUR).cast(pl.Datetime("ms", "UTC")).alias("time"),
-            (high - low).alias("spread"),
-            ((high - low) * HOURS_PER_YEAR).alias("spread_apr"),
-            side(high).alias("short"),
-            side(low).alias("long"),
-        )
-        .collect()
+    table = pl.DataFrame(
+        {
+            "time": pl.Series((hour_at + first) * MS_PER_HOUR).cast(pl.Datetime("ms", "UTC")),
+            "coin": pl.Series(coin_at.astype(np.uint32)),
+            **{name: cells[:, i] for i, name in enumerate(names)},
+            "spread": high - low,
+            "spread_apr": (high - low) * HOURS_PER_YEAR,
+            "short": pl.Series(cells.argmax(axis=1).astype(np.uint32)),
+            "long": pl.Series(cells.argmin(axis=1).astype(np.uint32)),
+        }
+    ).with_columns(
+        pl.col("coin").replace_strict(dict(enumerate(known)), return_dtype=pl.String).cast(pl.Categorical),
+        pl.col("short").replace_strict(dict(enumerate(names)), return_dtype=sides),
+        pl.col("long").replace_strict(dict(enumerate(names)), return_dtype=sides),
     )
     return _back(table.select("time", "coin", *names, "spread", "spread_apr", "short", "long"), pandas)
 
