@@ -469,3 +469,34 @@ def test_rate_analytics_on_what_the_loaders_return(sandbox):
     assert row["short"] == ("Hyperliquid" if row["Hyperliquid"] >= row["Aster"] else "Aster")
     nxt = frames.analytics.predicted(rates)
     assert list(nxt["coin"]) == ["BTC", "ETH"] and nxt["predicted_rate"].notna().all()
+
+
+def test_aster_signs_add_up_to_the_balance_over_a_week_with_a_liquidation(own_sandbox):
+    """Aster's own income rows (realised PnL, commissions, funding: money into the account positive)
+    and the frames' funding fees add up, with the deposit, to the wallet balance it reports."""
+    from toolkit.venues import aster as av
+    from toolkit.venues.eip712 import Wallet
+
+    sb = own_sandbox
+    wallet = Wallet.generate()
+    sb.aster_deposit(wallet.address, 100)
+    client = av.AsterClient(sb)
+    client.create_api_key(wallet, "signs")
+    start = sb.now_ms()
+    mids = frames.Hyperliquid(sb, progress=False).client.info({"type": "allMids"})  # one market for all
+    client.order("ETHUSDT", "BUY", f"{1_700 / float(mids['ETH']):.3f}")  # 17x on 100 USDT: liquidated in days
+    client.order("SOLUSDT", "SELL", f"{100 / float(mids['SOL']):.1f}")
+    for _ in range(30):
+        sb.advance(hours=24)
+        if any(r["incomeType"] == "REALIZED_PNL" for r in client.income(startTime=start, limit=1000)):
+            break
+    income = client.income(startTime=start, limit=1000)
+    kinds = {r["incomeType"] for r in income}
+    assert {"REALIZED_PNL", "COMMISSION", "FUNDING_FEE"} <= kinds, kinds
+    assert all(float(r["income"]) < 0 for r in income if r["incomeType"] == "COMMISSION")
+    fees = frames.Aster(sb, client=client, progress=False).funding_fees(start, backend="polars")
+    paid = sum(float(r["income"]) for r in income if r["incomeType"] == "FUNDING_FEE")
+    assert fees["usdc"].sum() == pytest.approx(paid, abs=1e-6)
+    (usdt,) = [b for b in client.balance() if b["asset"] == "USDT"]
+    moved = sum(float(r["income"]) for r in income if r["incomeType"] != "TRANSFER")
+    assert float(usdt["balance"]) == pytest.approx(100 + moved, abs=1e-4)
