@@ -199,13 +199,8 @@ class HyperliquidSandbox:
         transaction if given; raise ``ActionRefused`` with the reason."""
         parsed = req.action
         assert isinstance(parsed, wire.ApproveAgentAction)
-        self._check_chain(parsed.hyperliquidChain)
-        if parsed.nonce != req.nonce:
-            raise ActionRefused("The action's nonce must equal the request's nonce")
-        try:
-            user = hl.recover_user_signer(action, req.signature.model_dump()).lower()
-        except ValueError as exc:
-            raise ActionRefused(f"Invalid signature: {exc}") from None
+        self._check_signed(parsed.hyperliquidChain, parsed.nonce, req.nonce, "nonce")
+        user = self._recover_user(req, action)
         agent = parsed.agentAddress.lower()
         name, valid_until = hl.parse_agent_name(parsed.agentName)
         if len(name) > MAX_NAME_LENGTH:
@@ -261,19 +256,14 @@ class HyperliquidSandbox:
         the most ``builder`` may charge on this account's orders."""
         parsed = req.action
         assert isinstance(parsed, wire.ApproveBuilderFeeAction)
-        self._check_chain(parsed.hyperliquidChain)
-        if parsed.nonce != req.nonce:
-            raise ActionRefused("The action's nonce must equal the request's nonce")
+        self._check_signed(parsed.hyperliquidChain, parsed.nonce, req.nonce, "nonce")
         rate = Decimal(parsed.maxFeeRate.removesuffix("%"))
         if rate > MAX_BUILDER_FEE_PERCENT:
             raise ActionRefused(f"Max fee rate {parsed.maxFeeRate} is above the perps maximum of 0.1%")
         tenths = rate * 1000  # 0.001% is one tenth of a basis point
         if tenths != tenths.to_integral_value():
             raise ActionRefused("Max fee rate must be a whole number of tenths of a basis point (0.001%)")
-        try:
-            user = hl.recover_user_signer(action, req.signature.model_dump()).lower()
-        except ValueError as exc:
-            raise ActionRefused(f"Invalid signature: {exc}") from None
+        user = self._recover_user(req, action)
         builder = parsed.builder.lower()
         now = self.clock.now_ms()
         b = store.hl_builder_fees
@@ -294,13 +284,8 @@ class HyperliquidSandbox:
         money), its nonce used in ``conn``'s transaction."""
         parsed = req.action
         assert isinstance(parsed, wire.Withdraw3Action | wire.UsdSendAction)
-        self._check_chain(parsed.hyperliquidChain)
-        if parsed.time != req.nonce:
-            raise ActionRefused("The action's time must equal the request's nonce")
-        try:
-            user = hl.recover_user_signer(action, req.signature.model_dump()).lower()
-        except ValueError as exc:
-            raise ActionRefused(f"Invalid signature: {exc}") from None
+        self._check_signed(parsed.hyperliquidChain, parsed.time, req.nonce, "time")
+        user = self._recover_user(req, action)
         with self._transaction(user, conn) as conn:
             self._own_key(conn, user, self.clock.now_ms(), "cannot move funds")
             self._use_nonce(conn, user, req.nonce)
@@ -323,6 +308,20 @@ class HyperliquidSandbox:
             raise ActionRefused(f"API Wallet {user} {cannot}; sign with the account's own key")
         if role != "user":
             raise ActionRefused(f"User or API Wallet {user} does not exist.")
+
+    def _check_signed(self, chain: str, stamp: int, nonce: int, field: str) -> None:
+        """A user-signed action's network, and its ``field`` (nonce or time) equal to the request's nonce."""
+        self._check_chain(chain)
+        if stamp != nonce:
+            raise ActionRefused(f"The action's {field} must equal the request's nonce")
+
+    @staticmethod
+    def _recover_user(req: wire.ExchangeRequest, action: dict[str, Any]) -> str:
+        """The lowercase address that signed a user-signed action (EIP-712), or the refusal."""
+        try:
+            return hl.recover_user_signer(action, req.signature.model_dump()).lower()
+        except ValueError as exc:
+            raise ActionRefused(f"Invalid signature: {exc}") from None
 
     def _check_chain(self, chain: str) -> None:
         if chain != self.chain:
