@@ -14,9 +14,9 @@ from toolkit.sandbox.engine.marketdata import Candle, Level
 from toolkit.sandbox.engine.orders import Waiting
 from toolkit.sandbox.engine.specs import MAKER_FEE, TAKER_FEE, Reason
 from toolkit.sandbox.universe import COINS
+from toolkit.venues.eip712 import ZERO_ADDRESS
 
 ZERO_HASH = "0x" + "0" * 64
-ZERO_ADDRESS = "0x" + "0" * 40
 
 # Hyperliquid's texts where it documents them (reference/hyperliquid.md §6)
 TEXTS = {

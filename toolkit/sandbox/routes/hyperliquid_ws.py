@@ -27,6 +27,7 @@ from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.streams import Subscriber, dumps
 from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues import paperx as px
+from toolkit.venues.eip712 import ZERO_ADDRESS
 from toolkit.venues.refusal import VenueRefusal
 
 router = APIRouter()
@@ -197,14 +198,10 @@ async def paperx_ws(websocket: WebSocket) -> None:
 
     async def post(kind: str, payload: dict[str, Any]) -> Any:
         if kind == "info":
-            req = hyperliquid.parse(wire.parse_info, payload | {"user": wire_zero()}, paperx_trading._refuse)
+            req = hyperliquid.parse(wire.parse_info, payload | {"user": ZERO_ADDRESS}, paperx_trading._refuse)
             return await hyperliquid.answer_info(state, req, user.id, paperx_trading.VENUE)
         req = hyperliquid.parse(wire.parse_paper_exchange, payload, paperx_trading._refuse)
         paperx_trading.require_active(state, user)
         return await state.clearinghouse.acall(paperx_trading._exchange, user, req)
 
     await serve(websocket, Subscriber(lambda _user: who), post)
-
-
-def wire_zero() -> str:
-    return "0x" + "0" * 40
