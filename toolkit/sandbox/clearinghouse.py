@@ -735,10 +735,6 @@ class Clearinghouse:
             min(20, self.engine.contracts[c].max_leverage), False)  # fmt: skip
         return self._view(owner), leverage, float(self.engine.marks()[c])
 
-    def _schedule_of(self, owner: str) -> int | None:
-        account = self.accounts.get(owner)
-        return None if account is None else self.engine.books[account].scheduled_cancel
-
     def volume(self, owner: str) -> float:
         """The USDC ``owner`` has traded (0 without an account)."""
         account = self.accounts.get(owner)
