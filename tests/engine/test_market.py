@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from toolkit.sandbox.engine import funding
 from toolkit.sandbox.market import HOUR_MS, ReplayMarket, SyntheticMarket
 from toolkit.sandbox.render import hyperliquid as render
+from toolkit.venues import funding
 
 START = 1_767_225_600_000  # 2026-01-01T00:00Z
 

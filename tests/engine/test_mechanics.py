@@ -7,9 +7,10 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from toolkit.sandbox.engine import funding, margin
+from toolkit.sandbox.engine import margin
 from toolkit.sandbox.engine.specs import CONTRACTS, Contract, OrderRejected, Reason, Tier, fee
 from toolkit.sandbox.render import hyperliquid as render
+from toolkit.venues import funding
 
 # -- funding (§4) ----------------------------------------------------------------------------------
 

@@ -3,6 +3,10 @@ injected 429s, the Parquet cache, Aster's rates and funding fees, and a PaperExc
 
 from __future__ import annotations
 
+import time
+
+import httpx
+import numpy as np
 import polars as pl
 import pytest
 from eth_account import Account
@@ -316,3 +320,183 @@ def test_candles_and_the_order_book_as_frames(sandbox):
     assert bids["cum_size"].is_sorted() and asks["cum_notional"].is_sorted()
     coarse = src.order_book("BTC", n_sig_figs=2, backend="polars")
     assert coarse.height < book.height
+
+
+@pytest.mark.parametrize("venue", ["hyperliquid", "paperexchange"])
+def test_one_sign_in_every_view_over_a_week_with_a_liquidation(own_sandbox, venue):
+    """Funding and PnL read two ways (from the payments and fills, and from the venue's own summary)
+    agree, positive meaning money into the account, across positions, payments, fills and
+    liquidations."""
+    from toolkit.secrets import generate_password
+    from toolkit.venues.eip712 import Wallet
+    from toolkit.venues.paperx import PaperClient
+
+    sb = own_sandbox
+    if venue == "hyperliquid":
+        wallet = Wallet.generate()
+        sb.hyperliquid_deposit(wallet.address, 2_000)
+        trader = hl.HyperliquidClient(sb, wallet=wallet)
+        src = frames.Hyperliquid(sb, progress=False)
+
+        def read(name, *args, **kw):
+            return getattr(src, name)(wallet.address, *args, **kw)
+
+        def order(asset, is_buy, size, mark):
+            px = f"{mark * (1.05 if is_buy else 0.95):.5g}"
+            trader.order([hl.order_wire(asset, is_buy, px, size, tif="Ioc")])
+
+        def leverage(asset, lev):
+            trader.l1_action({"type": "updateLeverage", "asset": asset, "isCross": False, "leverage": lev})
+
+        mids = lambda: trader.info({"type": "allMids"})  # noqa: E731
+    else:
+        owner = PaperClient(sb)
+        owner.register(
+            f"signs-{Wallet.generate().address[2:10]}@example.com", generate_password(), plan="basic"
+        )
+        paper = PaperClient(
+            sb, api_key=owner.create_api_key("signs").api_key
+        )  # a login lasts a day; a key stays
+        src = frames.PaperExchange(paper, progress=False)
+
+        def read(name, *args, **kw):
+            return getattr(src, name)(*args, **kw)
+
+        def order(asset, is_buy, size, mark):
+            paper.order(["BTC", "ETH", "SOL", "AVAX", "LINK", "ARB", "DOGE"][asset], is_buy, size)
+
+        def leverage(asset, lev):
+            paper.update_leverage(
+                ["BTC", "ETH", "SOL", "AVAX", "LINK", "ARB", "DOGE"][asset], lev, is_cross=False
+            )
+
+        mids = lambda: paper.info({"type": "allMids"})  # noqa: E731
+    start = sb.now_ms()
+    m = mids()
+    order(1, True, 0.5, float(m["ETH"]))  # a long that pays funding while rates are positive
+    order(2, False, 5, float(m["SOL"]))  # a short that receives it
+    leverage(5, 10)
+    order(5, True, round(1_000 / float(m["ARB"]), 1), float(m["ARB"]))  # isolated 10x: liquidated in days
+    for _ in range(30):
+        sb.advance(hours=24)
+        if read("liquidations", start, backend="polars").height:
+            break
+    funding = read("user_funding", start, backend="polars")
+    positions = read("positions", backend="polars")
+    for row in positions.iter_rows(named=True):  # the position's own total: the payments it was paid
+        paid = funding.filter(pl.col("coin") == row["coin"])["usdc"].sum()
+        assert row["cum_funding_since_open"] == pytest.approx(paid, abs=1e-6), row["coin"]
+    (liquidation,) = read("liquidations", start, backend="polars").iter_rows(named=True)
+    fills = read("fills", start, backend="polars").filter(pl.col("liquidation"))
+    (fill,) = fills.iter_rows(named=True)
+    assert liquidation["closed_pnl"] == pytest.approx(fill["closed_pnl"]) and fill["closed_pnl"] < 0
+
+    # the account's history rebuilt from its deposits, fills, fees and funding, marked hourly, agrees
+    # with the venue's own figures: the same fees, the same funding, and today's account value
+    history = read("account_history", start - 60_000, backend="polars")
+    every_fill = read("fills", start, backend="polars")
+    last = history.row(-1, named=True)
+    assert last["fees"] == pytest.approx(every_fill["fee"].sum(), abs=1e-9)
+    assert last["funding"] == pytest.approx(funding["usdc"].sum(), abs=1e-9)
+    assert last["pnl"] == pytest.approx(last["trading_pnl"] + last["funding"] - last["fees"], abs=1e-9)
+    value = read("account", backend="polars")["account_value"][0]
+    assert last["equity"] == pytest.approx(value, rel=1e-4)  # a moment apart: the mark moves
+    assert history["drawdown"].min() < 0 and history["time"].is_sorted()
+    summary = frames.analytics.performance(history).row(0, named=True)
+    assert summary["max_drawdown"] == history["drawdown"].min() and summary["pnl"] == last["pnl"]
+
+
+@pytest.mark.parametrize("target", ["http://127.0.0.1:9", "http://no-such-host.invalid"])
+def test_an_unreachable_venue_fails_fast_in_words(target):
+    """Nothing listening, or a name that does not resolve: one more try, then the toolkit's own error
+    with the cause chained (429s and 5xx keep their backoff)."""
+    src = frames.Hyperliquid(target, cache=False, progress=False)
+    host = target.split("//")[1].split(":")[0]
+    started = time.monotonic()
+    with pytest.raises(frames.VenueUnreachable, match=f"^cannot reach {host} \\(no network\\?\\)") as err:
+        src.funding_history("BTC", start="2026-11-01", end="2026-11-02")
+    assert time.monotonic() - started < 5
+    assert isinstance(err.value.__cause__, httpx.ConnectError)
+
+
+def test_times_and_coins_as_users_write_them(sandbox):
+    src = frames.Hyperliquid(sandbox, progress=False)
+    now = sandbox.now_ms()
+    day = now - 86_400_000
+    rows = src.funding_history("btc", start=np.datetime64(day, "ms"), backend="polars")
+    assert rows["coin"].cast(pl.String).unique().to_list() == ["BTC"]
+    for typed in ("BTC-PERP", "BTC/USDC:USDC", "BTC"):
+        assert src.funding_history(typed, start=day, backend="polars").equals(rows)
+    with pytest.raises(ValueError, match=r"Unknown coin 'BTX' on Hyperliquid; did you mean BTC\?"):
+        src.funding_history("BTX", start=day)
+    with pytest.raises(ValueError, match=r"a time in seconds"):
+        src.funding_history("BTC", start=time.time() - 86_400)
+    with pytest.raises(ValueError, match=r"is after end which defaulted to now"):
+        src.funding_history("BTC", start="2099-01-01")
+    with pytest.warns(
+        UserWarning, match=r"BTC's funding history begins at .* on the sandbox, after the start"
+    ):
+        src.funding_history("BTC", start="2020-01-01", end=day)
+    aster = frames.Aster(sandbox, progress=False)
+    assert aster.funding_rate("btc", start=day, backend="polars")["coin"].cast(
+        pl.String
+    ).unique().to_list() == ["BTC"]
+
+
+def test_rate_analytics_on_what_the_loaders_return(sandbox):
+    hyper, aster = frames.Hyperliquid(sandbox, progress=False), frames.Aster(sandbox, progress=False)
+    start = sandbox.now_ms() - 7 * 86_400_000
+    rates = hyper.funding_history(["BTC", "ETH"], start=start)  # pandas, as the README's example
+    daily = frames.analytics.daily(rates)
+    assert list(daily.columns) == [
+        "coin",
+        "period",
+        "mean_rate",
+        "mean_bps",
+        "apr",
+        "min_rate",
+        "max_rate",
+        "count",
+    ]
+    assert (daily["mean_bps"] == daily["mean_rate"] * 10_000).all()
+    assert (daily["apr"] - daily["mean_rate"] * 24 * 365).abs().max() < 1e-12  # hourly rates
+    table = frames.analytics.cross_venue(
+        {"Hyperliquid": rates, "Aster": aster.funding_rate(["BTC", "ETH"], start=start)}
+    )
+    assert {"Hyperliquid", "Aster", "spread", "spread_apr", "short", "long"} <= set(table.columns)
+    row = table.iloc[-1]
+    assert row["spread"] == pytest.approx(abs(row["Hyperliquid"] - row["Aster"]))
+    assert row["short"] == ("Hyperliquid" if row["Hyperliquid"] >= row["Aster"] else "Aster")
+    nxt = frames.analytics.predicted(rates)
+    assert list(nxt["coin"]) == ["BTC", "ETH"] and nxt["predicted_rate"].notna().all()
+
+
+def test_aster_signs_add_up_to_the_balance_over_a_week_with_a_liquidation(own_sandbox):
+    """Aster's own income rows (realised PnL, commissions, funding: money into the account positive)
+    and the frames' funding fees add up, with the deposit, to the wallet balance it reports."""
+    from toolkit.venues import aster as av
+    from toolkit.venues.eip712 import Wallet
+
+    sb = own_sandbox
+    wallet = Wallet.generate()
+    sb.aster_deposit(wallet.address, 100)
+    client = av.AsterClient(sb)
+    client.create_api_key(wallet, "signs")
+    start = sb.now_ms()
+    mids = frames.Hyperliquid(sb, progress=False).client.info({"type": "allMids"})  # one market for all
+    client.order("ETHUSDT", "BUY", f"{1_700 / float(mids['ETH']):.3f}")  # 17x on 100 USDT: liquidated in days
+    client.order("SOLUSDT", "SELL", f"{100 / float(mids['SOL']):.1f}")
+    for _ in range(30):
+        sb.advance(hours=24)
+        if any(r["incomeType"] == "REALIZED_PNL" for r in client.income(startTime=start, limit=1000)):
+            break
+    income = client.income(startTime=start, limit=1000)
+    kinds = {r["incomeType"] for r in income}
+    assert {"REALIZED_PNL", "COMMISSION", "FUNDING_FEE"} <= kinds, kinds
+    assert all(float(r["income"]) < 0 for r in income if r["incomeType"] == "COMMISSION")
+    fees = frames.Aster(sb, client=client, progress=False).funding_fees(start, backend="polars")
+    paid = sum(float(r["income"]) for r in income if r["incomeType"] == "FUNDING_FEE")
+    assert fees["usdc"].sum() == pytest.approx(paid, abs=1e-6)
+    (usdt,) = [b for b in client.balance() if b["asset"] == "USDT"]
+    moved = sum(float(r["income"]) for r in income if r["incomeType"] != "TRANSFER")
+    assert float(usdt["balance"]) == pytest.approx(100 + moved, abs=1e-4)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import types
 
 import httpx
@@ -221,3 +222,20 @@ def test_an_unreachable_smtp_server_still_answers_the_same(tmp_path):
         client.register(email, generate_password())
         assert client.forgot_password(email).startswith("If an account exists")
     assert "could not deliver mail" in (tmp_path / "sandbox.log").read_text()
+
+
+def test_the_clock_reads_times_as_frames_do(own_sandbox):
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    now = datetime.fromtimestamp(own_sandbox.now_ms() / 1000, UTC)
+    naive = (now + timedelta(hours=2)).replace(tzinfo=None, microsecond=0)  # naive means UTC
+    own_sandbox.advance_to(naive)
+    target = int(naive.replace(tzinfo=UTC).timestamp() * 1000)
+    assert 0 <= own_sandbox.now_ms() - target < 60_000  # the clock runs on from there
+    later = np.datetime64(own_sandbox.now_ms() + 3_600_000, "ms")
+    own_sandbox.advance_to(later)
+    assert 0 <= own_sandbox.now_ms() - int(later.astype("int64")) < 60_000
+    with pytest.raises(ValueError, match="a time in seconds"):
+        own_sandbox.advance_to(int(time.time()) + 7_200)

@@ -310,7 +310,13 @@ def test_dashboard_of_a_paper_account(sandbox, new_account):
     assert text(dash.funding).count("<tr>") == 9  # header + 8 payments
     (equity,) = dash.equity_plot.outputs
     spec = equity["data"][PLOTLY]
-    assert len(spec["data"][0]["x"]) == 9 and spec["layout"]["title"]["text"] == "Equity"
+    history = dash.snapshot.equity  # rebuilt from the account's history, from its first event on
+    assert history.height >= 9 and len(spec["data"][0]["x"]) == history.height
+    assert spec["layout"]["title"]["text"] == "Equity"
+    assert history["account_value"][-1] == pytest.approx(dash.snapshot.overview["account_value"], rel=1e-3)
+    assert history["account_value"][0] == pytest.approx(
+        100_000, abs=0.01
+    )  # the pro plan's balance, at opening
     (cumulative,) = dash.funding_plot.outputs
     assert cumulative["data"][PLOTLY]["data"][0]["name"] == "ETH"
     (prices,) = dash.price_plot.outputs
@@ -322,7 +328,7 @@ def test_dashboard_of_a_paper_account(sandbox, new_account):
     assert closes.height >= 24 * 30 and plotted(traces["ETH price"]["y"])[-1] == closes["close"][-1]
 
     dash.refresh_button.click()
-    assert dash.snapshot.equity.height == 9  # a minute apart at least: no duplicate point
+    assert dash.snapshot.equity["time"][0] == history["time"][0]  # still from the first event
     assert key.api_key.reveal() not in state_of(dash)
     dash.close()
 

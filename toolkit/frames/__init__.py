@@ -13,12 +13,14 @@ from toolkit.frames.cache import read_parquet
 from toolkit.frames.hyperliquid import Hyperliquid
 from toolkit.frames.paging import PagingError
 from toolkit.frames.paperx import PaperExchange
+from toolkit.frames.source import VenueUnreachable
 
 __all__ = [
     "Aster",
     "Hyperliquid",
     "PagingError",
     "PaperExchange",
+    "VenueUnreachable",
     "WeightBudget",
     "analytics",
     "plots",

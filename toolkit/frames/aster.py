@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from toolkit.frames import parse, schema
+from toolkit.frames import coins, parse, schema
 from toolkit.frames.budget import WeightBudget
 from toolkit.frames.paging import page_by_time
 from toolkit.frames.schema import Backend
@@ -56,6 +56,16 @@ class Aster(Source):
     def __repr__(self) -> str:
         return f"Aster({self.client.base_url!r}, client={self.client!r})"
 
+    def symbol(self, name: str) -> str:
+        """Aster's symbol for a coin as typed: ``btc``, ``BTC``, ``BTC-PERP``, ``BTC/USDT:USDT`` and
+        ``BTCUSDT`` are all ``BTCUSDT``."""
+        if getattr(self, "_symbols", None) is None:
+            call = self.client.funding_info
+            self._symbols = {
+                r["symbol"].removesuffix(self.quote): r["symbol"] for r in self._call("fundingRate", call)
+            }
+        return self._symbols[coins.resolve(name, self._symbols, "Aster")]
+
     def _call(self, endpoint: str, call: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
         weight = WEIGHTS[endpoint]
         return self.budgeted(call, most=weight, weight_of=lambda _: weight, failed=weight)
@@ -72,7 +82,7 @@ class Aster(Source):
         """Funding rates per symbol (``BTCUSDT`` ...), from ``/fapi/v1/fundingRate``."""
         schema.check_backend(backend)
         lo, hi = self._range(start, end, days=90)
-        symbols = [symbols] if isinstance(symbols, str) else list(symbols)
+        symbols = [self.symbol(s) for s in ([symbols] if isinstance(symbols, str) else list(symbols))]
         parts = []
         for symbol in symbols:
 
@@ -107,6 +117,7 @@ class Aster(Source):
         """The account's funding payments (``income``, FUNDING_FEE): usdc > 0 was received."""
         schema.check_backend(backend)
         lo, hi = self._range(start, end, days=30)
+        symbol = self.symbol(symbol) if symbol else None
         extra = {"symbol": symbol} if symbol else {}
 
         def page(a: int, b: int) -> pl.DataFrame:

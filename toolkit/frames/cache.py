@@ -76,12 +76,18 @@ def _months(lo: int, hi: int) -> set[str]:
     return months
 
 
+# A kind whose stored rows changed meaning gets a new revision (a new directory): what an older
+# toolkit cached is fetched again, never mixed in. ledger 2: amounts signed into the account.
+REVISIONS = {"ledger": 2}
+
+
 class Dataset:
     """One kind of history for one venue, network and scope, on disk."""
 
     def __init__(self, root: Path, venue: str, network: str, kind: str, scope: str) -> None:
         self.kind = kind
-        self.path = root / f"venue={_safe(venue)}" / f"network={_safe(network)}" / f"kind={kind}"
+        stored = f"{kind}.v{REVISIONS[kind]}" if kind in REVISIONS else kind
+        self.path = root / f"venue={_safe(venue)}" / f"network={_safe(network)}" / f"kind={stored}"
         self.path = self.path / f"scope={_safe(scope)}"
         self._coverage = self.path / "_coverage.json"
 
@@ -170,7 +176,8 @@ def read_parquet(
     path = Path(path)
     files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
     if kind is not None:
-        files = [f for f in files if f"kind={kind}" in f.parts or path.is_file()]
+        stored = f"{kind}.v{REVISIONS[kind]}" if kind in REVISIONS else kind
+        files = [f for f in files if f"kind={stored}" in f.parts or path.is_file()]
     if venue is not None:
         files = [f for f in files if f"venue={venue}" in f.parts or path.is_file()]
     if not files:

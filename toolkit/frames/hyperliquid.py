@@ -16,7 +16,7 @@ import httpx
 import orjson
 import polars as pl
 
-from toolkit.frames import parse, schema
+from toolkit.frames import analytics, coins, parse, schema
 from toolkit.frames.budget import WeightBudget
 from toolkit.frames.paging import page_by_time
 from toolkit.frames.schema import Backend
@@ -68,6 +68,13 @@ class Hyperliquid(Source):
     def _send(self, body: dict[str, Any]) -> bytes:
         return self.client.info_bytes(body)
 
+    def coin(self, name: str) -> str:
+        """The venue's name for a coin as typed: ``btc``, ``BTC-PERP``, ``BTC/USDC:USDC`` are ``BTC``."""
+        if getattr(self, "_coins", None) is None:
+            meta = self.request({"type": "meta"}, orjson.loads, lambda _: 0)
+            self._coins = [u["name"] for u in meta["universe"]]
+        return coins.resolve(name, self._coins, "Hyperliquid")
+
     # -- one request, inside the budget ------------------------------------------------------------
 
     def request(
@@ -106,7 +113,7 @@ class Hyperliquid(Source):
         """Funding rates per coin (hourly; ``premium`` on the 8-hour scale), ``fundingHistory``."""
         schema.check_backend(backend)
         lo, hi = self._range(start, end)
-        coins = [coins] if isinstance(coins, str) else list(coins)
+        coins = [self.coin(c) for c in ([coins] if isinstance(coins, str) else list(coins))]
         parts = [
             self.history(
                 "funding_rates", coin, lo, hi,
@@ -115,6 +122,8 @@ class Hyperliquid(Source):
             )
             for coin in coins
         ]  # fmt: skip
+        for coin, part in zip(coins, parts, strict=True):
+            self.check_begins(part, lo, f"{coin}'s funding history")
         frame = self.stack(parts, "funding_rates")
         return self.out(schema.ccxt_funding_rate_history(frame, self.quote) if ccxt else frame, backend)
 
@@ -135,7 +144,7 @@ class Hyperliquid(Source):
         body = {"type": "userFunding", "user": user}
         frame = self.history("funding", user, lo, hi, self._pages(body, parse.user_funding), "userFunding")
         if coins is not None:
-            frame = frame.filter(pl.col("coin").cast(pl.String).is_in(list(coins)))
+            frame = frame.filter(pl.col("coin").cast(pl.String).is_in([self.coin(c) for c in coins]))
         return self.out(schema.ccxt_funding_history(frame, self.quote) if ccxt else frame, backend)
 
     def ledger(
@@ -146,12 +155,13 @@ class Hyperliquid(Source):
         *,
         backend: Backend = "pandas",
     ) -> Any:
-        """Deposits, withdrawals, transfers and liquidations (``userNonFundingLedgerUpdates``)."""
+        """Deposits, withdrawals, transfers and liquidations (``userNonFundingLedgerUpdates``);
+        ``usdc`` is positive into the account (a withdrawal or a send to another address is negative)."""
         schema.check_backend(backend)
         user = hl.user_address(user)
         lo, hi = self._range(start, end, days=365)
         body = {"type": "userNonFundingLedgerUpdates", "user": user}
-        fetch = self._pages(body, lambda raw: parse.ledger(orjson.loads(raw)))
+        fetch = self._pages(body, lambda raw: parse.ledger(orjson.loads(raw), user))
         return self.out(self.history("ledger", user, lo, hi, fetch, "ledger"), backend)
 
     def fills(
@@ -207,6 +217,7 @@ class Hyperliquid(Source):
         """OHLCV candles of ``coin`` (``candleSnapshot``), oldest first; the venue keeps only the
         latest 5,000 of each interval. Intervals: 1m 3m 5m 15m 30m 1h 2h 4h 8h 12h 1d 3d 1w 1M."""
         schema.check_backend(backend)
+        coin = self.coin(coin)
         if interval not in CANDLE_INTERVALS:
             raise ValueError(f"interval must be one of {', '.join(CANDLE_INTERVALS)}")
         lo, hi = self._range(start, end, days=7)
@@ -232,12 +243,43 @@ class Hyperliquid(Source):
         """The order book of ``coin`` now (``l2Book``): up to 20 levels a side, best first, with
         running totals; ``n_sig_figs`` (2 to 5) merges levels to that many significant figures."""
         schema.check_backend(backend)
-        body: dict[str, Any] = {"type": "l2Book", "coin": coin}
+        body: dict[str, Any] = {"type": "l2Book", "coin": self.coin(coin)}
         if n_sig_figs is not None:
             body["nSigFigs"] = n_sig_figs
         if mantissa is not None:
             body["mantissa"] = mantissa
         return self.out(parse.order_book(self.request(body, orjson.loads, lambda _: 0)), backend)
+
+    def account_history(
+        self,
+        user: str,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        every: str = "1h",
+        backend: Backend = "pandas",
+    ) -> Any:
+        """The account's equity and PnL every ``every`` (``1h`` by default) from its first event in
+        the window (90 days by default), rebuilt from its deposits, fills, fees and funding with its
+        positions marked at each hour's close: ``analytics.account_history``, with drawdown;
+        ``analytics.performance`` sums it up."""
+        schema.check_backend(backend)
+        user = hl.user_address(user)
+        return self._account_history(user, start, end, every, backend)
+
+    def _account_history(
+        self, user: str, start: TimeLike | None, end: TimeLike | None, every: str, backend: Backend
+    ) -> Any:
+        lo, hi = self._range(start, end, days=90)
+        fills = self._fills(user, lo, hi - 1)
+        funding = Hyperliquid.user_funding(
+            self, user, lo, hi - 1, backend="polars"
+        )  # PaperExchange's take no user
+        ledger = Hyperliquid.ledger(self, user, lo, hi - 1, backend="polars")
+        traded = fills.get_column("coin").cast(pl.String).unique().sort().to_list()
+        candles = [self.candles(coin, every, lo, hi - 1, backend="polars") for coin in traded]
+        marks = pl.concat(candles, how="vertical_relaxed") if candles else schema.empty("candles")
+        return self.out(analytics.account_history(fills, funding, ledger, marks, every, end=hi - 1), backend)
 
     # -- snapshots ---------------------------------------------------------------------------------
 

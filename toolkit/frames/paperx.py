@@ -77,7 +77,7 @@ class PaperExchange(Hyperliquid):
                 {"time": r["timestamp"], "coin": r["coin"],
                  "side": "long" if r["position_size"] > 0 else "short",
                  "size": abs(r["position_size"]), "price": r["liquidation_price"] or r["mark_price"],
-                 "mark_px": r["mark_price"], "entry_px": r["entry_price"], "closed_pnl": -r["realized_loss"],
+                 "mark_px": r["mark_price"], "entry_px": r["entry_price"], "closed_pnl": r["realized_loss"],
                  "account_value": r["account_value_before"]}
                 for r in rows
             ],
@@ -98,6 +98,15 @@ class PaperExchange(Hyperliquid):
         )
         frame = schema.conform(df, "liquidations").sort("time")
         return self.out(schema.ccxt_liquidations(frame, self.quote) if ccxt else frame, backend)
+
+    def account_history(  # type: ignore[override]
+        self, start: TimeLike | None = None, end: TimeLike | None = None, *, every: str = "1h",
+        backend: Backend = "pandas",
+    ) -> Any:  # fmt: skip
+        """The account's equity and PnL every ``every`` from its first event in the window, rebuilt
+        from its history (``analytics.account_history``)."""
+        schema.check_backend(backend)
+        return self._account_history(self._account_id, start, end, every, backend)
 
     def positions(self, *, backend: Backend = "pandas") -> Any:  # type: ignore[override]
         """Open positions now."""

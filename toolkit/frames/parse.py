@@ -190,14 +190,35 @@ def fills(rows: list[dict[str, Any]], user: str | None = None) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def ledger(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Hyperliquid ``userNonFundingLedgerUpdates`` as the LEDGER frame."""
+OUTGOING = frozenset({"withdraw", "vaultDeposit", "spotGenesis"})  # ledger types that take money out
+TRANSFERS = frozenset(
+    {"send", "internalTransfer", "subAccountTransfer", "accountClassTransfer", "spotTransfer"}
+)
+
+
+def _signed(delta: dict[str, Any], user: str | None) -> Any:
+    """A ledger update's amount counted into the account: Hyperliquid writes every amount as
+    positive, withdrawals and sends to others included."""
+    amount = delta.get("usdc", delta.get("amount"))
+    if amount is None:
+        return None
+    kind = delta.get("type")
+    if kind in OUTGOING or (
+        kind in TRANSFERS and user is not None and str(delta.get("user", "")).lower() == user
+    ):
+        return -abs(float(amount))
+    return abs(float(amount))
+
+
+def ledger(rows: list[dict[str, Any]], user: str | None = None) -> pl.DataFrame:
+    """Hyperliquid ``userNonFundingLedgerUpdates`` as the LEDGER frame, ``usdc`` positive into
+    ``user``'s account (a withdrawal, or a send to someone else, is negative)."""
     out = []
     for r in rows:
         d = r.get("delta") or {}
         liquidated = d.get("liquidatedPositions")
         out.append(
-            {"time": r["time"], "type": d.get("type"), "usdc": d.get("usdc", d.get("amount")),
+            {"time": r["time"], "type": d.get("type"), "usdc": _signed(d, user),
              "liquidated_ntl_pos": d.get("liquidatedNtlPos"), "account_value": d.get("accountValue"),
              "leverage_type": d.get("leverageType"),
              "liquidated_positions": len(liquidated) if liquidated is not None else None,
@@ -205,7 +226,7 @@ def ledger(rows: list[dict[str, Any]]) -> pl.DataFrame:
         )  # fmt: skip
     df = pl.DataFrame(
         out,
-        schema={"time": pl.Int64, "type": pl.String, "usdc": pl.String, "liquidated_ntl_pos": pl.String,
+        schema={"time": pl.Int64, "type": pl.String, "usdc": pl.Float64, "liquidated_ntl_pos": pl.String,
                 "account_value": pl.String, "leverage_type": pl.String, "liquidated_positions": pl.Int64,
                 "hash": pl.String},
     )  # fmt: skip
@@ -220,19 +241,22 @@ def clearinghouse_positions(state: dict[str, Any]) -> pl.DataFrame:
         lev = p.get("leverage") or {}
         cum = p.get("cumFunding") or {}
         szi, value = float(p["szi"]), float(p.get("positionValue") or 0)
+        # Hyperliquid counts funding paid as positive here; the frames count money into the account
+        received = {k: -float(v) for k, v in cum.items() if v is not None}
         out.append(
             {"time": state.get("time"), "coin": p["coin"], "szi": szi, "entry_px": p.get("entryPx"),
              "mark_px": value / abs(szi) if szi else None, "position_value": value,
              "unrealized_pnl": p.get("unrealizedPnl"), "return_on_equity": p.get("returnOnEquity"),
              "liquidation_px": p.get("liquidationPx"), "margin_used": p.get("marginUsed"),
              "leverage": lev.get("value"), "leverage_type": lev.get("type"),
-             "cum_funding_all_time": cum.get("allTime"), "cum_funding_since_open": cum.get("sinceOpen")}
+             "cum_funding_all_time": received.get("allTime"),
+             "cum_funding_since_open": received.get("sinceOpen")}
         )  # fmt: skip
     if not out:
         return schema.empty("positions")
     return schema.conform(pl.DataFrame(out, infer_schema_length=None).cast(
         {c: pl.String for c in ("entry_px", "unrealized_pnl", "return_on_equity", "liquidation_px",
-                                "margin_used", "cum_funding_all_time", "cum_funding_since_open")},
+                                "margin_used")},
         strict=False,
     ), "positions")  # fmt: skip
 

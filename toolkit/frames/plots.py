@@ -1,5 +1,6 @@
 """Plotly figures for what people would rather look at than read: funding rates over time,
-cumulative funding PnL, rate distributions and carry."""
+cumulative funding PnL, rate distributions, carry, the spread between venues, equity, and prices
+with the account's fills. Money is positive into the account in every figure."""
 
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ def _pandas(frame: pl.DataFrame) -> Any:
 
 
 def funding_rates(rates: Any, *, annualised: bool = True, window: str = "1d") -> Any:
-    """Funding rate per coin over time, as APR (smoothed over ``window``) or raw."""
+    """Funding rate per coin over time, as APR (smoothed over ``window``) or raw.
+
+    >>> from toolkit.frames import plots, synthetic
+    >>> rates = synthetic.funding_rates(synthetic.funding_payments(coins=2, hours=72))
+    >>> plots.funding_rates(rates).layout.title.text
+    'Funding APR per coin (1d mean)'
+    """
     import plotly.express as px
 
     df = _polars(rates)
@@ -34,7 +41,13 @@ def funding_rates(rates: Any, *, annualised: bool = True, window: str = "1d") ->
 
 
 def cumulative_funding(funding: Any, *, by: str = "coin") -> Any:
-    """Cumulative funding PnL over time per coin (``by="coin"``) or for the whole account."""
+    """Cumulative funding PnL over time per coin (``by="coin"``) or for the whole account.
+
+    >>> from toolkit.frames import plots, synthetic
+    >>> paid = synthetic.funding_payments(coins=2, hours=72)
+    >>> [trace.name for trace in plots.cumulative_funding(paid).data]
+    ['C000', 'C001']
+    """
     import plotly.express as px
 
     df = _polars(funding).sort("time")
@@ -50,7 +63,13 @@ def cumulative_funding(funding: Any, *, by: str = "coin") -> Any:
 
 
 def rate_histogram(rates: Any, *, bins: int = 80) -> Any:
-    """The distribution of funding rates per coin."""
+    """The distribution of funding rates per coin.
+
+    >>> from toolkit.frames import plots, synthetic
+    >>> rates = synthetic.funding_rates(synthetic.funding_payments(coins=2, hours=72))
+    >>> len(plots.rate_histogram(rates).data)
+    2
+    """
     import plotly.express as px
 
     fig = px.histogram(_pandas(_polars(rates)), x="funding_rate", color="coin", nbins=bins,
@@ -60,7 +79,13 @@ def rate_histogram(rates: Any, *, bins: int = 80) -> Any:
 
 
 def carry(funding: Any, every: str = "1d") -> Any:
-    """Funding PnL against price PnL per period, summed over coins."""
+    """Funding PnL against price PnL per period, summed over coins.
+
+    >>> from toolkit.frames import plots, synthetic
+    >>> paid = synthetic.funding_payments(coins=2, hours=24 * 7)
+    >>> [trace.name for trace in plots.carry(paid).data]
+    ['funding (carry)', 'price']
+    """
     import plotly.graph_objects as go
 
     df = _polars(analytics.carry(_polars(funding), every))
@@ -75,7 +100,16 @@ def carry(funding: Any, every: str = "1d") -> Any:
 
 
 def equity(samples: Any) -> Any:
-    """Account value over time, from a frame of ``time`` and ``account_value`` samples."""
+    """Account value over time, from a frame of ``time`` and ``account_value`` samples.
+
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> from toolkit.frames import plots
+    >>> samples = pl.DataFrame({"time": [datetime(2026, 1, d, tzinfo=UTC) for d in (1, 2, 3)],
+    ...                         "account_value": [10_000.0, 10_250.0, 9_900.0]})
+    >>> plots.equity(samples).layout.title.text
+    'Equity'
+    """
     import plotly.express as px
 
     df = _polars(samples).sort("time")
@@ -86,7 +120,18 @@ def equity(samples: Any) -> Any:
 
 def prices_with_fills(candles: Any, fills: Any) -> Any:
     """Each coin's price (candle closes) with the account's fills on it: buys as green triangles up,
-    sells as red triangles down, one panel per coin."""
+    sells as red triangles down, one panel per coin.
+
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> from toolkit.frames import plots
+    >>> hours = [datetime(2026, 1, 1, h, tzinfo=UTC) for h in range(3)]
+    >>> candles = pl.DataFrame({"time": hours, "coin": ["ETH"] * 3, "close": [3000.0, 3010.0, 2995.0]})
+    >>> fills = pl.DataFrame({"time": hours[1:2], "coin": ["ETH"], "side": ["buy"],
+    ...                       "px": [3008.5], "sz": [0.5]})
+    >>> [trace.name for trace in plots.prices_with_fills(candles, fills).data]
+    ['ETH price', 'ETH buys']
+    """
     from plotly.subplots import make_subplots
 
     prices, trades = _polars(candles), _polars(fills)
@@ -108,4 +153,30 @@ def prices_with_fills(candles: Any, fills: Any) -> Any:
                                 customdata=pdf["sz"], hovertemplate="%{y} × %{customdata}<extra></extra>",
                                 row=row, col=1)  # fmt: skip
     fig.update_layout(title="Prices and fills", height=260 * max(1, len(coins)) + 60, hovermode="x unified")
+    return fig
+
+
+def cross_venue(table: Any, coin: str) -> Any:
+    """One coin's hourly funding on each venue (``analytics.cross_venue``) and the spread between the
+    highest and the lowest as an APR: where the basis trade earns.
+
+    >>> from toolkit.frames import analytics, plots, synthetic
+    >>> hl = synthetic.funding_rates(synthetic.funding_payments(coins=1, hours=48, seed=1))
+    >>> aster = synthetic.funding_rates(synthetic.funding_payments(coins=1, hours=48, seed=2))
+    >>> table = analytics.cross_venue({"Hyperliquid": hl, "Aster": aster})
+    >>> [trace.name for trace in plots.cross_venue(table, "C000").data]
+    ['Hyperliquid', 'Aster', 'spread APR %']
+    """
+    from plotly.subplots import make_subplots
+
+    df = _polars(table).filter(pl.col("coin").cast(pl.String) == coin).sort("time")
+    venues = [c for c in df.columns if c not in ("time", "coin", "spread", "spread_apr", "short", "long")]
+    pdf = _pandas(df)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("hourly rate (bps)", "spread between venues (APR %)"))  # fmt: skip
+    for venue in venues:
+        fig.add_scatter(x=pdf["time"], y=pdf[venue] * 10_000, name=venue, mode="lines", row=1, col=1)
+    fig.add_scatter(x=pdf["time"], y=pdf["spread_apr"] * 100, name="spread APR %", mode="lines",
+                    line={"color": "#444"}, row=2, col=1)  # fmt: skip
+    fig.update_layout(title=f"{coin}: funding across venues", hovermode="x unified", height=520)
     return fig

@@ -90,6 +90,8 @@ POSITIONS: dict[str, pl.DataType] = {
     "margin_used": pl.Float64(),
     "leverage": pl.Float64(),
     "leverage_type": pl.Categorical(),
+    # funding received (positive = money into the account, as in FUNDING's usdc); Hyperliquid's own
+    # clearinghouseState counts funding paid as positive, and is negated on the way in
     "cum_funding_all_time": pl.Float64(),
     "cum_funding_since_open": pl.Float64(),
 }

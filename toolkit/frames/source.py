@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,24 @@ from toolkit.frames.budget import WeightBudget, shared_budget
 from toolkit.frames.cache import Dataset, default_root, in_order
 from toolkit.frames.schema import Backend
 from toolkit.frames.timing import TimeLike, days_before, to_ms
+from toolkit.times import iso_ms
 
 SETTLE_MS = 5 * 60_000  # history younger than this may still change on a venue: fetched, never cached
 
 Fetch = Callable[[int, int, Callable[[int], None] | None], pl.DataFrame]
 UNLIMITED = WeightBudget(10**12)  # against a sandbox handle: it enforces no budget unless told to
+
+
+CONNECT_RETRY_PAUSE = 0.5  # a connection that cannot be made is tried once more, this much later
+
+
+class VenueUnreachable(ConnectionError):
+    """The venue's host cannot be reached at all (no route, no name, nothing listening): retrying
+    would only make the user wait."""
+
+    def __init__(self, host: str, cause: Exception) -> None:
+        super().__init__(f"cannot reach {host} (no network?): {type(cause).__name__}: {cause}")
+        self.host = host
 
 
 class Source:
@@ -55,6 +69,7 @@ class Source:
         if budget is None:
             budget = UNLIMITED if self._sandbox_now else shared_budget(host, per_minute)
         self.budget = budget
+        self.host = httpx.URL(str(host)).host or str(host)
         self.max_retries, self.backoff = max_retries, backoff
         self.requests = 0  # answered requests
         self.retries = 0  # requests sent again after a 429 or a 5xx
@@ -63,12 +78,21 @@ class Source:
         self, send: Callable[[], Any], most: int, weight_of: Callable[[Any], int], failed: int
     ) -> Any:
         """``send()`` inside the budget: ``most`` reserved, ``weight_of(result)`` charged (``failed``
-        for a refusal). A retriable refusal or a dropped connection pauses the budget (for the
-        venue's Retry-After, else a doubling backoff) and tries again."""
+        for a refusal). A retriable refusal (429, 5xx) or a dropped connection pauses the budget
+        (for the venue's Retry-After, else a doubling backoff) and tries again; a connection that
+        cannot be made at all is tried once more, then raises ``VenueUnreachable``."""
+        unreachable = 0
         for attempt in range(self.max_retries + 1):
             reservation = self.budget.reserve(most)
             try:
                 result = send()
+            except httpx.ConnectError as exc:  # no name, no route, nothing listening: fail fast
+                self.budget.settle(reservation, 0)
+                unreachable += 1
+                if unreachable > 1 or attempt == self.max_retries:
+                    raise VenueUnreachable(self.host, exc) from exc
+                time.sleep(CONNECT_RETRY_PAUSE)
+                continue
             except (*self.errors, httpx.TransportError) as exc:
                 self.budget.settle(reservation, failed)
                 status = getattr(exc, "status", None)
@@ -102,11 +126,26 @@ class Source:
     def _range(self, start: TimeLike | None, end: TimeLike | None, days: float = 30) -> tuple[int, int]:
         """``[lo, hi)`` in ms from the inclusive ``start`` and ``end`` a user gives (``end``: now;
         ``start``: ``days`` before ``end``)."""
-        hi = to_ms(end) if end is not None else self.now_ms()
-        lo = to_ms(start) if start is not None else days_before(hi, days)
+        hi = to_ms(end, "end") if end is not None else self.now_ms()
+        lo = to_ms(start, "start") if start is not None else days_before(hi, days)
         if lo > hi:
-            raise ValueError("start is after end")
+            when = f"({iso_ms(hi)})" if end is not None else f"which defaulted to now ({iso_ms(hi)})"
+            raise ValueError(f"start ({iso_ms(lo)}) is after end {when}")
         return lo, hi + 1
+
+    def check_begins(self, frame: pl.DataFrame, lo: int, what: str, interval_ms: int = 3_600_000) -> None:
+        """Warn when history asked from ``lo`` begins later (more than two intervals): the rows before
+        it do not exist here, which a silently shorter frame would hide."""
+        if frame.height == 0:
+            warnings.warn(f"{what} has no rows from {iso_ms(lo)}", stacklevel=3)
+            return
+        first = int(frame.get_column("time").dt.epoch("ms").min())
+        if first - lo > 2 * interval_ms:
+            where = "the sandbox" if self._sandbox_now else self.network
+            warnings.warn(
+                f"{what} begins at {iso_ms(first)} on {where}, after the start asked for ({iso_ms(lo)})",
+                stacklevel=3,
+            )
 
     @staticmethod
     def stack(parts: list[pl.DataFrame], kind: str) -> pl.DataFrame:

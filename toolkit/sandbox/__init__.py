@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from toolkit.sandbox.config import private_file
+from toolkit.times import to_ms
 
 __all__ = ["Sandbox", "SandboxError", "start"]
 
@@ -121,16 +122,12 @@ class Sandbox:
             state = self._admin("POST", "/clock/wait", json={})
 
     def advance_to(self, when: datetime | str | int) -> str:
-        """Move simulated time forward to ``when`` (a datetime, ISO 8601 text, or ms since the epoch).
+        """Move simulated time forward to ``when``: a datetime (naive means UTC), ISO 8601 text, a
+        pandas or numpy time, or ms since the epoch.
 
         Every funding hour, resting fill and liquidation check on the way is processed; returns the
         new time."""
-        if isinstance(when, str):
-            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
-        if isinstance(when, datetime):
-            if when.tzinfo is None:
-                raise ValueError("give the time zone (naive datetimes are ambiguous); e.g. tzinfo=UTC")
-            when = int(when.timestamp() * 1000)
+        when = to_ms(when, "when")
         now = self.now_ms()
         chunked = int(when) - now <= MAX_CHUNKED_SECONDS * 1000  # further: the sandbox's refusal
         while chunked and now + MAX_ADVANCE_SECONDS * 1000 < int(when):  # a year at a time

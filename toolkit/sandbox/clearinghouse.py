@@ -94,7 +94,7 @@ class Position:
     isolated: bool
     margin_used: float
     liquidation_px: float | None
-    cum_funding: float  # positive = paid by the account (as the engine accrues it)
+    cum_funding: float  # positive = received by the account (Hyperliquid's own view shows paid as positive)
     maintenance_margin: float
     max_leverage: int
 

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from toolkit.sandbox.engine import funding
 from toolkit.sandbox.engine.market import HOUR_MS, Market
+from toolkit.venues import funding
 
 CHUNK_HOURS = 1024
 

@@ -51,15 +51,53 @@ def message(text: str, kind: str = "info") -> str:
     return f'<span style="color:{colour}">{html.escape(text)}</span>'
 
 
+# What the tables people read call a frame's column, and how they write its values; the DataFrames
+# keep their machine names. Money is positive into the account everywhere.
+USD, PRICE, RATE, SIZE, LEVERAGE, TEXT = "usd", "price", "rate", "size", "leverage", "text"
+COLUMNS: dict[str, tuple[str, str]] = {
+    "time": ("Time (UTC)", TEXT), "coin": ("Coin", TEXT), "side": ("Side", TEXT), "szi": ("Size", SIZE),
+    "size": ("Size", SIZE), "sz": ("Size", SIZE), "orig_size": ("Original size", SIZE),
+    "entry_px": ("Entry price", PRICE), "mark_px": ("Mark price", PRICE), "px": ("Price", PRICE),
+    "price": ("Price", PRICE), "liquidation_px": ("Liquidation price", PRICE),
+    "position_value": ("Position value", USD), "unrealized_pnl": ("Unrealised PnL", USD),
+    "margin_used": ("Margin used", USD), "leverage": ("Leverage", LEVERAGE),
+    "cum_funding_since_open": ("Funding since open", USD), "cum_funding_all_time": ("Funding, all time", USD),
+    "usdc": ("Funding (USDC)", USD), "funding_rate": ("Rate", RATE), "closed_pnl": ("Closed PnL", USD),
+    "fee": ("Fee", USD), "notional": ("Notional", USD), "account_value": ("Account value", USD),
+    "oid": ("Order id", TEXT), "cloid": ("Client order id", TEXT),
+}  # fmt: skip
+
+
+def label(column: str) -> str:
+    return COLUMNS.get(column, (column.replace("_", " ").capitalize(), TEXT))[0]
+
+
+def shown(column: str, value: Any) -> str:
+    """``value`` as the tables write it: money to the cent with thousands separators, rates in basis
+    points, prices to 6 significant figures, leverage as ``10x``."""
+    kind = COLUMNS.get(column, ("", ""))[1]
+    if isinstance(value, float) and value == value:
+        if kind == USD:
+            return f"{value:,.2f}"
+        if kind == RATE:
+            return f"{value * 10_000:,.3f} bp"
+        if kind == LEVERAGE:
+            return f"{value:g}x"
+        if kind == PRICE:
+            return f"{value:,.2f}" if abs(value) >= 1_000 else f"{value:.6g}"
+    return _cell(value)
+
+
 def table(rows: Iterable[dict[str, Any]], columns: list[str], *, css_class: str, empty: str = "none") -> str:
-    """Rows as an HTML table (escaped): what the browser test and a reader both look at."""
+    """Rows as an HTML table (escaped): what the browser test and a reader both look at. Known
+    columns get their readable label and format (``COLUMNS``)."""
     rows = list(rows)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    head = "".join(f"<th>{html.escape(label(c))}</th>" for c in columns)
     if not rows:
         body = f'<tr><td colspan="{len(columns)}"><i>{html.escape(empty)}</i></td></tr>'
     else:
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in columns) + "</tr>"
+            "<tr>" + "".join(f"<td>{html.escape(shown(c, r.get(c)))}</td>" for c in columns) + "</tr>"
             for r in rows
         )
     return (

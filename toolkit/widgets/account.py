@@ -97,8 +97,18 @@ class AccountWatch:
                 self._equity.append(point)
         return overview
 
-    def equity(self) -> pl.DataFrame:
+    def equity(self, start: datetime | None = None, end: datetime | None = None) -> pl.DataFrame:
+        """Account value from the first event in the window (``history``), rebuilt hour by hour from
+        the account's deposits, fills, fees, funding and the marks; the samples taken at refreshes
+        and fast-forward steps when there is no history yet."""
         schema_ = {"time": schema.UTC_MS, "account_value": pl.Float64}
+        end = end or self.now()
+        try:
+            rebuilt = self._call("account_history", start or end - self.history, end, backend="polars")
+        except ValueError:  # no history yet: nothing deposited, traded or paid in the window
+            rebuilt = None
+        if rebuilt is not None and rebuilt.height:
+            return rebuilt.select("time", pl.col("equity").alias("account_value"))
         return pl.DataFrame(self._equity, schema=schema_) if self._equity else pl.DataFrame(schema=schema_)
 
     def snapshot(self) -> Snapshot:
@@ -117,7 +127,7 @@ class AccountWatch:
             open_orders=orders,
             funding=funding.sort("time", descending=True),
             liquidations=liquidations.sort("time", descending=True),
-            equity=self.equity(),
+            equity=self.equity(start, now),
             fills=fills,
             prices=self.prices(
                 fills, pl.concat([positions.select("coin"), orders.select("coin")]), start, now

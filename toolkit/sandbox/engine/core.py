@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from toolkit.sandbox.engine import funding as funding_math
 from toolkit.sandbox.engine import margin
 from toolkit.sandbox.engine import orders as status
 from toolkit.sandbox.engine.market import HOUR_MS, Market
 from toolkit.sandbox.engine.orders import Order, OrderUpdate, Waiting
 from toolkit.sandbox.engine.positions import PositionTable
 from toolkit.sandbox.engine.specs import CONTRACTS, MAX_ACCOUNT_LEVERAGE, OrderRejected, Reason, fee
+from toolkit.venues import funding as funding_math
 
 OPEN_ORDERS_BASE = 1000  # Hyperliquid: 1,000 open orders per address...
 OPEN_ORDERS_PER_VOLUME = 5_000_000.0  # ...one more per $5M traded...

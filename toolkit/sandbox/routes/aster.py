@@ -15,7 +15,6 @@ from fastapi.concurrency import run_in_threadpool
 from toolkit.sandbox.aster import AsterRefusal, BapiRefusal
 from toolkit.sandbox.clearinghouse import OrderRequest, owner
 from toolkit.sandbox.engine.core import Rejected
-from toolkit.sandbox.engine.funding import HOURLY_CAP
 from toolkit.sandbox.engine.market import HOUR_MS
 from toolkit.sandbox.engine.specs import Reason
 from toolkit.sandbox.render import aster as render
@@ -23,6 +22,7 @@ from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.sandbox.universe import COINS
 from toolkit.venues import aster as av
 from toolkit.venues import aster_wire as aw
+from toolkit.venues.funding import HOURLY_CAP
 
 router = APIRouter(tags=["Aster"])
 State = Annotated[SandboxState, Depends(get_state)]

@@ -1,4 +1,5 @@
-"""Hyperliquid funding (reference/hyperliquid.md §4).
+"""Hyperliquid's funding formula (reference/hyperliquid.md §4): what the paper engine pays and what the
+analytics predict from a premium.
 
 The 8-hour rate is ``F = P + clamp(I − P, −0.0005, +0.0005)`` with ``I = 0.0001``; each hour F/8 is
 paid, capped at 4% an hour. A position pays ``size × oracle × rate`` (positive: longs pay shorts).
