@@ -24,8 +24,10 @@ def iso_ms(ms: int) -> str:
 
 def to_ms(value: Any, name: str = "time") -> int:
     """``value`` as milliseconds since the epoch (``name`` says which argument, for the message)."""
-    if isinstance(value, bool) or value is None:
-        raise TypeError(f"{name} must be a time, not {value!r}")
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a time, not a bool ({value!r})")
+    if value is None:
+        raise TypeError(f"{name} must be a time, not None")
     if type(value).__name__ == "datetime64":  # numpy, without importing it
         import numpy as np
 

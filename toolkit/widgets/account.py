@@ -1,6 +1,7 @@
 """The dashboard's logic, without widgets: one account's figures, positions, resting orders,
-funding and liquidations as frames, an equity curve sampled at each refresh and fast-forward step,
-and the sandbox's clock moved forward hour by hour."""
+funding and liquidations as frames, an equity curve rebuilt from the account's history (sampled at
+each refresh and fast-forward step while there is none yet), and the sandbox's clock moved forward
+hour by hour."""
 
 from __future__ import annotations
 
