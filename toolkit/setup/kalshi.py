@@ -39,7 +39,7 @@ def check(
     """``address`` is the member's login (email). Ready when a stored key still signs for it."""
     member = address.strip().lower()
     if "@" not in member:
-        raise SetupError("the RSA-keyed API's setup is for a member's email address")
+        raise SetupError("Kalshi's setup is for a member's email address")
     store = open_store(store)
 
     def make() -> Entry:

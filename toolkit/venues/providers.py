@@ -156,7 +156,7 @@ ASTER: dict[str, Any] = {
 
 KALSHI: dict[str, Any] = {
     "key": "kalshi",
-    "name": "RSA-keyed API (seed 002)",
+    "name": "Kalshi",
     "logoURI": "",
     "signingMethod": "rsaPss",
     "active": True,

@@ -244,9 +244,9 @@ class SetupFlow:
         return f"deposited {amount:,.0f} on the sandbox for {self.address}"
 
     def sandbox_member(self) -> str:
-        """A new member of the sandbox's RSA-keyed API, with its session (what sign-up would give)."""
+        """A new Kalshi member on the sandbox, with its session (what sign-up would give)."""
         if not (self.on_sandbox and self.venue == "kalshi"):
-            raise ValueError("sandbox members exist only for the RSA-keyed API on the sandbox")
+            raise ValueError("sandbox members exist only for Kalshi on the sandbox")
         member = self.sandbox.kalshi_member(usage_level="premier")
         return self.use_session(member.email, member.session_token)
 

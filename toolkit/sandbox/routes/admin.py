@@ -238,7 +238,7 @@ def _as_admin(work: Any, *args: Any) -> Any:
         raise ApiError(exc.status, exc.message) from None
 
 
-@router.post("/kalshi/members", response_model=KalshiMember, summary="Open a member on the RSA-keyed API")
+@router.post("/kalshi/members", response_model=KalshiMember, summary="Open a Kalshi member")
 def kalshi_member(body: NewKalshiMember, state: State) -> dict:
     member_id, token = _as_admin(state.kalshi.create_member, body.email, body.usage_level, body.balance_cents)
     return {

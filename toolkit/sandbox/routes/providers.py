@@ -11,6 +11,6 @@ from toolkit.venues import providers as pv
 router = APIRouter(tags=["Providers"])
 
 
-@router.get("/providers", summary="Providers with their setup and options descriptors (seed 004)")
+@router.get("/providers", summary="Providers with their setup and options descriptors")
 def providers() -> dict[str, Any]:
     return {"providers": pv.providers()}
