@@ -1,6 +1,22 @@
 """toolkit: API keys, paper trading and funding analysis for perp DEX and event-market quants.
 
-``import toolkit`` is cheap: the heavy parts (FastAPI, pandas, polars) load on first use.
+A map of the package (each part loads on first use, so ``import toolkit`` stays cheap):
+
+* ``toolkit.sandbox``: ``start()`` serves the offline sandbox (every venue's wire protocol, real
+  signature checks, a clock you move) and returns a handle; ``toolkit sandbox`` runs it standalone.
+* ``toolkit.venues``: one module per venue, its wire format, signing and client:
+  ``hyperliquid``, ``aster``, ``lighter``, ``kalshi``, ``paperx`` (PaperExchange), ``hyperdex``.
+* ``toolkit.setup``: provider setup for every venue: ``check_setup``, ``sign_setup_action``,
+  ``execute_setup``.
+* ``toolkit.keystore``: one encrypted local store for every credential; ``toolkit.keys()`` lists
+  them as a DataFrame.
+* ``toolkit.frames``: DataFrame views (pandas or polars) of funding, fills, liquidations and account
+  figures, with ``frames.analytics`` and ``frames.plots``.
+* ``toolkit.widgets``: ``SetupWizard``, ``KeyPanel`` and ``AccountDashboard`` for JupyterLab.
+* ``toolkit.secrets``: ``Secret``, which every password, token and key is wrapped in.
+* ``toolkit.times``: times as users type them, in milliseconds.
+* ``toolkit.run(coro)``: run a coroutine (an async SDK's call) to completion from plain code, in a
+  script or inside a running Jupyter kernel alike.
 """
 
 from __future__ import annotations
@@ -16,8 +32,9 @@ _LAZY = {
     "PaperClient": ("toolkit.venues.paperx", "PaperClient"),
     "PaperExchangeError": ("toolkit.venues.paperx", "PaperExchangeError"),
     "keys": ("toolkit.keystore", "keys"),
+    "run": ("toolkit.aio", "run"),
 }
-_SUBMODULES = {"keystore", "sandbox", "secrets", "venues"}
+_SUBMODULES = {"frames", "keystore", "sandbox", "secrets", "setup", "times", "venues", "widgets"}
 
 __all__ = [*_LAZY, *_SUBMODULES, "__version__"]
 
