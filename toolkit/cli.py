@@ -10,15 +10,27 @@ from collections.abc import Sequence
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from toolkit.sandbox import owner
     from toolkit.sandbox.app import create_app
     from toolkit.sandbox.config import SandboxConfig
 
     config = SandboxConfig.resolve(args.home)
-    app = create_app(config)
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    app.state.sandbox.hyperdex.self_url = f"http://{shown}:{args.port}"
-    print(f"toolkit sandbox: http://{shown}:{args.port}  (home {config.home})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    lock = owner.HomeLock(config.home)
+    if not lock.acquire():
+        holder = owner.read_owner(config.home) or "another process"
+        print(f"toolkit sandbox: a sandbox already serves {config.home}: {holder}; stop it, or give "
+              "another --home", file=sys.stderr)  # fmt: skip
+        return 1
+    try:
+        app = create_app(config)
+        shown = f"[{args.host}]" if ":" in args.host else args.host
+        url = f"http://{shown}:{args.port}"
+        app.state.sandbox.hyperdex.self_url = url
+        lock.publish(url)
+        print(f"toolkit sandbox: {url}  (home {config.home})", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        lock.release()
     return 0
 
 

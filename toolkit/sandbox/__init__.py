@@ -56,19 +56,28 @@ class Sandbox:
     """
 
     def __init__(
-        self, url: str, home: Path | None, server: Any = None, thread: threading.Thread | None = None
+        self,
+        url: str,
+        home: Path | None,
+        server: Any = None,
+        thread: threading.Thread | None = None,
+        lock: Any = None,
     ) -> None:
         self.url = url
         self.home = home
         self._server = server
         self._thread = thread
+        self._lock = lock  # owner.HomeLock of an embedded sandbox, released by stop()
+        self._embedded = server is not None
 
     @property
     def owned(self) -> bool:
-        return self._server is not None
+        """Whether this handle started the server it talks to (``stop()`` ends only those)."""
+        return self._embedded
 
     @property
     def running(self) -> bool:
+        """Whether the sandbox answers (an embedded one: whether its server thread is alive)."""
         if self._thread is not None:
             return self._thread.is_alive()
         try:
@@ -225,12 +234,17 @@ class Sandbox:
         return Secret(self._admin("POST", "/hyperdex/api-keys", json={"label": label})["api_key"], "api_key")
 
     def stop(self) -> None:
+        """Stop the server this handle started and free its home; an attached handle leaves the
+        sandbox it attached to running."""
         if self._server is None:
             return
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=15)
         self._server = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> Sandbox:
         return self
@@ -291,8 +305,10 @@ def start(
     """Serve the sandbox from a background thread and return its handle.
 
     ``port=0`` takes a free port. State lives under ``home`` (``$TOOLKIT_HOME``, default
-    ``~/.toolkit``). With ``reuse`` and nothing else specified, a sandbox already announced in
-    ``TOOLKIT_SANDBOX_URL`` (as ``make lab`` does) is attached to instead of starting another.
+    ``~/.toolkit``), and one sandbox serves a home: when one already runs for it (another kernel,
+    a re-run cell, ``toolkit sandbox``), ``start()`` attaches to it and warns, or with
+    ``reuse=False`` refuses. With ``reuse`` and nothing else specified, a sandbox announced in
+    ``TOOLKIT_SANDBOX_URL`` (as ``make lab`` does) is attached to first.
     """
     announced = os.environ.get("TOOLKIT_SANDBOX_URL")
     if reuse and announced and not (port or home or database_url or smtp_url):
@@ -302,13 +318,25 @@ def start(
 
     import uvicorn
 
+    from toolkit.sandbox import owner
     from toolkit.sandbox.app import create_app
     from toolkit.sandbox.config import SandboxConfig
 
     config = SandboxConfig.resolve(home, database_url, smtp_url)
-    _log_to_file(config.home, getattr(logging, log_level.upper(), logging.INFO))
-    app = create_app(config)
-    sock = _bind(host, port)
+    lock = owner.HomeLock(config.home)
+    if not lock.acquire():
+        return _attach_to_owner(config.home, reuse, timeout)
+    try:
+        _log_to_file(config.home, getattr(logging, log_level.upper(), logging.INFO))
+        if lock.stale is not None:
+            logging.getLogger("toolkit.sandbox").warning(
+                "took over %s from %s, which had stopped", lock.path, lock.stale
+            )
+        app = create_app(config)
+        sock = _bind(host, port)
+    except BaseException:
+        lock.release()
+        raise
     bound_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     app.state.sandbox.hyperdex.self_url = f"http://{shown_host}:{bound_port}"
@@ -327,9 +355,37 @@ def start(
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive():
+            lock.release()
             raise SandboxError(f"the sandbox stopped while starting; see {config.home / 'sandbox.log'}")
         if time.monotonic() > deadline:
             server.should_exit = True
+            thread.join(timeout=15)
+            lock.release()
             raise SandboxError(f"the sandbox did not start within {timeout:.0f} s")
         time.sleep(0.01)
-    return Sandbox(f"http://{shown_host}:{bound_port}", config.home, server, thread)
+    url = f"http://{shown_host}:{bound_port}"
+    lock.publish(url)
+    return Sandbox(url, config.home, server, thread, lock)
+
+
+def _attach_to_owner(home: Path, reuse: bool, timeout: float) -> Sandbox:
+    """The handle of the sandbox that already serves ``home``, or SandboxError."""
+    import warnings
+
+    from toolkit.sandbox import owner
+
+    holder = owner.wait_for_owner(home, timeout)
+    if holder is None:
+        named = owner.read_owner(home) or "another process"
+        raise SandboxError(f"the sandbox home {home} is held by {named}, which does not answer; stop that "
+                           "process or give another home")  # fmt: skip
+    if not reuse:
+        raise SandboxError(
+            f"a sandbox already serves {home}: {holder}; attach with start() or give another home"
+        )
+    warnings.warn(
+        f"a sandbox already serves {home}: attached to it at {holder} rather than starting a second on "
+        "the same database (stopping this handle leaves it running)",
+        stacklevel=3,
+    )
+    return Sandbox(holder.url, home)
