@@ -152,10 +152,52 @@ def test_the_wizard_panel_and_dashboard_in_jupyterlab(lab, page):
     assert widgets["state"], "the widget state was not saved, so the scan would prove nothing"
 
 
+def assert_prose_rendered_as_written(page: Page, name: str) -> None:
+    """No markdown cell became math: no MathJax output in the rendered prose, no TeX error text."""
+    markdown = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown")
+    assert markdown.count() > 0, f"{name}: no rendered markdown to check"
+    assert page.locator(".jp-MarkdownCell mjx-container, .jp-MarkdownCell .MathJax").count() == 0, (
+        f"{name}: a markdown cell rendered as math"
+    )
+    prose = " ".join(markdown.all_inner_texts())
+    for error in ("LaTeX Error", "Math input error", "Undefined control sequence"):
+        assert error not in prose, f"{name}: {error}"
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_notebook_runs_in_jupyterlab(lab, page, name):
     url, root, env = lab
     open_and_run(page, url, name)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    assert_prose_rendered_as_written(page, name)
     save(page)
     assert_no_secret(root / f"{name}.ipynb", store_secrets(env))
+
+
+def test_the_sandbox_api_docs_render_with_no_network(browser, tmp_path):
+    import toolkit
+
+    with toolkit.sandbox.start(home=tmp_path / "home") as sb:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        elsewhere: list[str] = []
+
+        def only_loopback(route) -> None:
+            if route.request.url.startswith(sb.url):
+                route.continue_()
+            else:  # ReDoc's "powered by" logo is an <img> from its CDN: missing offline, and harmless
+                if route.request.resource_type != "image":
+                    elsewhere.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.goto(f"{sb.url}/docs")
+        expect(page.locator(".opblock").first).to_be_visible(timeout=60_000)
+        assert page.locator(".opblock").count() > 50
+        expect(page.locator(".opblock-summary-path", has_text="/info").first).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "api-docs.png")
+        page.goto(f"{sb.url}/redoc")
+        expect(page.get_by_text("toolkit sandbox").first).to_be_visible(timeout=60_000)
+        expect(page.locator("[data-section-id]").first).to_be_attached(timeout=60_000)
+        context.close()
+        assert elsewhere == [], f"the docs asked the network for {elsewhere}"

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from toolkit import __version__
 from toolkit.sandbox import errors, logs, store
@@ -41,6 +42,7 @@ from toolkit.sandbox.vault import Vault
 from toolkit.venues import paperx as px
 
 log = logging.getLogger("toolkit.sandbox")
+DOCS_ASSETS = "/docs-assets"
 
 
 def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
@@ -68,7 +70,9 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         clearinghouse.close()
         engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the package: they render with no network
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
         lifespan=lifespan,
         title="toolkit sandbox",
         version=__version__,

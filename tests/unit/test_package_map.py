@@ -1,0 +1,82 @@
+"""What a newcomer finds by poking at the package: every main part by attribute and in dir(), a map
+in help(), nothing heavy loaded by `import toolkit`, and notebook prose that renders as written."""
+
+from __future__ import annotations
+
+import json
+import pydoc
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import toolkit
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+PARTS = ["frames", "keystore", "sandbox", "secrets", "setup", "times", "venues", "widgets"]
+
+
+def test_the_main_parts_are_attributes_listed_by_dir():
+    assert set(PARTS) | {"run", "keys", "Secret"} <= set(dir(toolkit))
+    for name in PARTS:
+        assert getattr(toolkit, name).__name__ == f"toolkit.{name}"
+    assert toolkit.frames.Hyperliquid and toolkit.widgets.SetupWizard and toolkit.setup.check_setup
+    venues = ["aster", "hyperdex", "hyperliquid", "kalshi", "lighter", "paperx", "providers"]
+    assert set(venues) <= set(dir(toolkit.venues))
+    for name in dir(toolkit.venues):
+        assert getattr(toolkit.venues, name).__name__ == f"toolkit.venues.{name}"
+
+
+def test_an_unknown_name_is_still_an_attribute_error():
+    for module, name in ((toolkit, "framez"), (toolkit.venues, "binance")):
+        try:
+            getattr(module, name)
+        except AttributeError as err:
+            assert f"has no attribute {name!r}" in str(err)
+        else:
+            raise AssertionError(f"{name} resolved")
+
+
+def test_help_gives_a_map_of_the_package():
+    text = pydoc.render_doc(toolkit, renderer=pydoc.plaintext)
+    for part in [*PARTS, "run(coro)"]:
+        assert f"toolkit.{part}" in text, part
+    assert "Hyperliquid" in pydoc.render_doc(toolkit.venues, renderer=pydoc.plaintext)
+
+
+def test_import_toolkit_loads_nothing_heavy():
+    heavy = [
+        "fastapi",
+        "pandas",
+        "polars",
+        "pyarrow",
+        "sqlalchemy",
+        "uvicorn",
+        "ipywidgets",
+        "plotly",
+        "httpx",
+    ]
+    code = f"import sys, toolkit; dir(toolkit); print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def unescaped_dollars(markdown: str) -> list[str]:
+    """Lines whose ``$`` JupyterLab would read as the start of math (code spans and fences aside)."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`", "", text)
+    return [line for line in text.splitlines() if re.search(r"(?<!\\)\$", line)]
+
+
+def test_the_dollar_check_catches_what_became_math():
+    assert unescaped_dollars("plan ($10,000 of virtual balance); pass for $100,000.")
+    assert not unescaped_dollars("plan (\\$10,000); `price > $10` and\n```\nx = '$'\n```")
+
+
+def test_no_notebook_prose_turns_into_math():
+    for path in NOTEBOOKS:
+        cells = json.loads(path.read_text())["cells"]
+        for i, cell in enumerate(cells):
+            if cell["cell_type"] == "markdown":
+                source = "".join(cell["source"])
+                assert not unescaped_dollars(source), f"{path.name} cell {i}: {unescaped_dollars(source)}"
