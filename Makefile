@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8765
 LAB_PORT     ?= 8888
 
-.PHONY: install lab sandbox test lint format bench fuzz clean
+.PHONY: install lab sandbox test lint format bench fuzz binder-check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test: lint
 ## Hostile requests against every route family, ten times make test's count: none may answer 5xx.
 fuzz: install
 	FUZZ_CASES=$${FUZZ_CASES:-200000} $(BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_fuzz.py tests/integration/test_schemathesis.py
+
+## What Binder builds: a fresh venv from binder/requirements.txt, every notebook run by binder/start.
+binder-check:
+	bash scripts/binder-check
 
 bench: install
 	$(BIN)/python -m benchmarks
