@@ -5,6 +5,7 @@ tables and plots, and no secret reaches a saved notebook (outputs or ``metadata.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,9 @@ RUN_STATE = """() => {
   const done = cells.every(c => c.model.executionCount !== null) && kernel.status === 'idle';
   return {done, errors, ran: cells.filter(c => c.model.executionCount !== null).length, total: cells.length};
 }"""
+# the description labels inside a widget that the browser shortened with an ellipsis
+CUT_LABELS = """selector => [...document.querySelector(selector).querySelectorAll('.widget-label')]
+  .filter(l => l.offsetParent !== null && l.scrollWidth > l.clientWidth + 1).map(l => l.textContent)"""
 NOTEBOOKS = [
     "00_quickstart",
     "01_register_keys",
@@ -125,6 +129,22 @@ def test_the_wizard_panel_and_dashboard_in_jupyterlab(lab, page):
     wizard.locator("button.toolkit-check").click()
     expect(wizard.locator(".toolkit-steps")).to_contain_text("already done")
 
+    # switching venues: a Kalshi member's email does not follow into the PaperExchange form, and every
+    # label is shown whole
+    wizard.locator("select").first.select_option(label="Kalshi")
+    expect(wizard.locator(".toolkit-password")).to_contain_text("Session token")
+    wizard.locator("button.toolkit-sandbox-account").click()
+    expect(wizard.locator(".toolkit-status")).to_contain_text("opened ")
+    email = wizard.locator(".widget-text input").first
+    expect(email).to_have_value(re.compile(r".+@.+"))
+    cut = page.evaluate(CUT_LABELS, ".toolkit-wizard")
+    assert cut == [], f"labels cut short: {cut}"
+    wizard.screenshot(path=ARTIFACTS / "wizard-kalshi.png")
+    wizard.locator("select").first.select_option(label="PaperExchange")
+    expect(wizard.locator(".toolkit-password")).to_contain_text("Password")
+    expect(email).to_have_value("")
+    wizard.locator("select").first.select_option(label="Hyperliquid")
+
     # the key panel shows the new agent, masked
     panel = page.locator(".toolkit-key-panel").first
     panel.locator("button.toolkit-refresh").click()
@@ -156,8 +176,9 @@ def assert_prose_rendered_as_written(page: Page, name: str) -> None:
     """No markdown cell became math: no MathJax output in the rendered prose, no TeX error text."""
     markdown = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown")
     assert markdown.count() > 0, f"{name}: no rendered markdown to check"
-    assert page.locator(".jp-MarkdownCell mjx-container, .jp-MarkdownCell .MathJax").count() == 0, (
-        f"{name}: a markdown cell rendered as math"
+    math = page.locator(".jp-MarkdownCell mjx-container, .jp-MarkdownCell .MathJax")
+    assert math.count() == 0, f"{name}: a markdown cell rendered as math: " + " | ".join(
+        m.evaluate("e => e.closest('.jp-MarkdownCell').innerText.slice(0, 300)") for m in math.all()
     )
     prose = " ".join(markdown.all_inner_texts())
     for error in ("LaTeX Error", "Math input error", "Undefined control sequence"):
