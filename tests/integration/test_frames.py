@@ -503,3 +503,27 @@ def test_aster_signs_add_up_to_the_balance_over_a_week_with_a_liquidation(own_sa
     (usdt,) = [b for b in client.balance() if b["asset"] == "USDT"]
     moved = sum(float(r["income"]) for r in income if r["incomeType"] != "TRANSFER")
     assert float(usdt["balance"]) == pytest.approx(100 + moved, abs=1e-4)
+
+
+def test_progress_bars_wait_half_a_second_end_at_100_percent_and_never_start_for_a_bad_coin(
+    sandbox, monkeypatch
+):
+    from toolkit.frames.source import Source
+
+    bars = []
+    made = Source._bar
+
+    def recorded(self, total_ms, label):
+        bar = made(self, total_ms, label)
+        bars.append(bar)
+        return bar
+
+    monkeypatch.setattr(Source, "_bar", recorded)
+    src = frames.Hyperliquid(sandbox, progress=True)
+    with pytest.raises(ValueError, match="Unknown coin 'NOPE'"):
+        src.funding_history("NOPE", start=sandbox.now_ms() - 10 * 86_400_000)
+    assert bars == []  # refused before any bar was drawn
+    src.funding_history(["BTC", "ETH"], start=sandbox.now_ms() - 10 * 86_400_000, backend="polars")
+    assert len(bars) == 2 and all(b.delay == 0.5 for b in bars)  # no bar for sub-second work
+    assert [b.n for b in bars] == [b.total for b in bars]  # complete, and not past it
+    assert all(b.total == pytest.approx(240, abs=0.2) for b in bars)

@@ -173,7 +173,12 @@ def test_wizard_aster_kalshi_and_paperx(sandbox, store):
     wizard.run_button.click()
     assert "done: the key is registered" in text(wizard.status)
 
+    member = wizard.email.value
+    assert "@" in member  # the new member's email, filled in
+    wizard.password.value = "typed, then the venue changed"
     wizard.venue.value = "paperx"
+    assert (wizard.email.value, wizard.password.value) == ("", "")  # the member is not a PaperExchange user
+    assert wizard.password.description == "Password"
     wizard.email.value, wizard.password.value = "wizard-user@example.com", generate_password().reveal()
     wizard.sandbox_account.click()
     assert wizard.password.value == "" and "opened wizard-user@example.com" in text(wizard.status)

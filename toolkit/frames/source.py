@@ -20,6 +20,7 @@ from toolkit.frames.timing import TimeLike, days_before, to_ms
 from toolkit.times import iso_ms
 
 SETTLE_MS = 5 * 60_000  # history younger than this may still change on a venue: fetched, never cached
+BAR_DELAY_S = 0.5  # progress bars appear only for work that takes longer than this
 
 Fetch = Callable[[int, int, Callable[[int], None] | None], pl.DataFrame]
 UNLIMITED = WeightBudget(10**12)  # against a sandbox handle: it enforces no budget unless told to
@@ -158,10 +159,13 @@ class Source:
         return Dataset(self.cache_root, self.venue, self.network, kind, scope)
 
     def _bar(self, total_ms: int, label: str) -> Any:
+        """A progress bar in hours of history for ``label``, or a silent one."""
         from tqdm.auto import tqdm
 
         hours = max(total_ms / 3_600_000, 0.0)
-        return tqdm(total=round(hours, 1), unit="h", desc=label, disable=not self.progress or hours < 1)
+        # shown only once the work has taken half a second: a cached or one-page fetch shows none
+        off = not self.progress or hours < 1
+        return tqdm(total=round(hours, 1), unit="h", desc=label, disable=off, delay=BAR_DELAY_S)
 
     def history(self, kind: str, scope: str, lo: int, hi: int, fetch: Fetch, label: str) -> pl.DataFrame:
         """Every row of ``kind`` in ``[lo, hi)``: the cache's settled part, the rest fetched.
@@ -176,8 +180,8 @@ class Source:
         parts = []
         with self._bar(todo, label) as bar:
 
-            def advance(ms: int) -> None:
-                bar.update(round(ms / 3_600_000, 1))
+            def advance(ms: int) -> None:  # pages overlap at their edges: never past the whole
+                bar.update(min(round(ms / 3_600_000, 1), round(bar.total - bar.n, 1)))
 
             if dataset is not None and settled > lo:
                 with dataset.locked():
@@ -186,6 +190,7 @@ class Source:
                     parts.append(dataset.read(lo, settled))
             if fresh:
                 parts.append(fetch(fresh[0], fresh[1] - 1, advance))
+            bar.update(round(bar.total - bar.n, 1))  # done: the last page may end before the range does
         frame = pl.concat(parts, how="vertical_relaxed") if parts else schema.empty(kind)
         return in_order(schema.conform(frame, kind))
 

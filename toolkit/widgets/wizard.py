@@ -17,6 +17,8 @@ from toolkit.secrets import Secret
 from toolkit.widgets._base import button, guarded, message, set_choices, table
 from toolkit.widgets.setup_flow import NETWORKS, VENUE_ERRORS, VENUES, SetupFlow, venue_words
 
+LABELS = {"description_width": "8em"}  # wide enough for "Session token" and "Private key", whole
+
 _STATE_WORDS = {
     "waiting": "to do",
     "running": "running…",
@@ -48,14 +50,16 @@ class SetupWizard(W.VBox):
         self.network = W.Dropdown(options=list(NETWORKS[venue]), value=network, description="Network")
         # wallet venues
         self.source = W.ToggleButtons(options=["Type the key", "From the key store"], value="Type the key")
-        self.private_key = W.Password(description="Private key", placeholder="0x… (read once, then cleared)")
+        self.private_key = W.Password(
+            description="Private key", placeholder="0x… (read once, then cleared)", style=LABELS
+        )
         self.private_key.add_class("toolkit-private-key")
         self.remember = W.Checkbox(value=False, description="Keep it in the key store", indent=False)
         self.stored = W.Dropdown(options=[], description="Wallet")
         self.use_wallet = button("Use this wallet", "toolkit-use-wallet")
         # session and login venues
-        self.email = W.Text(description="Email")
-        self.password = W.Password(description="Password")
+        self.email = W.Text(description="Email", style=LABELS)
+        self.password = W.Password(description="Password", style=LABELS)
         self.password.add_class("toolkit-password")
         self.use_account = button("Use this account", "toolkit-use-account")
         self.sandbox_account = button("New sandbox account", "toolkit-sandbox-account")
@@ -151,9 +155,14 @@ class SetupWizard(W.VBox):
                 self.network.options = list(NETWORKS[venue])
                 self.network.value = NETWORKS[venue][0]
         self.flow.choose(venue, self.network.value)
+        self._clear_form()  # one venue's account is not another's: nothing typed carries over
         self.status.value = ""
         self._layout_account()
         self._render()
+
+    def _clear_form(self) -> None:
+        self.email.value = self.password.value = self.private_key.value = ""
+        self.remember.value = False
 
     def _read(self, widget: W.Password, label: str) -> Secret:
         """The typed secret, and the widget emptied before anything else can happen."""
