@@ -45,6 +45,7 @@ class Secret:
 
     @property
     def label(self) -> str:
+        """What the secret is (``api_key``, ``password`` ...), shown in its masked form."""
         return self._label
 
     @property
@@ -54,6 +55,7 @@ class Secret:
         return hashlib.blake2b(raw, digest_size=3, person=_FINGERPRINT_PERSON).hexdigest()
 
     def masked(self) -> str:
+        """The label and a fingerprint, never the value: ``api_key=****3fa2c1``."""
         return f"{self._label}=****{self.fingerprint}"
 
     def __repr__(self) -> str:

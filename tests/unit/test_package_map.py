@@ -84,3 +84,46 @@ def test_no_notebook_prose_turns_into_math():
                 assert not dollars_outside_code(source), (
                     f"{path.name} cell {i}: {dollars_outside_code(source)}"
                 )
+
+
+def user_facing_modules() -> list[str]:
+    """Every module a user imports from: all but the sandbox server's insides (the ``toolkit.sandbox``
+    handle itself is in), the typed wire models (named as the venues' docs name them) and private
+    modules."""
+    import pkgutil
+
+    names = ["toolkit"]
+    for info in pkgutil.walk_packages(toolkit.__path__, "toolkit."):
+        name = info.name
+        private = any(part.startswith("_") for part in name.split("."))
+        if private or name.startswith("toolkit.sandbox.") or name.endswith("_wire") or name == "toolkit.cli":
+            continue
+        names.append(name)
+    return names
+
+
+def test_every_public_class_and_function_says_what_it_is_for():
+    import importlib
+    import inspect
+
+    missing = []
+    for name in user_facing_modules():
+        module = importlib.import_module(name)
+        if not module.__doc__:
+            missing.append(name)
+        for attr, obj in vars(module).items():
+            if attr.startswith("_") or getattr(obj, "__module__", None) != name:
+                continue
+            if (inspect.isfunction(obj) and not obj.__doc__) or (
+                inspect.isclass(obj) and obj.__doc__ is None
+            ):
+                missing.append(f"{name}.{attr}")
+            if inspect.isclass(obj):
+                for method, value in vars(obj).items():
+                    function = (
+                        value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+                    )
+                    if not method.startswith("_") and inspect.isfunction(function) and not function.__doc__:
+                        missing.append(f"{name}.{attr}.{method}")
+    assert len(user_facing_modules()) > 40
+    assert missing == []

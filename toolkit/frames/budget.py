@@ -90,6 +90,7 @@ class WeightBudget:
             self._paused_until = max(self._paused_until, self.clock() + seconds)
 
     def used(self) -> int:
+        """The weight spent in the current window."""
         with self._lock:
             return self._used(self.clock())
 

@@ -39,6 +39,7 @@ def _safe(part: str) -> str:
 
 
 def merge(intervals: list[Interval]) -> list[Interval]:
+    """Overlapping or touching ``[lo, hi)`` intervals joined, in order."""
     out: list[Interval] = []
     for lo, hi in sorted(i for i in intervals if i[1] > i[0]):
         if out and lo <= out[-1][1]:
@@ -92,12 +93,14 @@ class Dataset:
         self._coverage = self.path / "_coverage.json"
 
     def coverage(self) -> list[Interval]:
+        """The ``[lo, hi)`` ranges already stored, as recorded beside the files."""
         try:
             return [tuple(i) for i in json.loads(self._coverage.read_text())]  # type: ignore[misc]
         except FileNotFoundError:
             return []
 
     def missing(self, lo: int, hi: int) -> list[Interval]:
+        """The parts of ``[lo, hi)`` not stored yet, to fetch."""
         return missing(self.coverage(), lo, hi)
 
     @contextlib.contextmanager

@@ -60,6 +60,7 @@ class Hyperliquid(Source):
         return f"Hyperliquid({self.client.base_url!r}, cache={cache!r})"
 
     def close(self) -> None:
+        """Close the HTTP client."""
         self.client.close()
 
     errors: tuple[type[Exception], ...] = (hl.HyperliquidError,)

@@ -21,6 +21,7 @@ class PagingError(RuntimeError):
 
 
 def epoch_ms(df: pl.DataFrame) -> pl.Series:
+    """A frame's ``time`` column as milliseconds since the epoch."""
     return df["time"].dt.epoch("ms")
 
 

@@ -59,9 +59,11 @@ class PaperExchange(Hyperliquid):
         return super().user_funding(self._account_id, start, end, **kw)
 
     def ledger(self, start: TimeLike | None = None, end: TimeLike | None = None, **kw: Any) -> Any:  # type: ignore[override]
+        """The account's deposits, withdrawals and transfers (``userNonFundingLedgerUpdates``)."""
         return super().ledger(self._account_id, start, end, **kw)
 
     def fills(self, start: TimeLike | None = None, end: TimeLike | None = None, **kw: Any) -> Any:  # type: ignore[override]
+        """The account's fills (``userFillsByTime``), oldest first."""
         return super().fills(self._account_id, start, end, **kw)
 
     def liquidations(  # type: ignore[override]

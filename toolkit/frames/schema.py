@@ -158,6 +158,7 @@ KINDS: dict[str, dict[str, pl.DataType]] = {
 
 
 def empty(kind: str) -> pl.DataFrame:
+    """A frame of ``kind`` with no rows and the right columns and types."""
     return pl.DataFrame(schema=KINDS[kind])
 
 
@@ -173,6 +174,7 @@ def conform(df: pl.DataFrame, kind: str) -> pl.DataFrame:
 
 
 def check_backend(backend: str) -> None:
+    """Refuse a backend other than pandas or polars, before any request."""
     if backend not in ("pandas", "polars"):
         raise ValueError(f"backend must be 'pandas' or 'polars', not {backend!r}")
 

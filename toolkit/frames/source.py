@@ -154,6 +154,7 @@ class Source:
         return in_order(pl.concat(parts, how="vertical_relaxed")) if parts else schema.empty(kind)
 
     def dataset(self, kind: str, scope: str) -> Dataset | None:
+        """The Parquet cache of ``kind`` for ``scope`` (a coin or an address), or None without a cache."""
         if self.cache_root is None:
             return None
         return Dataset(self.cache_root, self.venue, self.network, kind, scope)
@@ -196,4 +197,5 @@ class Source:
 
     @staticmethod
     def out(frame: pl.DataFrame, backend: Backend) -> Any:
+        """``frame`` in the DataFrame library the user asked for."""
         return schema.output(frame, backend)

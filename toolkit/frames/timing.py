@@ -10,4 +10,5 @@ __all__ = ["TimeLike", "days_before", "to_ms"]
 
 
 def days_before(end_ms: int, days: float) -> int:
+    """The time ``days`` before ``end_ms``, in milliseconds."""
     return end_ms - int(timedelta(days=days).total_seconds() * 1000)

@@ -22,6 +22,7 @@ COLUMNS = [
 
 
 def parse_time(value: str | None) -> datetime | None:
+    """An ISO time from an entry as a UTC datetime (naive means UTC), or None."""
     if not value:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -51,6 +52,7 @@ def corrupt_entry(problem: CorruptEntry) -> Entry:
 
 
 def rows(entries: Iterable[Entry], now: datetime | None = None) -> list[dict[str, Any]]:
+    """One row per entry for the key table: venue, account, status and time left, never a secret."""
     now = now or datetime.now(UTC)
     return [
         {
@@ -118,6 +120,7 @@ def expiring(entries: Iterable[Entry], now: datetime | None = None) -> list[str]
 
 
 def duration_words(delta: timedelta) -> str:
+    """A time left as people say it: ``3 d 4 h``, ``2 h 5 min``, ``12 min``."""
     seconds = int(delta.total_seconds())
     if seconds >= 86_400:
         return f"{seconds // 86_400} d {seconds % 86_400 // 3600} h"

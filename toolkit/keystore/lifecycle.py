@@ -29,11 +29,18 @@ from toolkit.secrets import Secret
 
 
 class VenueKeys(Protocol):
+    """What the key store asks of a venue: check a key against it, rotate it, revoke it."""
+
     venue: str
 
-    def refresh(self, entry: Entry) -> dict[str, Any]: ...
-    def rotate(self, store: KeyStore, entry: Entry, **options: Any) -> Entry: ...
-    def revoke(self, store: KeyStore, entry: Entry, **options: Any) -> Entry: ...
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        """The entry's status as the venue sees it now (fields to update, e.g. ``status``)."""
+
+    def rotate(self, store: KeyStore, entry: Entry, **options: Any) -> Entry:
+        """Put a new key in place of ``entry``'s and return the new entry."""
+
+    def revoke(self, store: KeyStore, entry: Entry, **options: Any) -> Entry:
+        """Remove ``entry``'s key at the venue and return the entry marked revoked."""
 
 
 def _now_iso() -> str:
@@ -106,9 +113,12 @@ def save_paperx_key(store: KeyStore, base_url: str, email: str, key: Any) -> Ent
 
 
 class PaperxKeys:
+    """PaperExchange API keys: listed and revoked with the account's login."""
+
     venue = "paperx"
 
     def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the key is still listed by the venue."""
         from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
         with PaperClient(entry.base_url, api_key=entry.secret("api_key")) as client:
@@ -135,6 +145,7 @@ class PaperxKeys:
         return new
 
     def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """Revoke the key with a logged-in ``client``."""
         from toolkit.venues.paperx import PaperExchangeError
 
         if client is None:
@@ -199,6 +210,8 @@ def save_kalshi_key(
 
 
 class KalshiKeys:
+    """Kalshi RSA keys: a key checks itself by signing a read; revoked by deleting it."""
+
     venue = "kalshi"
 
     def _client(self, entry: Entry) -> Any:
@@ -207,6 +220,7 @@ class KalshiKeys:
         return KalshiClient(entry.base_url, api_key_id=entry.key_ref, private_key=entry.secret("private_key"))
 
     def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the key still signs a balance read."""
         from toolkit.venues.kalshi import KalshiError
 
         with self._client(entry) as client:
@@ -247,6 +261,7 @@ class KalshiKeys:
         return new
 
     def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """Delete the key at the venue (with itself, or another key's ``client``)."""
         from toolkit.venues.kalshi import KalshiError
 
         manager = client or self._client(entry)
@@ -262,6 +277,7 @@ class KalshiKeys:
 
 
 def ms_to_iso(ms: int | None) -> str | None:
+    """Milliseconds as ISO text in UTC, or None."""
     return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(microsecond=0).isoformat() if ms else None
 
 
@@ -308,6 +324,7 @@ class HyperliquidAgents:
     venue = "hyperliquid"
 
     def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the agent is still approved for its master account (``userRole``)."""
         from toolkit.venues.hyperliquid import HyperliquidClient
 
         with HyperliquidClient(entry.base_url) as client:
@@ -344,6 +361,7 @@ class HyperliquidAgents:
         return new
 
     def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """Remove the agent, signed by its master wallet."""
         from toolkit.venues.hyperliquid import HyperliquidError
 
         master = self._master(entry, client)
@@ -410,6 +428,7 @@ class AsterKeys:
         )
 
     def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the key or V3 agent still authenticates a read."""
         from toolkit.venues.aster import REJECTED_MBX_KEY, AsterError
 
         with self._client(entry) as client:
@@ -424,6 +443,7 @@ class AsterKeys:
     def rotate(
         self, store: KeyStore, entry: Entry, *, main_wallet: Any = None, days: float = 30, **_: Any
     ) -> Entry:
+        """Approve a new V3 agent and delete the old one (V1 keys cannot be deleted by their owner)."""
         if entry.kind != "agent":
             raise NotImplementedError(
                 "Aster API keys cannot be deleted by their owner: create a new one with "
@@ -441,6 +461,7 @@ class AsterKeys:
         return new
 
     def revoke(self, store: KeyStore, entry: Entry, *, main_wallet: Any = None, **_: Any) -> Entry:
+        """Delete a V3 agent, signed by the main wallet."""
         if entry.kind != "agent":
             raise NotImplementedError("Aster API keys cannot be deleted by their owner")
         if main_wallet is None:
@@ -527,6 +548,7 @@ class LighterKeys:
         return LighterClient(entry.base_url, chain_id=entry.extra.get("chain_id"))
 
     def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the slot still holds this key's public key."""
         from toolkit.venues.lighter import wire
 
         if entry.kind != "api_key":
@@ -563,6 +585,7 @@ class LighterKeys:
         return new
 
     def revoke(self, store: KeyStore, entry: Entry, *, wallet: Any = None, **_: Any) -> Entry:
+        """Write the empty key into the slot, countersigned by the L1 wallet."""
         if entry.kind == "read_only_token":
             raise NotImplementedError("revoke read-only tokens with LighterClient.revoke_read_only_token")
         if entry.kind == "api_key":
@@ -582,6 +605,7 @@ ADAPTERS: dict[str, VenueKeys] = {
 
 
 def adapter(entry: Entry) -> VenueKeys:
+    """The lifecycle of ``entry``'s venue."""
     try:
         return ADAPTERS[entry.venue]
     except KeyError:

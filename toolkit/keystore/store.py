@@ -35,14 +35,20 @@ class KeystoreError(Exception):
 
 
 class WrongPassphrase(KeystoreError):
+    """The passphrase does not open this key store."""
+
     pass
 
 
 class KeystoreLocked(KeystoreError):
+    """No passphrase was given and none is in the environment or the keyring."""
+
     pass
 
 
 class CorruptEntry(KeystoreError):
+    """An entry file cannot be read or decrypted; the others still can."""
+
     def __init__(self, entry_id: str, path: Path, why: str) -> None:
         super().__init__(f"key store entry {entry_id!r} ({path.name}) is corrupt: {why}")
         self.entry_id = entry_id
@@ -74,12 +80,14 @@ class Entry:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def meta(self) -> dict[str, Any]:
+        """Everything but the secrets and the id, as stored in the clear."""
         data = asdict(replace(self, secrets={}))
         data.pop("secrets")
         data.pop("id")
         return data
 
     def secret(self, name: str) -> Secret:
+        """The secret called ``name`` (``private_key``, ``api_secret`` ...)."""
         try:
             return self.secrets[name]
         except KeyError:
@@ -178,6 +186,8 @@ class KeyStore:
         *,
         use_keyring: bool | None = None,
     ) -> KeyStore:
+        """Open (or create) the store under ``home`` with ``passphrase``, or from
+        ``TOOLKIT_KEYSTORE_PASSPHRASE`` or the keyring."""
         from toolkit.sandbox.config import toolkit_home
 
         root = toolkit_home(home) / "keystore"
@@ -292,6 +302,7 @@ class KeyStore:
         return entry
 
     def get(self, entry_id: str) -> Entry:
+        """The entry with id ``entry_id``, decrypted."""
         path = self._path(entry_id)
         if not path.exists():
             raise KeyError(f"no key store entry {entry_id!r}")
@@ -331,6 +342,7 @@ class KeyStore:
         return entry
 
     def delete(self, entry_id: str) -> None:
+        """Remove the entry with id ``entry_id`` from disk."""
         with _locked(self.root):
             try:
                 os.unlink(self._path(entry_id))

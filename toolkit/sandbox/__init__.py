@@ -97,6 +97,7 @@ class Sandbox:
         return response.json()
 
     def status(self) -> dict[str, Any]:
+        """The sandbox's version, schema version, clock, and how far the paper engine has caught up."""
         return self._admin("GET", "/status")
 
     def now(self) -> str:
@@ -176,9 +177,11 @@ class Sandbox:
         )
 
     def set_kalshi_usage_level(self, member_id: str, usage_level: str) -> None:
+        """Set a Kalshi member's usage level (``basic`` to ``prestige``), as the venue would."""
         self._admin("POST", f"/kalshi/members/{member_id}/usage_level", json={"usage_level": usage_level})
 
     def set_kalshi_balance(self, member_id: str, balance_cents: int, subaccount: int = 0) -> None:
+        """Set a Kalshi member's balance, in cents, on a subaccount."""
         body = {"subaccount": subaccount, "balance_cents": balance_cents}
         self._admin("POST", f"/kalshi/members/{member_id}/balance", json=body)
 

@@ -61,6 +61,8 @@ def check(
     name: str = AGENT_NAME,
     days: float = DEFAULT_DAYS,
 ) -> SetupStatus:
+    """What stands between ``address`` and trading on Aster: an approveAgent step until a stored agent is
+    live."""
     user = user_address(address)
     if days <= 0:
         raise SetupError(f"an agent must be approved for some time, not {days} days")
@@ -92,6 +94,7 @@ def sign(
     client: av.AsterClient,
     store: KeyStore | None = None,
 ) -> SignedRequest:
+    """Sign ``step``'s approveAgent with the main ``wallet``; the agent's key goes to the store."""
     wallet = check_wallet(wallet, address)
     entry = pending_record(open_store(store), step)
     params = av.register_and_approve_params(

@@ -58,6 +58,7 @@ class SignedRequest:
 
 
 def descriptor(provider: str, action_type: str) -> dict[str, Any]:
+    """The provider's setup descriptor for ``action_type``; SetupError for an unknown provider or action."""
     try:
         found = pv.PROVIDERS[provider]
     except KeyError:
@@ -68,6 +69,7 @@ def descriptor(provider: str, action_type: str) -> dict[str, Any]:
 
 
 def step_from(provider: str, action_type: str, step_id: str, params: dict[str, Any]) -> ActionStep:
+    """An ActionStep built from the provider's descriptor with this step's params."""
     d = descriptor(provider, action_type)
     return ActionStep(
         id=step_id,
@@ -140,6 +142,7 @@ def activate(store: KeyStore, entry: Entry, siblings: list[Entry], **changes: An
 
 
 def check_wallet(wallet: Any, address: str) -> Any:
+    """``wallet`` as a Wallet, refused unless it is ``address``'s own."""
     from toolkit.venues.eip712 import as_wallet
 
     wallet = as_wallet(wallet)
@@ -149,6 +152,7 @@ def check_wallet(wallet: Any, address: str) -> Any:
 
 
 def in_order(setup: list[ActionStep], signed: list[Any]) -> list[tuple[ActionStep, Any]]:
+    """Each step paired with its signed action; SetupError unless there is one per step."""
     if len(setup) != len(signed):
         raise SetupError("one signed action per setup step")
     pairs = list(zip(sorted(setup, key=lambda s: s.sequence), signed, strict=True))

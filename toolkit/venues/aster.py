@@ -66,6 +66,7 @@ MESSAGES = {
 
 
 def login_message(nonce: str | int) -> str:
+    """The text a wallet signs to log in to Aster and create an API key."""
     return f"You are signing into Astherus {nonce}"
 
 
@@ -75,6 +76,7 @@ def sign_login(key: Any, nonce: str | int) -> str:
 
 
 def recover_login(nonce: str | int, signature: str) -> str:
+    """The address that signed the login text for ``nonce``."""
     return eip712.recover_address(
         eip712.eip191_digest(login_message(nonce).encode()), Signature.from_wire(signature)
     )
@@ -118,6 +120,7 @@ def _domain(chain_id: int) -> bytes:
 
 
 def message_digest(msg: str, chain_id: int) -> bytes:
+    """The EIP-712 digest of Aster's ``Message`` type for ``msg`` on ``chain_id``."""
     return eip712.digest(_domain(chain_id), eip712.struct_hash("Message", _MESSAGE_FIELDS, {"msg": msg}))
 
 
@@ -127,6 +130,7 @@ def sign_message(key: Any, msg: str, chain_id: int) -> str:
 
 
 def recover_message(msg: str, signature: str, chain_id: int) -> str:
+    """The address that signed ``msg`` as an EIP-712 ``Message``."""
     return eip712.recover_address(message_digest(msg, chain_id), Signature.from_wire(signature))
 
 
@@ -162,6 +166,7 @@ def legacy_v3_hash(params: dict[str, Any], user: str, signer: str, nonce: int) -
 
 
 def sign_legacy_v3(key: Any, params: dict[str, Any], user: str, signer: str, nonce: int) -> str:
+    """A request signature in Aster's earlier V3 scheme (EIP-191 over the parameter hash)."""
     digest = legacy_v3_hash(params, user, signer, nonce)
     return eip712.sign_digest(key, eip712.eip191_digest(digest)).to_hex()
 
@@ -220,10 +225,12 @@ def _typed(kind: str, value: Any) -> Any:
 
 
 def sign_main_action(key: Any, primary: str, params: dict[str, Any]) -> str:
+    """The main wallet's EIP-712 signature of an agent action (approve, delete)."""
     return eip712.sign_digest(key, main_action_digest(primary, params)).to_hex()
 
 
 def recover_main_action(primary: str, params: dict[str, Any], signature: str) -> str:
+    """The address that signed an agent action."""
     return eip712.recover_address(main_action_digest(primary, params), Signature.from_wire(signature))
 
 
@@ -399,6 +406,7 @@ class AsterClient(HttpClient):
         return self._check(self._http.request(method, f"{self.base_url}{path}?{query}", headers=headers))
 
     def balance(self) -> list[dict[str, Any]]:
+        """The account's balances (``/fapi/v2/balance``), signed with the V1 key."""
         return self.v1("GET", "/fapi/v2/balance")
 
     def _signed(self, method: str, version: str, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -434,10 +442,12 @@ class AsterClient(HttpClient):
         return self._signed("GET", "", "income", params)
 
     def funding_rate(self, symbol: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Funding-rate history (``/fapi/v1/fundingRate``), public."""
         query = {"symbol": symbol} if symbol else {}
         return self._check(self._http.get(f"{self.base_url}/fapi/v1/fundingRate", params=query | params))
 
     def funding_info(self) -> list[dict[str, Any]]:
+        """Each symbol's funding interval and caps (``/fapi/v1/fundingInfo``), public."""
         return self._check(self._http.get(f"{self.base_url}/fapi/v1/fundingInfo"))
 
     # -- V3 agents ------------------------------------------------------------------------------
@@ -509,6 +519,7 @@ class AsterClient(HttpClient):
         )
 
     def delete_agent(self, main_wallet: Wallet | str | Secret, agent_address: str) -> None:
+        """Remove a V3 agent, signed by the main wallet."""
         main = as_wallet(main_wallet)
         params: dict[str, Any] = {
             "agentAddress": agent_address,
@@ -534,9 +545,11 @@ class AsterClient(HttpClient):
         return self._check(self._http.request(method, f"{self.base_url}{path}?{query}&signature={signature}"))
 
     def balance_v3(self) -> list[dict[str, Any]]:
+        """The account's balances, signed by the V3 agent."""
         return self.v3("GET", "/fapi/v3/balance")
 
     def agents(self) -> list[dict[str, Any]]:
+        """The account's V3 agents."""
         return self.v3("GET", "/fapi/v3/agent")
 
 

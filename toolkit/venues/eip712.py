@@ -28,6 +28,7 @@ try:  # a C keccak: 0.7 us a call against pycryptodome's 5 us, which dominated s
     from sha3 import keccak_256 as _keccak_256
 
     def keccak(data: bytes) -> bytes:
+        """Keccak-256 of ``data`` (Ethereum's hash, not SHA3-256)."""
         return _keccak_256(data).digest()
 
 except ImportError:  # pragma: no cover - pycryptodome comes with eth-account
@@ -38,14 +39,17 @@ except ImportError:  # pragma: no cover - pycryptodome comes with eth-account
 
 
 def type_string(primary: str, fields: Sequence[Field]) -> str:
+    """The EIP-712 type string, e.g. ``Agent(string source,bytes32 connectionId)``."""
     return f"{primary}({','.join(f'{t} {n}' for n, t in fields)})"
 
 
 def type_hash(primary: str, fields: Sequence[Field]) -> bytes:
+    """The hash of the type string."""
     return keccak(type_string(primary, fields).encode())
 
 
 def address_bytes(address: str) -> bytes:
+    """An address's 20 bytes; ValueError for anything else."""
     raw = bytes.fromhex(address[2:] if address.startswith(("0x", "0X")) else address)
     if len(raw) != 20:
         raise ValueError(f"not a 20-byte address: {address!r}")
@@ -53,6 +57,7 @@ def address_bytes(address: str) -> bytes:
 
 
 def encode_value(kind: str, value: Any) -> bytes:
+    """One field encoded to 32 bytes by EIP-712's rules for its type."""
     if kind == "string":
         return keccak(str(value).encode())
     if kind == "address":
@@ -73,6 +78,7 @@ def encode_value(kind: str, value: Any) -> bytes:
 
 
 def struct_hash(primary: str, fields: Sequence[Field], message: dict[str, Any]) -> bytes:
+    """The EIP-712 hash of ``message`` as a ``primary`` struct."""
     parts = [type_hash(primary, fields)]
     parts += [encode_value(kind, message[name]) for name, kind in fields]
     return keccak(b"".join(parts))
@@ -87,6 +93,7 @@ _DOMAIN_FIELDS: list[Field] = [
 
 
 def domain_separator(name: str, version: str, chain_id: int, verifying_contract: str = ZERO_ADDRESS) -> bytes:
+    """The EIP-712 domain separator for this name, version and chain."""
     return struct_hash(
         "EIP712Domain",
         _DOMAIN_FIELDS,
@@ -95,6 +102,7 @@ def domain_separator(name: str, version: str, chain_id: int, verifying_contract:
 
 
 def digest(domain: bytes, struct: bytes) -> bytes:
+    """The digest a wallet signs: ``keccak(0x1901 ‖ domain ‖ struct)``."""
     return keccak(b"\x19\x01" + domain + struct)
 
 
@@ -114,9 +122,11 @@ class Signature:
         return {"r": f"0x{self.r:064x}", "s": f"0x{self.s:064x}", "v": self.v}
 
     def to_bytes(self) -> bytes:
+        """``r ‖ s ‖ v``, 65 bytes."""
         return self.r.to_bytes(32, "big") + self.s.to_bytes(32, "big") + bytes([self.v])
 
     def to_hex(self) -> str:
+        """The 65 bytes as ``0x`` hex, as venues take it."""
         return "0x" + self.to_bytes().hex()
 
     @classmethod
@@ -156,6 +166,7 @@ class Signer:
         raise TypeError("Signer refuses to be pickled")
 
     def sign(self, message_hash: bytes) -> Signature:
+        """A recoverable secp256k1 signature of a 32-byte hash."""
         raw = self._key.sign_recoverable(message_hash, hasher=None)
         return Signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64] + 27)
 
@@ -191,6 +202,7 @@ def recover_address(message_hash: bytes, signature: Signature, *, checksum: bool
 
 
 def address_of(key: Any) -> str:
+    """The checksummed address of a private key."""
     public = _private_key(key).public_key.format(compressed=False)[1:]
     return to_checksum_address(keccak(public)[-20:])
 
@@ -214,6 +226,7 @@ class Wallet:
 
     @classmethod
     def from_key(cls, key: str | Secret) -> Wallet:
+        """A wallet for a hex private key (kept as a Secret)."""
         secret = Secret(key, "private_key")
         return cls(address_of(secret), secret)
 

@@ -19,6 +19,8 @@ MAINNET_URL = "https://api.dexaggregatorbeta.xyz"
 
 
 class HyperDexError(Exception):
+    """A refusal from HyperDEX: the HTTP status and its ``error`` text."""
+
     def __init__(self, status: int, error: str) -> None:
         super().__init__(f"{status}: {error}")
         self.status, self.error = status, error
@@ -78,6 +80,7 @@ class HyperDexClient(HttpClient):
         return ServerWallet(data["walletId"], data["userId"], data["address"], data["publicKey"])
 
     def create_wallet(self, user_id: str) -> ServerWallet:
+        """A new server wallet held for ``user_id``."""
         return self._wallet(self._call("POST", "/api/wallets", {"userId": user_id}))
 
     def wallet(self, wallet_id_or_address: str) -> ServerWallet:
@@ -97,6 +100,7 @@ class HyperDexClient(HttpClient):
         ]
 
     def register_hyperliquid(self, wallet_id_or_address: str) -> HyperliquidApiWallet:
+        """Approve a new Hyperliquid agent for the server wallet; HyperDEX holds its key."""
         data = self._call(
             "POST", "/api/trading/hyperliquid/apikey", {"walletIdOrAddress": wallet_id_or_address}
         )["data"]
@@ -116,6 +120,7 @@ class HyperDexClient(HttpClient):
         api_public_key: str,
         api_private_key: str | Secret,
     ) -> str:
+        """Hand HyperDEX a Lighter API key for the server wallet's account."""
         body = {
             "walletIdOrAddress": wallet_id_or_address,
             "accountIndex": account_index,

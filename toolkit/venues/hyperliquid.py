@@ -123,6 +123,7 @@ _USER_DOMAINS: dict[int, bytes] = {}
 
 
 def chain_name(is_mainnet: bool) -> Chain:
+    """Hyperliquid's name for the chain in user-signed actions."""
     return "Mainnet" if is_mainnet else "Testnet"
 
 
@@ -154,10 +155,12 @@ def user_signed_digest(action: dict[str, Any]) -> bytes:
 
 
 def sign_user_signed_action(key: Any, action: dict[str, Any]) -> Signature:
+    """The EIP-712 signature of a user-signed action (approveAgent, transfers ...)."""
     return eip712.sign_digest(key, user_signed_digest(action))
 
 
 def recover_user_signer(action: dict[str, Any], signature: Any) -> str:
+    """The address that signed a user-signed action."""
     return eip712.recover_address(user_signed_digest(action), Signature.from_wire(signature))
 
 
@@ -190,6 +193,7 @@ def approve_agent_action(
     is_mainnet: bool,
     signature_chain_id: str = SIGNATURE_CHAIN_ID,
 ) -> dict[str, Any]:
+    """An approveAgent action for ``agent_address``, named and with an expiry, as the venue takes it."""
     return {
         "type": "approveAgent",
         "signatureChainId": signature_chain_id,
@@ -227,6 +231,8 @@ def action_hash(
 def l1_digest(
     action: dict[str, Any], vault_address: str | None, nonce: int, expires_after: int | None, is_mainnet: bool
 ) -> bytes:
+    """The digest of an L1 action: the msgpack hash of action, nonce and vault, signed via the phantom
+    agent."""
     connection_id = action_hash(action, vault_address, nonce, expires_after)
     struct = eip712.keccak(_AGENT_TYPE_HASH + _SOURCE_HASH[is_mainnet] + connection_id)
     return eip712.keccak(b"\x19\x01" + _EXCHANGE_DOMAIN + struct)
@@ -240,6 +246,7 @@ def sign_l1_action(
     expires_after: int | None,
     is_mainnet: bool,
 ) -> Signature:
+    """The signature of an L1 action (orders, cancels ...) by ``key``."""
     return eip712.sign_digest(key, l1_digest(action, vault_address, nonce, expires_after, is_mainnet))
 
 
@@ -253,6 +260,7 @@ def recover_l1_signer(
     *,
     checksum: bool = True,
 ) -> str:
+    """The address that signed an L1 action."""
     digest = l1_digest(action, vault_address, nonce, expires_after, is_mainnet)
     return eip712.recover_address(digest, Signature.from_wire(signature), checksum=checksum)
 
@@ -283,6 +291,7 @@ def order_wire(
     tif: Tif = "Gtc",
     cloid: str | None = None,
 ) -> dict[str, Any]:
+    """One limit order as Hyperliquid's wire writes it (price and size as its decimal text)."""
     wire: dict[str, Any] = {
         "a": asset,
         "b": is_buy,
@@ -297,14 +306,17 @@ def order_wire(
 
 
 def order_action(orders: list[dict[str, Any]], grouping: str = "na") -> dict[str, Any]:
+    """An ``order`` action from order wires (see ``order_wire``)."""
     return {"type": "order", "orders": orders, "grouping": grouping}
 
 
 def cancel_action(cancels: list[tuple[int, int]]) -> dict[str, Any]:
+    """A ``cancel`` action from ``(asset, oid)`` pairs."""
     return {"type": "cancel", "cancels": [{"a": a, "o": o} for a, o in cancels]}
 
 
 def cancel_by_cloid_action(cancels: list[tuple[int, str]]) -> dict[str, Any]:
+    """A ``cancelByCloid`` action from ``(asset, cloid)`` pairs."""
     return {"type": "cancelByCloid", "cancels": [{"asset": a, "cloid": c} for a, c in cancels]}
 
 
@@ -389,6 +401,7 @@ class HyperliquidClient(HttpClient):
         return data
 
     def info(self, body: dict[str, Any]) -> Any:
+        """Any ``/info`` request, as a dict body (``{"type": "allMids"}``)."""
         return self._post("/info", body)
 
     def info_bytes(self, body: dict[str, Any]) -> bytes:
@@ -401,6 +414,7 @@ class HyperliquidClient(HttpClient):
         raise HyperliquidError(response.text, response.status_code)
 
     def meta(self) -> dict[str, Any]:
+        """The perpetuals universe: names, size decimals, leverage."""
         return self.info({"type": "meta"})
 
     def extra_agents(self, user: str | None = None) -> list[dict[str, Any]]:
@@ -408,6 +422,7 @@ class HyperliquidClient(HttpClient):
         return self.info({"type": "extraAgents", "user": (user or self.account_address or "").lower()})
 
     def user_role(self, address: str | None = None) -> dict[str, Any]:
+        """Whether ``address`` is a user, an agent (and whose), a vault or missing."""
         return self.info({"type": "userRole", "user": (address or self.account_address or "").lower()})
 
     def _require_wallet(self) -> Wallet:
@@ -482,9 +497,11 @@ class HyperliquidClient(HttpClient):
         return self.l1_action({"type": "noop"})
 
     def order(self, orders: list[dict[str, Any]], grouping: str = "na") -> Any:
+        """Place orders (wires from ``order_wire``), signed as an L1 action."""
         return self.l1_action(order_action(orders, grouping))
 
     def cancel(self, asset: int, oid: int) -> Any:
+        """Cancel order ``oid`` on ``asset``."""
         return self.l1_action(cancel_action([(asset, oid)]))
 
 

@@ -90,6 +90,7 @@ def load_public_key(pem: str) -> rsa.RSAPublicKey:
 
 
 def load_private_key(pem: str | bytes | Secret, password: str | Secret | None = None) -> rsa.RSAPrivateKey:
+    """An RSA private key from PEM (optionally passphrase-encrypted)."""
     raw = reveal(pem)
     raw = raw.encode() if isinstance(raw, str) else raw
     pw = reveal(password) if password is not None else None
@@ -103,6 +104,7 @@ def load_private_key(pem: str | bytes | Secret, password: str | Secret | None = 
 
 
 def public_pem(private_key: rsa.RSAPrivateKey) -> str:
+    """The public half as PEM, what the venue registers."""
     return (
         private_key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -111,6 +113,7 @@ def public_pem(private_key: rsa.RSAPrivateKey) -> str:
 
 
 def private_pem(private_key: rsa.RSAPrivateKey) -> Secret:
+    """The private half as unencrypted PEM, wrapped in a Secret."""
     pem = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
@@ -128,6 +131,7 @@ class KeyPair:
 
     @classmethod
     def generate(cls, bits: int = MIN_KEY_BITS) -> KeyPair:
+        """A new RSA key pair (at least 2048 bits)."""
         if bits < MIN_KEY_BITS:
             raise ValueError(f"RSA keys must be at least {MIN_KEY_BITS} bits")
         key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
@@ -187,6 +191,7 @@ def signing_path(path_or_url: str) -> str:
 
 
 def message_to_sign(timestamp_ms: int | str, method: str, path: str) -> bytes:
+    """What a request signs: timestamp, method and path without the query."""
     return f"{timestamp_ms}{method.upper()}{signing_path(path)}".encode()
 
 
@@ -202,6 +207,7 @@ def sign_request(
 def signed_headers(
     key_id: str, private_key: rsa.RSAPrivateKey, method: str, path: str, timestamp_ms: int | None = None
 ) -> dict[str, str]:
+    """The three KALSHI-ACCESS headers for a request, signed with RSA-PSS."""
     ts, signature = sign_request(private_key, method, path, timestamp_ms)
     return {
         "KALSHI-ACCESS-KEY": key_id,
@@ -230,6 +236,7 @@ def is_canonical(signature_b64: str, raw: bytes) -> bool:
 def verify_signature(
     public_key: rsa.RSAPublicKey, signature: bytes | str, timestamp: str, method: str, path: str
 ) -> bool:
+    """Whether ``signature`` signs this request with ``public_key``."""
     raw = signature_bytes(signature) if isinstance(signature, str) else signature
     if raw is None:
         return False
@@ -264,6 +271,8 @@ class _KeyOptions(BaseModel):
 
 
 class CreateApiKeyRequest(_KeyOptions):
+    """``POST /api_keys``: register a public key made by the member."""
+
     public_key: str = Field(max_length=16_384)
 
     @field_validator("public_key")
@@ -274,6 +283,8 @@ class CreateApiKeyRequest(_KeyOptions):
 
 
 class GenerateApiKeyRequest(_KeyOptions):
+    """``POST /api_keys/generate``: have the venue make the pair."""
+
     pass
 
 
@@ -282,15 +293,21 @@ class _Response(BaseModel):
 
 
 class CreateApiKeyResponse(_Response):
+    """The id of a registered key."""
+
     api_key_id: str
 
 
 class GenerateApiKeyResponse(_Response):
+    """The id and the private key the venue generated (shown once)."""
+
     api_key_id: str
     private_key: str
 
 
 class ApiKey(_Response):
+    """One of the member's keys: id, name and scopes."""
+
     api_key_id: str
     name: str
     scopes: list[str]
@@ -298,17 +315,23 @@ class ApiKey(_Response):
 
 
 class GetApiKeysResponse(_Response):
+    """``GET /api_keys``: the member's keys."""
+
     api_keys: list[ApiKey]
     api_key_region_expiration_ts: int | None = None
 
 
 class GetBalanceResponse(_Response):
+    """``GET /portfolio/balance``: balance and portfolio value, in cents."""
+
     balance: int
     portfolio_value: int
     updated_ts: int
 
 
 class ErrorResponse(_Response):
+    """The venue's error body: code, message, details."""
+
     code: str
     message: str
     details: str = ""
@@ -407,12 +430,15 @@ class KalshiClient(HttpClient):
         return GeneratedApiKey(out.api_key_id, Secret(out.private_key, "private_key"))
 
     def get_api_keys(self) -> list[ApiKey]:
+        """The member's API keys."""
         return GetApiKeysResponse.model_validate(self._call("GET", "/api_keys")).api_keys
 
     def delete_api_key(self, api_key_id: str) -> None:
+        """Delete key ``api_key_id``."""
         self._call("DELETE", f"/api_keys/{api_key_id}")
 
     def get_balance(self, subaccount: int | None = None) -> GetBalanceResponse:
+        """The balance, signed by this client's key."""
         params = {"subaccount": subaccount} if subaccount is not None else None
         return GetBalanceResponse.model_validate(self._call("GET", "/portfolio/balance", params=params))
 

@@ -102,6 +102,8 @@ def _check_password(value: str) -> str:
 
 
 class RegisterRequest(BaseModel):
+    """``POST /v1/auth/register``: email, password and plan."""
+
     email: EmailStr = Field(max_length=320)
     password: str
     plan: PlanName = "basic"
@@ -110,15 +112,21 @@ class RegisterRequest(BaseModel):
 
 
 class LoginRequest(BaseModel):
+    """``POST /v1/auth/login``."""
+
     email: str = Field(max_length=320)
     password: str = Field(max_length=PASSWORD_MAX_LENGTH)
 
 
 class ForgotPasswordRequest(BaseModel):
+    """``POST /v1/auth/forgot-password``."""
+
     email: str = Field(max_length=320)
 
 
 class ResetPasswordRequest(BaseModel):
+    """``POST /v1/auth/reset-password``: the mailed token and the new password."""
+
     token: str = Field(max_length=256)
     new_password: str
 
@@ -126,6 +134,8 @@ class ResetPasswordRequest(BaseModel):
 
 
 class ApiKeyCreateRequest(BaseModel):
+    """``POST /v1/auth/api-keys``: the key's name."""
+
     name: str = Field(min_length=1, max_length=100)
 
     @field_validator("name")
@@ -147,16 +157,22 @@ class _Response(BaseModel):
 
 
 class AuthResponse(_Response):
+    """A login: the access token (a JWT) and the user."""
+
     access_token: str
     user_id: str
     email: str
 
 
 class MessageResponse(_Response):
+    """An answer that is only a message."""
+
     message: str
 
 
 class Profile(_Response):
+    """``GET /v1/auth/me``: the user's profile and plan."""
+
     id: str
     email: str
     plan: PlanName
@@ -168,6 +184,8 @@ class Profile(_Response):
 
 
 class ApiKeyInfo(_Response):
+    """One API key as listed: id, name, prefix and dates, never the key."""
+
     id: str
     name: str
     key_prefix: str
@@ -177,10 +195,14 @@ class ApiKeyInfo(_Response):
 
 
 class ApiKeyList(_Response):
+    """``GET /v1/auth/api-keys``."""
+
     api_keys: list[ApiKeyInfo]
 
 
 class ApiKeyCreated(_Response):
+    """A new API key, shown once."""
+
     api_key: str
     id: str
     name: str
@@ -188,6 +210,8 @@ class ApiKeyCreated(_Response):
 
 
 class Mail(_Response):
+    """One message in the sandbox's outbox."""
+
     id: int
     to: str
     subject: str
@@ -196,19 +220,27 @@ class Mail(_Response):
 
 
 class Outbox(_Response):
+    """The sandbox's outbox."""
+
     messages: list[Mail]
 
 
 class ErrorResponse(_Response):
+    """The venue's error body: ``{"detail": ...}``."""
+
     detail: str
 
 
 class SubscribeRequest(BaseModel):
+    """``POST /v1/billing/subscribe``: the plan to buy a month of."""
+
     model_config = ConfigDict(extra="forbid")
     plan: PlanName
 
 
 class Features(_Response):
+    """What a plan gives: balance, API keys, request rate."""
+
     balance: float
     api_keys: int
     rate_limit: int
@@ -216,6 +248,8 @@ class Features(_Response):
 
 
 class Subscription(_Response):
+    """``GET /v1/billing/subscription``: status, plan and days remaining."""
+
     status: Literal["trial", "active", "expired"]
     plan: PlanName
     current_period_start: datetime
@@ -225,6 +259,8 @@ class Subscription(_Response):
 
 
 class CheckoutSession(_Response):
+    """A checkout to pay at, with the amount after any discount."""
+
     checkout_url: str
     session_id: str
     plan: PlanName
@@ -393,25 +429,31 @@ class PaperClient(HttpClient):
         return self._login(self._call("POST", "/v1/auth/register", auth="none", json=body))
 
     def login(self, email: str, password: str | Secret) -> Session:
+        """Log in; the session's token is kept for the calls that need it."""
         body = {"email": email, "password": reveal(password)}
         return self._login(self._call("POST", "/v1/auth/login", auth="none", json=body))
 
     def forgot_password(self, email: str) -> str:
+        """Ask for a password-reset mail; the answer is the same whether the account exists or not."""
         data = self._call("POST", "/v1/auth/forgot-password", auth="none", json={"email": email})
         return MessageResponse.model_validate(data).message
 
     def reset_password(self, token: str | Secret, new_password: str | Secret) -> str:
+        """Set a new password with the mailed token."""
         body = {"token": reveal(token), "new_password": reveal(new_password)}
         data = self._call("POST", "/v1/auth/reset-password", auth="none", json=body)
         return MessageResponse.model_validate(data).message
 
     def me(self) -> Profile:
+        """The logged-in user's profile."""
         return Profile.model_validate(self._call("GET", "/v1/auth/me"))
 
     def api_keys(self) -> list[ApiKeyInfo]:
+        """The account's API keys (never the keys themselves)."""
         return ApiKeyList.model_validate(self._call("GET", "/v1/auth/api-keys")).api_keys
 
     def create_api_key(self, name: str) -> NewApiKey:
+        """A new API key for bots; the key is shown only in this answer."""
         data = self._call("POST", "/v1/auth/api-keys", auth="jwt", json={"name": name})
         created = ApiKeyCreated.model_validate(data)
         return NewApiKey(
@@ -423,6 +465,7 @@ class PaperClient(HttpClient):
         )
 
     def revoke_api_key(self, key_id: str) -> str:
+        """Revoke API key ``key_id``."""
         data = self._call("DELETE", f"/v1/auth/api-keys/{key_id}", auth="jwt")
         return MessageResponse.model_validate(data).message
 
@@ -438,6 +481,7 @@ class PaperClient(HttpClient):
         return CheckoutSession.model_validate(data)
 
     def checkout(self, session_id: str) -> CheckoutStatus:
+        """A checkout session's status."""
         return CheckoutStatus.model_validate(self._call("GET", f"/v1/billing/checkout/{session_id}"))
 
     # -- /v1/exchanges/hyperliquid: paper trading -------------------------------------------
@@ -463,6 +507,7 @@ class PaperClient(HttpClient):
         return data["response"]
 
     def asset(self, coin: str) -> int:
+        """The asset index of ``coin``, as orders name it."""
         if not hasattr(self, "_assets"):
             meta = self.info({"type": "meta"})
             self._assets = {u["name"]: i for i, u in enumerate(meta["universe"])}
@@ -500,28 +545,35 @@ class PaperClient(HttpClient):
         return response["data"]["statuses"][0]
 
     def cancel(self, coin: str, oid: int) -> Any:
+        """Cancel order ``oid`` on ``coin``; the venue's status for it."""
         response = self.exchange({"type": "cancel", "cancels": [{"a": self.asset(coin), "o": oid}]})
         return response["data"]["statuses"][0]
 
     def update_leverage(self, coin: str, leverage: int, *, is_cross: bool = True) -> None:
+        """Set ``coin``'s leverage, cross or isolated."""
         self.exchange(
             {"type": "updateLeverage", "asset": self.asset(coin), "isCross": is_cross, "leverage": leverage}
         )
 
     def overview(self) -> dict[str, Any]:
+        """The account's figures, positions and trading statistics."""
         return self._call("GET", f"{self.HL}/account/overview")
 
     def reset(self) -> dict[str, Any]:
+        """Start the paper account over at the plan's balance."""
         return self._call("POST", f"{self.HL}/account/reset")
 
     def funding(self, coin: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """Funding payments, newest first, at most ``limit`` (500), optionally one coin's."""
         params: dict[str, Any] = {"limit": limit} | ({"coin": coin} if coin else {})
         return self._call("GET", f"{self.HL}/account/funding", params=params)
 
     def funding_summary(self) -> dict[str, Any]:
+        """Funding totals by coin."""
         return self._call("GET", f"{self.HL}/account/funding/summary")
 
     def liquidations(self) -> dict[str, Any]:
+        """Every liquidation of the account, with the numbers the engine used."""
         return self._call("GET", f"{self.HL}/account/liquidations")
 
     # -- sandbox only ----------------------------------------------------------------------

@@ -68,6 +68,7 @@ class AccountWatch:
 
     @property
     def is_paper(self) -> bool:
+        """Whether the account is a PaperExchange one (it can fast-forward and has plans)."""
         return isinstance(self.loader, frames.PaperExchange)
 
     def _call(self, name: str, *args: Any, **kw: Any) -> Any:
@@ -75,9 +76,11 @@ class AccountWatch:
         return method(*args, **kw) if self.is_paper else method(self.user, *args, **kw)
 
     def now(self) -> datetime:
+        """The venue's now: the sandbox clock, or the wall clock."""
         return datetime.fromtimestamp(self.loader.now_ms() / 1000, UTC)
 
     def overview(self) -> dict[str, Any]:
+        """The account's figures as one dict."""
         row = self._call("account", backend="polars").to_dicts()
         return row[0] if row else {}
 
@@ -113,6 +116,7 @@ class AccountWatch:
         return pl.DataFrame(self._equity, schema=schema_) if self._equity else pl.DataFrame(schema=schema_)
 
     def snapshot(self) -> Snapshot:
+        """Everything the dashboard shows, read at one moment."""
         overview = self.sample()
         now = self.now()
         start = now - self.history
@@ -166,4 +170,5 @@ class AccountWatch:
         return steps
 
     def close(self) -> None:
+        """Close the loader's HTTP client."""
         self.loader.close()

@@ -185,6 +185,7 @@ class AccountDashboard(W.VBox):
 
     def close(self) -> None:
         # also reached from __del__ of a dashboard whose construction failed half-way
+        """Stop auto-refresh and close the widget and its client."""
         if getattr(self, "ticker", None) is not None:
             self.ticker.stop()
         if hasattr(self, "watch"):

@@ -54,11 +54,13 @@ class KeyInventory:
         return f"KeyInventory({len(self.store.entries())} keys)"
 
     def now(self) -> datetime:
+        """The time expiries count from: the sandbox clock, or the wall clock."""
         if self.sandbox is not None:
             return datetime.fromtimestamp(self.sandbox.now_ms() / 1000, UTC)
         return datetime.now(UTC)
 
     def entries(self) -> list[Entry]:
+        """Every entry in the store."""
         return self.store.entries()
 
     def rows(self, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -137,4 +139,5 @@ class KeyInventory:
         return self._act("rotate", entry_id, secret)
 
     def revoke(self, entry_id: str, secret: Secret | None = None) -> Entry:
+        """Revoke an entry's key at its venue (``secret``: what the venue needs, if anything)."""
         return self._act("revoke", entry_id, secret)

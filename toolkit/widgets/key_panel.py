@@ -146,6 +146,7 @@ class KeyPanel(W.VBox):
         self.wizard_box.children = [wizard]
 
     def close(self) -> None:
+        """Stop the countdown and close the widget."""
         if getattr(self, "ticker", None) is not None:  # None also when construction failed half-way
             self.ticker.stop()
         for child in getattr(self, "wizard_box", W.VBox()).children:

@@ -104,6 +104,7 @@ class SetupFlow:
 
     @property
     def credential(self) -> str:
+        """What the chosen venue needs from the user: ``wallet``, ``session`` or ``login``."""
         return CREDENTIALS[self.venue]
 
     def choose(self, venue: str, network: str | None = None) -> None:
@@ -124,6 +125,7 @@ class SetupFlow:
 
     @property
     def sandbox(self) -> Any:
+        """The sandbox handle, started on first use when none was given."""
         if self._sandbox is None:
             import toolkit.sandbox
 
@@ -132,6 +134,7 @@ class SetupFlow:
 
     @property
     def on_sandbox(self) -> bool:
+        """Whether the chosen network is the sandbox."""
         return self.network == "sandbox"
 
     def _store(self) -> KeyStore:
@@ -168,6 +171,7 @@ class SetupFlow:
         return self._client
 
     def close(self) -> None:
+        """Close the venue client."""
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -187,9 +191,11 @@ class SetupFlow:
         return self._use_wallet(wallet)
 
     def stored_wallets(self) -> list[Entry]:
+        """The wallets kept in the key store."""
         return [e for e in self._store().find(venue="evm", kind="wallet") if e.status == "active"]
 
     def use_stored_wallet(self, address: str) -> str:
+        """Use the stored wallet of ``address``; returns the address."""
         self._need("wallet")
         wallet = lifecycle.stored_wallet(self._store(), address)
         if wallet is None:
@@ -261,6 +267,7 @@ class SetupFlow:
     # -- check, then run --------------------------------------------------------------------------
 
     def descriptors(self) -> list[dict[str, Any]]:
+        """The venue's setup descriptors, in order."""
         return sorted(pv.PROVIDERS[self.venue]["setup"], key=lambda d: d["sequence"])
 
     def check(self) -> bool:
@@ -287,6 +294,7 @@ class SetupFlow:
 
     @property
     def progress(self) -> tuple[int, int]:
+        """Steps done and steps in all."""
         done = sum(s.state in ("done", "satisfied") for s in self.steps)
         return done, len(self.steps)
 

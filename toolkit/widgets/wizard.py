@@ -243,6 +243,7 @@ class SetupWizard(W.VBox):
         self._render()
 
     def close(self) -> None:
+        """Close the wizard and its venue client."""
         if hasattr(self, "flow"):  # not when construction failed half-way
             self.flow.close()
         super().close()

@@ -60,6 +60,7 @@ class ApiKeySlot:
 
     @property
     def registered(self) -> bool:
+        """Whether the slot holds a key (not the empty key)."""
         return self.public_key != wire.ZERO_PUBLIC_KEY
 
 
@@ -122,6 +123,9 @@ def auth_deadline(expires_in: timedelta, now_s: int | None = None) -> int:
 
 
 class LighterClient(HttpClient):
+    """Lighter's HTTP API: accounts, API keys at slots, tokens, tiers and orders, signed by the official
+    native signer."""
+
     def __init__(
         self,
         target: Any = "testnet",
@@ -207,6 +211,7 @@ class LighterClient(HttpClient):
         return self.accounts(l1_address)[0].account_index
 
     def next_nonce(self, account_index: int, api_key_index: int) -> int:
+        """The nonce the venue expects next from this slot."""
         return int(
             self._get("nextNonce", {"account_index": account_index, "api_key_index": api_key_index})["nonce"]
         )
@@ -225,6 +230,7 @@ class LighterClient(HttpClient):
         return ApiKeySlot(**keys[0])
 
     def send_tx(self, signed: SignedTx) -> dict[str, Any]:
+        """Send one signed transaction (``sendTx``)."""
         return self._post("sendTx", {"tx_type": signed.tx_type, "tx_info": signed.tx_info})
 
     # -- registration ---------------------------------------------------------------------------------
@@ -333,10 +339,12 @@ class LighterClient(HttpClient):
         return _token(self._post("tokens/create", form, key))
 
     def read_only_tokens(self, account_index: int, auth: LighterKey | Secret | str) -> list[ReadOnlyToken]:
+        """The account's read-only tokens."""
         data = self._get("tokens", {"account_index": account_index}, auth)
         return [_token(t) for t in data.get("api_tokens") or []]
 
     def revoke_read_only_token(self, key: LighterKey, token_id: int) -> None:
+        """Revoke read-only token ``token_id``."""
         self._post("tokens/revoke", {"token_id": token_id, "account_index": key.account_index}, key)
 
     # -- maker-only keys and tiers -----------------------------------------------------------------------
@@ -349,6 +357,7 @@ class LighterClient(HttpClient):
         self._post("setMakerOnlyApiKeys", form, key)
 
     def maker_only_api_keys(self, account_index: int, auth: LighterKey | Secret | str) -> list[int]:
+        """The slots marked maker-only."""
         return list(
             self._get("getMakerOnlyApiKeys", {"account_index": account_index}, auth)["api_key_indexes"]
         )
@@ -360,6 +369,7 @@ class LighterClient(HttpClient):
         self._post("changeAccountTier", {"account_index": key.account_index, "new_tier": tier}, key)
 
     def account_limits(self, account_index: int, auth: LighterKey | Secret | str) -> dict[str, Any]:
+        """The account's tier, trading mode and limits (auth token required)."""
         return self._get("accountLimits", {"account_index": account_index}, auth)
 
     # -- orders (what maker-only keys and the tier rules are about) ----------------------------------------
@@ -403,14 +413,17 @@ class LighterClient(HttpClient):
         )
 
     def cancel_order(self, key: LighterKey, market_index: int, order_index: int) -> dict[str, Any]:
+        """Cancel one order, signed with the next nonce of ``key``'s slot."""
         return self._submit(key, lambda s, n: s.sign_cancel_order(market_index, order_index, n))
 
     def cancel_all_orders(self, key: LighterKey) -> dict[str, Any]:
+        """Cancel every order of the account, now."""
         return self._submit(key, lambda s, n: s.sign_cancel_all_orders(wire.IMMEDIATE_OR_CANCEL, 0, n))
 
     def modify_order(
         self, key: LighterKey, market_index: int, order_index: int, base_amount: int, price: int
     ) -> dict[str, Any]:
+        """Change a resting order's size and price."""
         return self._submit(
             key, lambda s, n: s.sign_modify_order(market_index, order_index, base_amount, price, n)
         )

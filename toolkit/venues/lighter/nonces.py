@@ -47,6 +47,7 @@ class Reservation:
         self.nonce = nonce
 
     def skip_to(self, nonce: int) -> int:
+        """Use ``nonce`` instead of the next one (SkipNonce), within the venue's range."""
         if not self.nonce <= nonce < wire.MAX_SKIP_NONCE:
             raise ValueError(f"a skipped nonce must be at least {self.nonce} and below {wire.MAX_SKIP_NONCE}")
         self.nonce = nonce

@@ -232,6 +232,7 @@ class NativeSigner:
     def sign_cancel_order(
         self, market_index: int, order_index: int, nonce: int, *, skip_nonce: bool = False
     ) -> SignedTx:
+        """A signed CancelOrder transaction."""
         return self._signed("SignCancelOrder", market_index, order_index, int(skip_nonce), nonce)
 
     def sign_cancel_all_orders(
@@ -243,6 +244,7 @@ class NativeSigner:
         market_index: int = 255,
         skip_nonce: bool = False,
     ) -> SignedTx:
+        """A signed CancelAllOrders transaction (now, or scheduled)."""
         return self._signed(
             "SignCancelAllOrders", time_in_force, time_ms, market_index, int(skip_nonce), nonce
         )
@@ -258,6 +260,7 @@ class NativeSigner:
         trigger_price: int = 0,
         skip_nonce: bool = False,
     ) -> SignedTx:
+        """A signed ModifyOrder transaction."""
         return self._signed(
             "SignModifyOrder",
             market_index,

@@ -121,6 +121,7 @@ class LighterError(VenueRefusal):
         self.args = (f"{self.code}: {self.message}",)
 
     def body(self) -> dict[str, Any]:
+        """The error as the venue's JSON body."""
         return {"code": self.code, "message": self.message}
 
 
@@ -142,6 +143,7 @@ def public_key_hex(public_key: bytes | str) -> str:
 
 
 def is_user_slot(api_key_index: int) -> bool:
+    """Whether a key may be registered at ``api_key_index`` (4 to 254)."""
     return MIN_USER_API_KEY_INDEX <= api_key_index <= MAX_API_KEY_INDEX
 
 
@@ -206,14 +208,17 @@ class Transaction:
 
     @property
     def account_index(self) -> int:
+        """The account the transaction acts for."""
         return self.tx.account_index
 
     @property
     def api_key_index(self) -> int:
+        """The slot whose key signed it."""
         return self.tx.api_key_index
 
     @property
     def nonce(self) -> int:
+        """The slot nonce it consumes."""
         return self.tx.nonce
 
 
@@ -447,6 +452,7 @@ def auth_message_hash(message: str) -> bytes:
 
 
 def parse_auth_token(token: str) -> AuthToken:
+    """An auth token's parts (expiry, account, slot, signature); LighterError when malformed."""
     match = _AUTH_TOKEN.match(token)
     if match is None:
         raise LighterError(INVALID_AUTH, "invalid auth token: expected {expiry}:{account}:{key}:{signature}")
@@ -464,6 +470,7 @@ def check_auth_deadline(deadline: int, now_s: int) -> None:
 
 
 def verify_auth_token(token: AuthToken, public_key: bytes) -> bool:
+    """Whether the token is signed by ``public_key``."""
     return verify_signature(public_key, auth_message_hash(token.message), token.signature)
 
 
@@ -477,6 +484,7 @@ class ReadOnlyToken:
 
 
 def parse_ro_token(token: str) -> ReadOnlyToken | None:
+    """A read-only token's parts, or None when ``token`` is not one."""
     match = _RO_TOKEN.match(token)
     if match is None:
         return None
@@ -485,6 +493,7 @@ def parse_ro_token(token: str) -> ReadOnlyToken | None:
 
 
 def format_ro_token(account_index: int, all_accounts: bool, expiry: int, random_hex: str) -> str:
+    """A read-only token as the venue writes it: ``ro:{account}:{single|all}:{expiry}:{random}``."""
     return f"ro:{account_index}:{'all' if all_accounts else 'single'}:{expiry}:{random_hex}"
 
 
