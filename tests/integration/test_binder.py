@@ -50,6 +50,21 @@ def test_the_requirements_resolve_on_that_python():
     assert report.returncode == 0, report.stderr[-3000:]
     names = {item["metadata"]["name"].lower() for item in json.loads(report.stdout)["install"]}
     assert {"toolkit", "jupyterlab", "ipywidgets", "lighter-sdk"} <= names
+    # every package a notebook imports comes with them (binder-check found notebook 06's SDK missing)
+    imported = set()
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                source = "".join(cell["source"])
+                imported |= set(re.findall(r"^\s*(?:import|from) ([a-z_]+)", source, flags=re.M))
+    distribution = {
+        "eth_account": "eth-account",
+        "hyperliquid": "hyperliquid-python-sdk",
+        "lighter": "lighter-sdk",
+    }
+    stdlib = set(sys.stdlib_module_names)
+    needed = {distribution.get(m, m) for m in imported - stdlib}
+    assert needed - names == set(), f"notebooks import what Binder does not install: {needed - names}"
 
 
 def test_start_serves_the_sandbox_and_a_notebook_attaches_to_it(tmp_path):
