@@ -23,3 +23,9 @@ def test_the_docs_pages_load_nothing_from_elsewhere(http, page):
         assert asset in html.text
         served = http.get(asset)
         assert served.status_code == 200 and len(served.content) > 100_000, asset
+
+
+def test_the_api_docs_name_venues_as_users_know_them(http):
+    spec = http.get("/openapi.json").text
+    assert re.findall(r"seed 00\d|RSA-keyed", spec, flags=re.I) == []
+    assert "Kalshi" in spec and "Lighter" in spec

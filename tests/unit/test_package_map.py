@@ -127,3 +127,21 @@ def test_every_public_class_and_function_says_what_it_is_for():
                         missing.append(f"{name}.{attr}.{method}")
     assert len(user_facing_modules()) > 40
     assert missing == []
+
+
+def test_user_facing_words_name_venues_as_users_know_them():
+    """No seed numbers or inside names in help(), the README or the notebooks (code comments may keep
+    them)."""
+    import importlib
+
+    inside = re.compile(r"seed 00\d|RSA-keyed", re.I)
+    texts = {name: importlib.import_module(name).__doc__ or "" for name in user_facing_modules()}
+    for name in user_facing_modules():
+        for attr, obj in vars(importlib.import_module(name)).items():
+            if getattr(obj, "__module__", None) == name and getattr(obj, "__doc__", None):
+                texts[f"{name}.{attr}"] = obj.__doc__
+    root = Path(__file__).resolve().parents[2]
+    texts["README.md"] = (root / "README.md").read_text()
+    for path in NOTEBOOKS:
+        texts[path.name] = path.read_text()
+    assert [where for where, text in texts.items() if inside.search(text)] == []

@@ -2,7 +2,7 @@
 from the venue, rotate, revoke. Each adapter follows its venue's rules:
 
 * PaperExchange: create the new key, store it, then revoke the old one (needs a login).
-* The RSA-keyed API (seed 002): a new pair made here (``createApiKey``), or by the venue when the
+* Kalshi: a new pair made here (``createApiKey``), or by the venue when the
   usage level does not allow that (``generateApiKey``); stored, then the old key is deleted.
 
 * Hyperliquid agents: a fresh agent under the same name replaces the old one; a zero-address
@@ -158,7 +158,7 @@ class PaperxKeys:
         return store.update(entry.id, status="revoked")
 
 
-# -- the RSA-keyed API (seed 002) ------------------------------------------------------------------
+# -- Kalshi (seed 002) ----------------------------------------------------------------------------
 
 
 def _kalshi_network(base_url: str) -> str:

@@ -40,7 +40,7 @@ class SandboxError(RuntimeError):
 
 @dataclass(frozen=True)
 class KalshiMember:
-    """A member of the sandbox's RSA-keyed API; the session token stands in for a website login."""
+    """A Kalshi member on the sandbox; the session token stands in for a website login."""
 
     member_id: str
     email: str

@@ -1,4 +1,4 @@
-"""Provider setup (seed 004): what a venue needs before trading, checked, signed and executed.
+"""Provider setup: what a venue needs before trading, checked, signed and executed.
 
     status = check_setup(provider, address, client=client, store=store)
     if not status.is_ready:
@@ -11,7 +11,7 @@ One shape for every venue, one module per venue behind it:
 * ``hyperliquid``: approveAgent, signed by the master wallet (EIP-712);
 * ``aster``: approveAgent (a V3 agent, registerAndApproveAgent), signed by the main wallet;
 * ``lighter``: registerApiKey, signed by the new key and countersigned by the L1 wallet;
-* ``kalshi`` (the RSA-keyed API) and ``paperx``: registerApiKey, run with the member's session
+* ``kalshi`` and ``paperx``: registerApiKey, run with the member's session
   or a login; their ``sign_setup_action`` returns None, as the perps SDK's client-side steps do.
 
 ``check_setup`` may be polled freely: it records an outstanding step as a *pending* key store

@@ -1,4 +1,4 @@
-"""The RSA-keyed API's setup (seed 002): one registerApiKey step, run with the member's session.
+"""Kalshi's setup: one registerApiKey step, run with the member's session.
 
 The check makes the RSA pair on this machine and keeps it as a *pending* key store entry (no key
 id yet). There is nothing for a wallet to sign: the step is executed with the logged-in session

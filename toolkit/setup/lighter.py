@@ -1,4 +1,4 @@
-"""Lighter's setup (seed 004): one registerApiKey step, dual-signed by the new key and the L1 wallet.
+"""Lighter's setup: one registerApiKey step, dual-signed by the new key and the L1 wallet.
 
     status = check_setup("lighter", address, client=client, store=store)
     if not status.is_ready:

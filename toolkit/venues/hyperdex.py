@@ -1,4 +1,4 @@
-"""HyperDEX (seed 000): server wallets held by the service, and exchange keys registered with them.
+"""HyperDEX: server wallets held by the service, and exchange keys registered with them.
 
 A server wallet's key never reaches the caller: HyperDEX signs with it, registers it with Aster
 (an API key + secret, kept by HyperDEX) or Hyperliquid (an API wallet whose key is returned once),

@@ -1,4 +1,4 @@
-"""The RSA-keyed API of seed 002 (Kalshi's Trade API v2): key checks, request signing, a client.
+"""Kalshi's Trade API v2: key checks, request signing, a client.
 
 Every request carries ``KALSHI-ACCESS-KEY`` (the key id), ``KALSHI-ACCESS-TIMESTAMP`` (ms) and
 ``KALSHI-ACCESS-SIGNATURE``: base64 RSA-PSS-SHA256 (MGF1-SHA256, salt = digest length) over
@@ -360,7 +360,7 @@ class GeneratedApiKey:
 
 @dataclass
 class KalshiClient(HttpClient):
-    """The seed 002 API over httpx. Signs every request when it holds a key; otherwise uses a
+    """Kalshi's API over httpx. Signs every request when it holds a key; otherwise uses a
     session token (``Authorization: Bearer``), as the venue's website does.
 
     ``KalshiClient(sandbox)`` for the sandbox, ``KalshiClient("demo")`` or

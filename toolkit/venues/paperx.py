@@ -1,9 +1,10 @@
 """PaperExchange (paperx.co): the account and API-key wire format, and a client for it.
 
 The pydantic models below are the contract: the sandbox validates requests and renders
-responses with them, and ``PaperClient`` parses responses with them. Shapes follow seed 003;
-errors are ``{"detail": "..."}`` (reference/venues.md §C.4).
+responses with them, and ``PaperClient`` parses responses with them. Errors are
+``{"detail": "..."}``.
 """
+# shapes follow seed 003 (reference/venues.md §C.4)
 
 from __future__ import annotations
 

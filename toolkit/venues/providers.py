@@ -1,10 +1,10 @@
-"""Provider setup descriptors (seed 004), shaped as the perps SDK's ``GET /providers``
+"""Provider setup descriptors, shaped as the perps SDK's ``GET /providers``
 (reference/venues.md §E.1): per provider, the ``setup`` steps that gate trading and the
 ``options`` that tune it. The sandbox serves these; ``toolkit.setup`` reads them.
 
 Hyperliquid's and Lighter's follow the perps SDK. Its Hyperliquid ``approveBuilderFee`` step is
 left out: it approves the SDK's integrator fee, and nothing here trades through a builder. Aster,
-the RSA-keyed API and PaperExchange have no SDK descriptor, so theirs are this toolkit's, in the
+Kalshi and PaperExchange have no SDK descriptor, so theirs are this toolkit's, in the
 same shape. Two values extend the SDK's enums, each said where used: the signing methods
 ``rsaPss`` and ``login``, for steps run with a member's session or an account's login.
 """

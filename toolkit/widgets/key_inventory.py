@@ -121,7 +121,7 @@ class KeyInventory:
             client = PaperClient(self._target(entry))
             client.login(entry.account, secret)
             return {"client": client}, [client]
-        return {}, []  # the RSA-keyed API: the key manages itself
+        return {}, []  # Kalshi: the key manages itself
 
     def _act(self, action: str, entry_id: str, secret: Secret | None) -> Entry:
         entry = self.store.get(entry_id)

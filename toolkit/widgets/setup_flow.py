@@ -209,7 +209,7 @@ class SetupFlow:
         return self.address
 
     def use_session(self, email: str, session_token: str | Secret) -> str:
-        """The RSA-keyed API's member: email and the session token its website issued."""
+        """A Kalshi member: email and the session token its website issued."""
         self._need("session")
         if "@" not in email:
             raise ValueError("the member's email address, please")

@@ -339,7 +339,7 @@ def tx_hash(tx: L2Tx, chain_id: int) -> bytes:
 
 
 def check_nonce(nonce: int, next_nonce: int, skip_nonce: bool) -> None:
-    """Lighter's rule (seed 001): ``next`` exactly, or with SkipNonce ``2^47-1 > new > old``."""
+    """Lighter's rule: ``next`` exactly, or with SkipNonce ``2^47-1 > new > old``."""
     if nonce > MAX_NONCE:
         raise LighterError(INVALID_NONCE, f"invalid nonce: nonces are capped at {MAX_NONCE}")
     if skip_nonce:
