@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from toolkit.sandbox.clearinghouse import Clearinghouse
+from toolkit.sandbox.engine import marketdata
+from toolkit.sandbox.render import lighter as render
 from toolkit.sandbox.state import SandboxState, get_state
-from toolkit.venues.lighter import wire
+from toolkit.venues.lighter import markets, wire
 from toolkit.venues.lighter.wire import LighterError
 
 PREFIX = "/api/v1"
@@ -183,3 +186,163 @@ async def change_account_tier(state: State, request: Request, authorization: Aut
 @router.get("/accountLimits", summary="Lighter: the account's tier and fee ticks")
 async def account_limits(state: State, account_index: AccountIndex, authorization: Auth = None) -> Any:
     return await _read(state, account_index, authorization, state.lighter.account_limits)
+
+
+# -- markets: the clearinghouse's market, as Lighter numbers and prints it -------------------------
+
+MarketFilter = Annotated[Literal["all", "spot", "perp"], Query()]
+AnyMarket = Annotated[int, Query(ge=0, le=markets.MAX_MARKET_ID)]
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+MAX_CANDLES = 500  # per call, as the venue serves them
+MAX_FUNDINGS = 750
+FUNDING_RESOLUTIONS = {"1h": HOUR_MS, "1d": DAY_MS}
+
+
+def _markets(market_id: int, kind: str = "all") -> list[markets.LighterMarket]:
+    found = markets.selected(market_id)
+    if market_id != markets.ALL_MARKETS and not found:
+        raise LighterError(wire.INVALID_MARKET_INDEX, "invalid market index")
+    return found if kind in ("all", "perp") else []
+
+
+def _market(market_id: int) -> markets.LighterMarket:
+    (market,) = _markets(market_id)
+    return market
+
+
+async def _contexts(state: SandboxState) -> dict[str, Any]:
+    return {c.coin: c for c in await state.clearinghouse.acall(Clearinghouse._asset_contexts)}
+
+
+@router.get("/orderBooks", summary="Lighter: the markets and their specs (255: all)")
+async def order_books(
+    state: State, market_id: AnyMarket = markets.ALL_MARKETS, filter: MarketFilter = "all"
+) -> Any:
+    chosen = _markets(market_id, filter)
+    contexts = await _contexts(state)
+    rows = [render.order_book(m, contexts[m.symbol].open_interest) for m in chosen]
+    return {"code": wire.OK, "order_books": rows}
+
+
+@router.get(
+    "/orderBookDetails", summary="Lighter: the markets with margin fractions, prices and the last day"
+)
+async def order_book_details(
+    state: State, market_id: AnyMarket = markets.ALL_MARKETS, filter: MarketFilter = "all"
+) -> Any:
+    chosen = _markets(market_id, filter)
+    contexts = await _contexts(state)
+    ch = state.clearinghouse
+    now = ch.now()
+
+    def details() -> list[dict[str, Any]]:
+        out = []
+        for m in chosen:
+            ctx = contexts[m.symbol]
+            day = marketdata.candles(ch.market, m.symbol, "1h", now - DAY_MS, now, now)
+            out.append(render.order_book_detail(m, ctx.mark_px, ctx.oracle_px, ctx.open_interest, day))
+        return out
+
+    rows = await run_in_threadpool(details)
+    return {"code": wire.OK, "order_book_details": rows, "spot_order_book_details": []}
+
+
+@router.get("/orderBookOrders", summary="Lighter: the resting orders of a market's book, best first")
+async def order_book_orders(
+    state: State, market_id: AnyMarket, limit: Annotated[int, Query(ge=1, le=250)]
+) -> Any:
+    m = _market(market_id)
+    now, bids, asks = await state.clearinghouse.acall(Clearinghouse._book, m.symbol)
+    asks_out = render.simple_orders(m, asks[:limit], True, now)
+    bids_out = render.simple_orders(m, bids[:limit], False, now)
+    return {
+        "code": wire.OK,
+        "total_asks": len(asks_out),
+        "asks": asks_out,
+        "total_bids": len(bids_out),
+        "bids": bids_out,
+    }
+
+
+Timestamp = Annotated[int, Query(ge=0, le=5_000_000_000_000)]
+
+
+@router.get("/candles", summary="Lighter: a market's candles (ms), at most 500, the latest count_back")
+async def candles(
+    state: State,
+    market_id: AnyMarket,
+    resolution: Annotated[Literal["1m", "5m", "15m", "30m", "1h", "4h", "12h", "1d", "1w"], Query()],
+    start_timestamp: Timestamp,
+    end_timestamp: Timestamp,
+    count_back: Annotated[int, Query(ge=1, le=5000)],
+    set_timestamp_to_end: bool = False,
+    merge_mark_price: bool = False,
+) -> Any:
+    m = _market(market_id)
+    if start_timestamp > end_timestamp:
+        raise LighterError(wire.INVALID_PARAM, "start_timestamp must not be after end_timestamp")
+    ch = state.clearinghouse
+    now = ch.now()
+    rows = await run_in_threadpool(
+        marketdata.candles, ch.market, m.symbol, resolution, start_timestamp, end_timestamp, now
+    )
+    rows = rows[-min(count_back, MAX_CANDLES) :]
+    out = [render.candle(m, c, (c.T + 1) // 1000) for c in rows]  # a stable, rising last-trade id
+    if set_timestamp_to_end:
+        for row, c in zip(out, rows, strict=True):
+            row["t"] = c.T + 1
+    return {"code": wire.OK, "r": resolution, "c": out}
+
+
+@router.get("/fundings", summary="Lighter: a market's funding by hour or day (timestamps in seconds)")
+async def fundings(
+    state: State,
+    market_id: AnyMarket,
+    resolution: Annotated[Literal["1h", "1d"], Query()],
+    start_timestamp: Timestamp,
+    end_timestamp: Timestamp,
+    count_back: Annotated[int, Query(ge=1, le=5000)],
+) -> Any:
+    m = _market(market_id)
+    if start_timestamp > end_timestamp:
+        raise LighterError(wire.INVALID_PARAM, "start_timestamp must not be after end_timestamp")
+    ch = state.clearinghouse
+    now = ch.now()
+    step = FUNDING_RESOLUTIONS[resolution]
+    start_ms, end_ms = max(start_timestamp * 1000, ch.market.start_ms), min(end_timestamp * 1000, now)
+
+    def rows() -> list[dict[str, Any]]:
+        if end_ms < start_ms:
+            return []
+        # the newest count_back periods: fetch only those hours
+        first = max(start_ms, end_ms - end_ms % step - (min(count_back, MAX_FUNDINGS) - 1) * step)
+        hourly = ch.market.funding_history(m.symbol, first, end_ms)
+        periods: dict[int, list[Any]] = {}
+        for row in hourly:  # a payment at boundary t pays the hour before it: t - 1 is in its day
+            key = row.time if step == HOUR_MS else (row.time - 1) - (row.time - 1) % step
+            periods.setdefault(key, []).append(row)
+        out = []
+        for t, group in sorted(periods.items()):
+            rate = sum(r.rate for r in group)
+            merged = type(group[0])(m.symbol, t, rate, group[-1].premium)
+            out.append(render.funding(merged, ch.market.oracle(m.symbol, group[-1].time)))
+        return out[-min(count_back, MAX_FUNDINGS) :]
+
+    return {"code": wire.OK, "resolution": resolution, "fundings": await run_in_threadpool(rows)}
+
+
+@router.get("/funding-rates", summary="Lighter: each market's current funding rate, per 8 hours")
+async def funding_rates(state: State) -> Any:
+    contexts = await _contexts(state)
+    rows = [
+        {
+            "market_id": m.market_id,
+            "exchange": exchange,
+            "symbol": m.symbol,
+            "rate": contexts[m.symbol].funding * 8,
+        }
+        for m in markets.MARKETS
+        for exchange in ("lighter", "hyperliquid")
+    ]
+    return {"code": wire.OK, "funding_rates": rows}
