@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
+import httpx
 import pytest
 
 from toolkit.venues.eip712 import Wallet
@@ -91,3 +93,119 @@ def test_token_deadline_is_the_wall_clock_even_after_a_fast_forward(sandbox):
         sandbox.advance(hours=30)
         assert ours.account_limits(key.account_index, key)["user_tier"] == "standard"
         assert key.signer().create_auth_token(int(time.time()) + 60)
+
+
+def _batch_key(sandbox) -> tuple[int, str]:
+    """A funded Lighter account with a key at slot 42: (account index, the key's private hex)."""
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        sandbox.lighter_deposit(wallet.address, 5_000)
+        key = ours.register_api_key(wallet)
+    return key.account_index, key.private_key.reveal().removeprefix("0x")
+
+
+def _with_signer(sandbox, account_index: int, private: str, act):
+    """Run ``act(client)`` (a coroutine function) with the SDK's SignerClient holding the key."""
+
+    async def go():
+        client = lighter.SignerClient(
+            url=sandbox.url, account_index=account_index, api_private_keys={42: private}
+        )
+        try:
+            return await act(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def _signed_order(client, nonce: int, client_order_index: int) -> tuple[int, str]:
+    tx_type, tx_info, _, err = client.sign_create_order(
+        market_index=0, client_order_index=client_order_index, base_amount=100, price=1_000, is_ask=False,
+        order_type=client.ORDER_TYPE_LIMIT, time_in_force=client.ORDER_TIME_IN_FORCE_POST_ONLY,
+        nonce=nonce, api_key_index=42,
+    )  # fmt: skip
+    assert err is None, err
+    return tx_type, tx_info
+
+
+def test_send_tx_batch_applies_each_transaction_in_order(sandbox):
+    account, private = _batch_key(sandbox)
+
+    async def act(client):
+        batch = [_signed_order(client, nonce, 10 + nonce) for nonce in (1, 2, 3)]
+        return await client.send_tx_batch([t for t, _ in batch], [i for _, i in batch])
+
+    answer = _with_signer(sandbox, account, private, act)
+    assert (
+        answer.code == 200 and len(answer.tx_hash) == 3 and all(len(h) == 80 for h in answer.tx_hash)
+    )  # 80 hex, no 0x
+    assert sandbox.lighter_accepted_nonces(account, 42) == [0, 1, 2, 3]  # registration, then three
+    with LighterClient(sandbox) as ours:
+        assert ours.next_nonce(account, 42) == 4
+
+
+def test_a_refused_transaction_in_a_batch_is_reported_in_its_place(sandbox):
+    account, private = _batch_key(sandbox)
+
+    async def act(client):
+        good, (forged_type, forged), later = (_signed_order(client, n, 20 + n) for n in (1, 2, 3))
+        info = json.loads(forged)
+        info["Price"] += 1  # the signature no longer covers it
+        return await client.send_tx_batch(
+            [good[0], forged_type, later[0]], [good[1], json.dumps(info), later[1]]
+        )
+
+    answer = _with_signer(sandbox, account, private, act)
+    assert answer.code == 200 and answer.tx_hash[0] and answer.tx_hash[1:] == ["", ""]
+    errors = answer.additional_properties["errors"]
+    assert errors[0] is None and errors[1] == {"code": wire.INVALID_SIGNATURE, "message": "invalid signature"}
+    assert errors[2]["code"] == wire.INVALID_NONCE  # its nonce 3 follows a refusal that kept 2 unused
+    assert "transaction 2 of 3 refused: invalid signature (21105)" in answer.message
+    assert sandbox.lighter_accepted_nonces(account, 42) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("form", "body"),
+    [
+        ({"tx_types": "[]", "tx_infos": "[]"}, {"code": 21514, "message": "a batch holds 1 to 50 transactions"}),
+        ({"tx_types": json.dumps([14] * 51), "tx_infos": json.dumps(["{}"] * 51)},
+         {"code": 21514, "message": "a batch holds 1 to 50 transactions"}),
+        ({"tx_types": "[14, 14]", "tx_infos": json.dumps(["{}"])},
+         {"code": 21513, "message": "tx_types and tx_infos must have the same length"}),
+        ({"tx_types": "14", "tx_infos": "[]"}, {"code": 20001, "message": "tx_types must be a JSON list of ints"}),
+        ({"tx_types": "[14]", "tx_infos": "[{}]"}, {"code": 20001, "message": "tx_infos must be a JSON list of strs"}),
+        ({"tx_types": "[true]", "tx_infos": '["{}"]'}, {"code": 20001, "message": "tx_types must be a JSON list of ints"}),
+        ({"tx_types": "[14]", "tx_infos": '["x"]'}, {"code": 21103, "message": "each of tx_infos must be a JSON object"}),
+        ({"tx_types": "[14", "tx_infos": "[]"}, {"code": 20001, "message": "tx_types must be JSON text of a list"}),
+        ({"tx_infos": "[]"}, {"code": 20001, "message": "tx_types is required"}),
+    ],
+)  # fmt: skip
+def test_a_batch_that_breaks_the_batch_rules_is_refused_whole(sandbox, form, body):
+    answer = httpx.post(f"{sandbox.url}/api/v1/sendTxBatch", data=form)
+    assert (answer.status_code, answer.json()) == (400, body)
+
+
+def test_a_batch_of_two_senders_or_falling_nonces_is_refused_whole(sandbox):
+    account, private = _batch_key(sandbox)
+    other_account, other_private = _batch_key(sandbox)
+
+    async def mine(client):
+        return _signed_order(client, 1, 31), _signed_order(client, 2, 33), _signed_order(client, 1, 34)
+
+    async def theirs(client):
+        return _signed_order(client, 1, 32)
+
+    first, later, earlier = _with_signer(sandbox, account, private, mine)
+    other = _with_signer(sandbox, other_account, other_private, theirs)
+    mixed = {"tx_types": json.dumps([first[0], other[0]]), "tx_infos": json.dumps([first[1], other[1]])}
+    answer = httpx.post(f"{sandbox.url}/api/v1/sendTxBatch", data=mixed)
+    assert (answer.status_code, answer.json()) == (
+        400, {"code": 21121, "message": "a batch must come from one account and API key"},
+    )  # fmt: skip
+    falling = {"tx_types": json.dumps([later[0], earlier[0]]), "tx_infos": json.dumps([later[1], earlier[1]])}
+    answer = httpx.post(f"{sandbox.url}/api/v1/sendTxBatch", data=falling)
+    assert (answer.status_code, answer.json()) == (
+        400, {"code": 21105, "message": "batch transaction nonce is not increasing"},
+    )  # fmt: skip
+    assert sandbox.lighter_accepted_nonces(account, 42) == [0]  # nothing applied

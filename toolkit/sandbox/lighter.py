@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -258,6 +259,49 @@ class LighterSandbox:
             "code": wire.OK,
             "message": "",
             "tx_hash": msg_hash.hex(),
+            "predicted_execution_time_ms": _wall_ms() + 200,
+            "volume_quota_remaining": 0,
+        }
+
+    def send_tx_batch(self, tx_types: list[int], tx_infos: list[str]) -> dict[str, Any]:
+        """Verify and apply each transaction of a batch in order, as ``send_tx`` would one by one.
+
+        The batch's own rules (at most 50, as many types as infos, one account and API key,
+        nonces strictly increasing) refuse it whole, before anything is applied. After that each
+        transaction stands alone: a refused one keeps its nonce unconsumed and is reported in its
+        place (an empty ``tx_hash`` and its error in ``errors``), and the others still apply."""
+        if not tx_types or len(tx_types) > wire.MAX_BATCH_TXS:
+            raise LighterError(wire.BATCH_TOO_LARGE, f"a batch holds 1 to {wire.MAX_BATCH_TXS} transactions")
+        if len(tx_types) != len(tx_infos):
+            raise LighterError(wire.BATCH_LENGTHS_DIFFER, "tx_types and tx_infos must have the same length")
+        parsed = [wire.parse_tx(t, info) for t, info in zip(tx_types, tx_infos, strict=True)]
+        if len({(tx.account_index, tx.api_key_index) for tx in parsed}) > 1:
+            raise LighterError(wire.BATCH_MIXED_SENDERS, "a batch must come from one account and API key")
+        if any(b.nonce <= a.nonce for a, b in pairwise(parsed)):
+            raise LighterError(wire.BATCH_NONCE_NOT_INCREASING, "batch transaction nonce is not increasing")
+        hashes: list[str] = []
+        errors: list[dict[str, Any] | None] = []
+        for tx_type, tx_info in zip(tx_types, tx_infos, strict=True):
+            try:
+                hashes.append(self.send_tx(tx_type, tx_info)["tx_hash"])
+                errors.append(None)
+            except LighterError as exc:
+                hashes.append("")
+                errors.append(exc.body())
+        refused = [i for i, e in enumerate(errors) if e is not None]
+        message = (
+            ""
+            if not refused
+            else "; ".join(
+                f"transaction {i + 1} of {len(errors)} refused: {errors[i]['message']} ({errors[i]['code']})"  # type: ignore[index]
+                for i in refused
+            )
+        )
+        return {
+            "code": wire.OK,
+            "message": message,
+            "tx_hash": hashes,
+            "errors": errors,  # not in the SDK's model: it lands in additional_properties
             "predicted_execution_time_ms": _wall_ms() + 200,
             "volume_quota_remaining": 0,
         }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl
@@ -99,6 +100,34 @@ async def send_tx(state: State, request: Request) -> Any:
         if not tx_info.lstrip().startswith("{"):
             raise LighterError(wire.INVALID_TX, "tx_info must be a JSON object")
         return state.lighter.send_tx(tx_type, tx_info)
+
+    return await _run(run)
+
+
+def _json_list(form: dict[str, str], name: str, kind: type) -> list[Any]:
+    """A form field holding JSON text of a list of ``kind`` (the SDK's ``json.dumps`` of a list)."""
+    text = _field(form, name)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise LighterError(wire.INVALID_PARAM, f"{name} must be JSON text of a list") from None
+    if not isinstance(value, list) or not all(type(v) is kind for v in value):
+        raise LighterError(wire.INVALID_PARAM, f"{name} must be a JSON list of {kind.__name__}s")
+    return value
+
+
+@router.post("/sendTxBatch", summary="Lighter: submit up to 50 signed transactions of one API key, in order")
+async def send_tx_batch(state: State, request: Request) -> Any:
+    form = await _form(request)
+
+    def run() -> Any:
+        tx_types = _json_list(form, "tx_types", int)
+        tx_infos = _json_list(form, "tx_infos", str)
+        if not all(0 <= t <= 255 for t in tx_types):
+            raise LighterError(wire.INVALID_PARAM, "tx_types must be between 0 and 255")
+        if not all(info.lstrip().startswith("{") for info in tx_infos):
+            raise LighterError(wire.INVALID_TX, "each of tx_infos must be a JSON object")
+        return state.lighter.send_tx_batch(tx_types, tx_infos)
 
     return await _run(run)
 

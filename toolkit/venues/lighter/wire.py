@@ -99,6 +99,12 @@ MAKER_ONLY_VIOLATION = 21108
 MAKER_ONLY_REFUSED = 21109
 TIER_CHANGE_REFUSED = 21110
 INVALID_MARKET_INDEX = 21602  # the venue's code (reference/lighter-reads.md §5)
+# sendTxBatch's own rules, with the venue's codes (reference/lighter-reads.md §4-5)
+BATCH_MIXED_SENDERS = 21121
+BATCH_NONCE_NOT_INCREASING = 21105  # as the venue numbers it; INVALID_SIGNATURE shares it here
+BATCH_LENGTHS_DIFFER = 21513
+BATCH_TOO_LARGE = 21514
+MAX_BATCH_TXS = 50
 TOKEN_REFUSED = 21111
 ORDER_NOT_FOUND = 21112
 
