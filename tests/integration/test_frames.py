@@ -527,3 +527,28 @@ def test_progress_bars_wait_half_a_second_end_at_100_percent_and_never_start_for
     assert len(bars) == 2 and all(b.delay == 0.5 for b in bars)  # no bar for sub-second work
     assert [b.n for b in bars] == [b.total for b in bars]  # complete, and not past it
     assert all(b.total == pytest.approx(240, abs=0.2) for b in bars)
+
+
+# -- Lighter -------------------------------------------------------------------------------------------
+
+
+def test_lighter_funding_rates_are_the_markets_hourly_rates_paged_750_hours_at_a_time(sandbox):
+    src = frames.Lighter(sandbox, progress=False)
+    end = sandbox.now_ms()
+    start = end - 40 * 24 * HOUR  # 960 hours: two pages a coin
+    rates = src.funding_rate(["eth", "BTC-PERP"], start, end, backend="polars")
+    assert src.requests == 1 + 2 * 2  # the market list once, then two pages per coin
+    assert rates.schema == pl.Schema(schema.FUNDING_RATES) and rates.select("time", "coin").is_unique().all()
+    assert set(rates["coin"].cast(pl.String)) == {"ETH", "BTC"}
+    hyper = frames.Hyperliquid(sandbox, progress=False).funding_history(
+        ["ETH", "BTC"], start, end, backend="polars"
+    )
+    joined = rates.join(hyper, on=["time", "coin"], suffix="_hl")
+    assert joined.height == rates.height == hyper.height  # the same hours, the same market
+    assert (
+        joined["funding_rate"] - joined["funding_rate_hl"]
+    ).abs().max() < 6e-9  # six decimals of a percent: at most 5e-9 off
+    with pytest.raises(ValueError, match=r"Unknown coin 'ETX' on Lighter; did you mean ETH\?"):
+        src.funding_rate("ETX", start, end)
+    table = frames.analytics.cross_venue({"Hyperliquid": hyper, "Lighter": rates})
+    assert table["spread"].abs().max() < 6e-9  # one market: no basis between them

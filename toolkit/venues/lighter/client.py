@@ -181,6 +181,21 @@ class LighterClient(HttpClient):
             return self.create_auth_token(auth).reveal()
         return auth.reveal() if isinstance(auth, Secret) else auth
 
+    # -- markets (public) ----------------------------------------------------------------------------
+
+    def order_books(self, market_id: int = 255) -> list[dict[str, Any]]:
+        """The markets and their specs (``orderBooks``); 255: every market."""
+        return self._get("orderBooks", {"market_id": market_id})["order_books"]
+
+    def fundings(
+        self, market_id: int, start_s: int, end_s: int, *, resolution: str = "1h", count_back: int = 750
+    ) -> list[dict[str, Any]]:
+        """A market's funding in ``[start_s, end_s]`` (seconds, as the venue takes them): the latest
+        ``count_back`` periods, oldest first; ``rate`` in percent, ``direction`` the paying side."""
+        params = {"market_id": market_id, "resolution": resolution, "start_timestamp": start_s,
+                  "end_timestamp": end_s, "count_back": count_back}  # fmt: skip
+        return self._get("fundings", params)["fundings"]
+
     # -- accounts and keys ------------------------------------------------------------------------
 
     def accounts(self, l1_address: str) -> list[LighterAccount]:
