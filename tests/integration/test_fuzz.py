@@ -147,6 +147,11 @@ def _templates(sb) -> list[Template]:
         Template("GET", "/api/v1/nextNonce", query={"account_index": "100", "api_key_index": "4"}),
         Template("GET", "/api/v1/accountsByL1Address", query={"l1_address": ADDRESS}),
         Template("GET", "/api/v1/apikeys", query={"account_index": "100", "api_key_index": "255"}),
+        Template("POST", "/api/v1/sendTxBatch", form={"tx_types": "[14, 15]", "tx_infos": '["{\\"AccountIndex\\":100}", "{}"]'}),
+        Template("GET", "/api/v1/orderBookDetails", query={"market_id": "0", "filter": "perp"}),
+        Template("GET", "/api/v1/orderBookOrders", query={"market_id": "1", "limit": "10"}),
+        Template("GET", "/api/v1/candles", query={"market_id": "0", "resolution": "1h", "start_timestamp": "0", "end_timestamp": str(now_ms()), "count_back": "10", "set_timestamp_to_end": "true"}),
+        Template("GET", "/api/v1/fundings", query={"market_id": "0", "resolution": "1d", "start_timestamp": "0", "end_timestamp": str(now_ms() // 1000), "count_back": "5"}),
         # HyperDEX
         Template("POST", "/api/wallets", {"userId": "u1"}, headers={"X-API-KEY": hyperdex_key}),
         Template("POST", "/api/wallets/u1/sign", {"message": "hello"}, headers={"X-API-KEY": hyperdex_key}),

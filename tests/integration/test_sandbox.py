@@ -44,10 +44,11 @@ def test_the_listening_socket_disables_nagle(tmp_path):
 
 def test_a_given_port_is_used_and_a_busy_port_is_a_clear_error(tmp_path):
     port = free_port()
-    with toolkit.sandbox.start(home=tmp_path, port=port) as sb:
+    with toolkit.sandbox.start(home=tmp_path / "a", port=port) as sb:
         assert sb.url == f"http://127.0.0.1:{port}"
         with pytest.raises(SandboxError, match=f"cannot listen on 127.0.0.1:{port}"):
-            toolkit.sandbox.start(home=tmp_path, port=port)
+            toolkit.sandbox.start(home=tmp_path / "b", port=port)  # another home: the same home attaches
+        assert not (tmp_path / "b" / "sandbox.lock").read_text()  # the refused start let its home go
 
 
 def test_state_and_logins_survive_a_restart(tmp_path):
