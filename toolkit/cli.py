@@ -14,7 +14,15 @@ def _serve(args: argparse.Namespace) -> int:
     from toolkit.sandbox.app import create_app
     from toolkit.sandbox.config import SandboxConfig
 
-    config = SandboxConfig.resolve(args.home)
+    if args.workers != 1:
+        print(
+            f"toolkit sandbox: --workers {args.workers} is refused: the sandbox keeps its clock, caches and "
+            "paper engine in one process, and a second worker on the same database would silently "
+            "diverge from the first. Run one sandbox per database.",
+            file=sys.stderr,
+        )
+        return 2
+    config = SandboxConfig.resolve(args.home, args.database_url)
     lock = owner.HomeLock(config.home)
     if not lock.acquire():
         holder = owner.read_owner(config.home) or "another process"
@@ -40,7 +48,7 @@ def _outbox(args: argparse.Namespace) -> int:
     from toolkit.sandbox.config import SandboxConfig
     from toolkit.sandbox.mail import read_outbox
 
-    config = SandboxConfig.resolve(args.home)
+    config = SandboxConfig.resolve(args.home, args.database_url)
     engine = store.create_engine(config.database_url)
     store.migrate(engine)
     messages = read_outbox(engine, args.email, args.limit)
@@ -60,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--home", default=None, help="state folder (default $TOOLKIT_HOME or ~/.toolkit)")
+    sandbox.add_argument(
+        "--database-url",
+        default=None,
+        help="any SQLAlchemy URL (default $TOOLKIT_DATABASE_URL, else SQLite in the home)",
+    )
+    sandbox.add_argument(
+        "--workers", type=int, default=1, help="must be 1: the sandbox's state lives in one process"
+    )
     sandbox.add_argument("--log-level", default="info")
     sandbox.add_argument("--email", default=None, help="outbox: only mail to this address")
     sandbox.add_argument("--limit", type=int, default=20, help="outbox: at most this many messages")

@@ -242,3 +242,39 @@ def test_the_clock_reads_times_as_frames_do(own_sandbox):
     assert 0 <= own_sandbox.now_ms() - int(later.astype("int64")) < 60_000
     with pytest.raises(ValueError, match="a time in seconds"):
         own_sandbox.advance_to(int(time.time()) + 7_200)
+
+
+def test_cli_takes_a_database_url_and_refuses_more_than_one_worker(tmp_path):
+    toolkit_cmd = os.path.join(os.path.dirname(sys.executable), "toolkit")
+    env = {k: v for k, v in os.environ.items() if k != "TOOLKIT_DATABASE_URL"}
+    workers = subprocess.run(
+        [toolkit_cmd, "sandbox", "--home", str(tmp_path), "--workers", "4"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert workers.returncode == 2 and "--workers 4 is refused" in workers.stderr
+    assert "a second worker on the same database would silently diverge" in workers.stderr
+    assert not (tmp_path / "sandbox.db").exists()  # refused before anything was created
+    database = tmp_path / "elsewhere.db"
+    port = free_port()
+    proc = subprocess.Popen(
+        [toolkit_cmd, "sandbox", "--port", str(port), "--home", str(tmp_path / "home"),
+         "--database-url", f"sqlite:///{database}", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, proc, timeout=30)
+        email = unique_email()
+        PaperClient(url).register(email, generate_password())
+        PaperClient(url).forgot_password(email)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert database.exists() and not (tmp_path / "home" / "sandbox.db").exists()
+    out = subprocess.run(
+        [toolkit_cmd, "sandbox", "outbox", "--database-url", f"sqlite:///{database}", "--email", email],
+        capture_output=True, text=True, check=True, env=env,
+    ).stdout  # fmt: skip
+    assert f"To: {email}" in out
