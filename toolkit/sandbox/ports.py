@@ -45,7 +45,8 @@ def holder(port: int) -> str:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # gone, or not ours to read
             continue
-        return f"pid {pid} ({command.strip()[:120]})"
+        command = command.strip()
+        return f"pid {pid} ({command if len(command) <= 120 else command[:119] + '…'})"
     return "another process"
 
 
