@@ -240,6 +240,14 @@ def _market(market_id: int) -> markets.LighterMarket:
     return market
 
 
+def _market_between(market_id: int, start: int, end: int) -> markets.LighterMarket:
+    """The market of a time-ranged read, once its range is in order."""
+    market = _market(market_id)
+    if start > end:
+        raise LighterError(wire.INVALID_PARAM, "start_timestamp must not be after end_timestamp")
+    return market
+
+
 async def _contexts(state: SandboxState) -> dict[str, Any]:
     return {c.coin: c for c in await state.clearinghouse.acall(Clearinghouse._asset_contexts)}
 
@@ -306,11 +314,9 @@ async def candles(
     end_timestamp: Timestamp,
     count_back: Annotated[int, Query(ge=1, le=5000)],
     set_timestamp_to_end: bool = False,
-    merge_mark_price: bool = False,
+    merge_mark_price: bool = False,  # accepted as the SDK sends it: the sandbox's trades are at the mark
 ) -> Any:
-    m = _market(market_id)
-    if start_timestamp > end_timestamp:
-        raise LighterError(wire.INVALID_PARAM, "start_timestamp must not be after end_timestamp")
+    m = _market_between(market_id, start_timestamp, end_timestamp)
     ch = state.clearinghouse
     now = ch.now()
     rows = await run_in_threadpool(
@@ -333,9 +339,7 @@ async def fundings(
     end_timestamp: Timestamp,
     count_back: Annotated[int, Query(ge=1, le=5000)],
 ) -> Any:
-    m = _market(market_id)
-    if start_timestamp > end_timestamp:
-        raise LighterError(wire.INVALID_PARAM, "start_timestamp must not be after end_timestamp")
+    m = _market_between(market_id, start_timestamp, end_timestamp)
     ch = state.clearinghouse
     now = ch.now()
     step = FUNDING_RESOLUTIONS[resolution]
