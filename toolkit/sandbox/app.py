@@ -33,6 +33,7 @@ from toolkit.sandbox.routes import (
     hyperliquid_ws,
     kalshi,
     lighter,
+    lighter_ws,
     paperx,
     paperx_trading,
     providers,
@@ -102,6 +103,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
     app.include_router(aster.router)
     app.include_router(hyperdex.router)
     app.include_router(lighter.router)
+    app.include_router(lighter_ws.router)
     app.include_router(providers.router)
     app.include_router(admin.router)
 

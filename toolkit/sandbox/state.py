@@ -37,6 +37,7 @@ class SandboxState:
     lighter: LighterSandbox
     info_limits: WeightWindow = field(default_factory=WeightWindow)  # Hyperliquid's IP budget
     hub: Hub = field(init=False)  # Hyperliquid's websocket connections, fed by the clearinghouse
+    lighter_stream_ips: dict[str, int] = field(default_factory=dict)  # Lighter's /stream, per address
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.clearinghouse)
