@@ -40,6 +40,21 @@ def dumps(message: Any) -> str:
     return orjson.dumps(message).decode()
 
 
+async def drain(websocket: Any, subscriber: Subscriber) -> None:
+    """Send a connection's queue in order; stop at its end (None) or when the client is gone, then
+    close the socket."""
+    with contextlib.suppress(Exception):
+        while True:
+            message = await subscriber.queue.get()
+            if message is None:
+                break
+            subscriber.sent(message)
+            await websocket.send_text(message)
+    subscriber.closed = True
+    with contextlib.suppress(Exception):
+        await websocket.close()
+
+
 @dataclass(eq=False)
 class Subscriber:
     """One connection: its subscriptions (key -> parsed subscription and the owner it reads) and queue."""

@@ -24,7 +24,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from toolkit.sandbox.clearinghouse import Clearinghouse, owner
 from toolkit.sandbox.routes import hyperliquid, paperx_trading
 from toolkit.sandbox.state import SandboxState
-from toolkit.sandbox.streams import Subscriber, dumps
+from toolkit.sandbox.streams import Subscriber, drain, dumps
 from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues import paperx as px
 from toolkit.venues.eip712 import ZERO_ADDRESS
@@ -47,20 +47,6 @@ def _error(text: str) -> str:
     return dumps({"channel": "error", "data": text})
 
 
-async def _writer(websocket: WebSocket, subscriber: Subscriber) -> None:
-    """Send the connection's queue in order; stop at its end (None) or when the client is gone."""
-    with contextlib.suppress(Exception):
-        while True:
-            message = await subscriber.queue.get()
-            if message is None:
-                break
-            subscriber.sent(message)
-            await websocket.send_text(message)
-    subscriber.closed = True
-    with contextlib.suppress(Exception):
-        await websocket.close()
-
-
 async def serve(websocket: WebSocket, subscriber: Subscriber, post: Post) -> None:
     """One connection, until the client leaves, idles, floods, or stops reading."""
     state: SandboxState = websocket.app.state.sandbox
@@ -71,7 +57,7 @@ async def serve(websocket: WebSocket, subscriber: Subscriber, post: Post) -> Non
         return
     hub.per_ip[ip] = hub.per_ip.get(ip, 0) + 1
     hub.attach(subscriber)
-    writer = asyncio.create_task(_writer(websocket, subscriber))
+    writer = asyncio.create_task(drain(websocket, subscriber))
     window, count = time.monotonic(), 0
     try:
         while not subscriber.closed:

@@ -26,7 +26,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.state import SandboxState
-from toolkit.sandbox.streams import Subscriber, dumps
+from toolkit.sandbox.streams import Subscriber, drain, dumps
 from toolkit.venues.lighter import markets
 
 router = APIRouter()
@@ -116,17 +116,6 @@ async def _ticker(state: SandboxState, subscriber: Subscriber, books: _Books) ->
             subscriber.send(dumps({"type": "ping"}))
 
 
-async def _writer(websocket: WebSocket, subscriber: Subscriber) -> None:
-    with contextlib.suppress(Exception):
-        while True:
-            message = await subscriber.queue.get()
-            if message is None:
-                break
-            subscriber.sent(message)
-            await websocket.send_text(message)
-    subscriber.closed = True
-
-
 async def _handle(state: SandboxState, subscriber: Subscriber, books: _Books, text: str) -> None:
     try:
         msg = orjson.loads(text)
@@ -188,7 +177,7 @@ async def lighter_stream(websocket: WebSocket) -> None:
     per_ip[ip] = per_ip.get(ip, 0) + 1
     subscriber = Subscriber(lambda _user: "")
     books = _Books()
-    writer = asyncio.create_task(_writer(websocket, subscriber))
+    writer = asyncio.create_task(drain(websocket, subscriber))
     ticker = asyncio.create_task(_ticker(state, subscriber, books))
     subscriber.send(dumps({"type": "connected", "session_id": uuid.uuid4().hex}))
     window, count = time.monotonic(), 0
