@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,41 @@ async def drain(websocket: Any, subscriber: Subscriber) -> None:
     subscriber.closed = True
     with contextlib.suppress(Exception):
         await websocket.close()
+
+
+async def inbound(
+    websocket: Any,
+    subscriber: Subscriber,
+    *,
+    idle: float,
+    per_minute: int,
+    max_bytes: int,
+    flood: str,
+    too_big: str,
+) -> AsyncIterator[str]:
+    """A connection's text messages, until the client leaves, sends nothing for ``idle`` seconds, or
+    sends more than ``per_minute`` in a minute (answered with ``flood``); a message that is not text
+    or longer than ``max_bytes`` is answered with ``too_big`` and skipped."""
+    window, count = time.monotonic(), 0
+    while not subscriber.closed:
+        try:
+            message = await asyncio.wait_for(websocket.receive(), timeout=idle)
+        except TimeoutError:
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        now = time.monotonic()
+        if now - window > 60:
+            window, count = now, 0
+        count += 1
+        if count > per_minute:
+            subscriber.send(flood)
+            return
+        text = message.get("text")
+        if text is None or len(text) > max_bytes:
+            subscriber.send(too_big)
+            continue
+        yield text
 
 
 @dataclass(eq=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from toolkit.sandbox.clearinghouse import Clearinghouse, owner
 from toolkit.sandbox.routes import hyperliquid, paperx_trading
 from toolkit.sandbox.state import SandboxState
-from toolkit.sandbox.streams import Subscriber, drain, dumps
+from toolkit.sandbox.streams import Subscriber, drain, dumps, inbound
 from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues import paperx as px
 from toolkit.venues.eip712 import ZERO_ADDRESS
@@ -58,26 +57,13 @@ async def serve(websocket: WebSocket, subscriber: Subscriber, post: Post) -> Non
     hub.per_ip[ip] = hub.per_ip.get(ip, 0) + 1
     hub.attach(subscriber)
     writer = asyncio.create_task(drain(websocket, subscriber))
-    window, count = time.monotonic(), 0
+    messages = inbound(
+        websocket, subscriber, idle=IDLE_SECONDS, per_minute=MAX_MESSAGES_PER_MINUTE,
+        max_bytes=MAX_MESSAGE_BYTES, too_big=_error("Messages must be JSON text of at most 64 KB"),
+        flood=_error(f"Too many messages: at most {MAX_MESSAGES_PER_MINUTE} a minute"),
+    )  # fmt: skip
     try:
-        while not subscriber.closed:
-            try:
-                message = await asyncio.wait_for(websocket.receive(), timeout=IDLE_SECONDS)
-            except TimeoutError:
-                break  # nothing for 60 s: the venue drops the connection
-            if message["type"] == "websocket.disconnect":
-                break
-            now = time.monotonic()
-            if now - window > 60:
-                window, count = now, 0
-            count += 1
-            if count > MAX_MESSAGES_PER_MINUTE:
-                subscriber.send(_error(f"Too many messages: at most {MAX_MESSAGES_PER_MINUTE} a minute"))
-                break
-            text = message.get("text")
-            if text is None or len(text) > MAX_MESSAGE_BYTES:
-                subscriber.send(_error("Messages must be JSON text of at most 64 KB"))
-                continue
+        async for text in messages:  # nothing for 60 s: the venue drops the connection
             await _handle(hub, subscriber, text, post)
     except WebSocketDisconnect:
         pass

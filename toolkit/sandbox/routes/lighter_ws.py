@@ -26,7 +26,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.state import SandboxState
-from toolkit.sandbox.streams import Subscriber, drain, dumps
+from toolkit.sandbox.streams import Subscriber, drain, dumps, inbound
 from toolkit.venues.lighter import markets
 
 router = APIRouter()
@@ -180,26 +180,13 @@ async def lighter_stream(websocket: WebSocket) -> None:
     writer = asyncio.create_task(drain(websocket, subscriber))
     ticker = asyncio.create_task(_ticker(state, subscriber, books))
     subscriber.send(dumps({"type": "connected", "session_id": uuid.uuid4().hex}))
-    window, count = time.monotonic(), 0
+    messages = inbound(
+        websocket, subscriber, idle=IDLE_SECONDS, per_minute=MAX_MESSAGES_PER_MINUTE,
+        max_bytes=MAX_MESSAGE_BYTES, flood=_error(23000, "Too Many Requests!"),
+        too_big=_error(INVALID_MESSAGE, "messages must be JSON text of at most 64 KB"),
+    )  # fmt: skip
     try:
-        while not subscriber.closed:
-            try:
-                message = await asyncio.wait_for(websocket.receive(), timeout=IDLE_SECONDS)
-            except TimeoutError:
-                break
-            if message["type"] == "websocket.disconnect":
-                break
-            now = time.monotonic()
-            if now - window > 60:
-                window, count = now, 0
-            count += 1
-            if count > MAX_MESSAGES_PER_MINUTE:
-                subscriber.send(_error(23000, "Too Many Requests!"))
-                break
-            text = message.get("text")
-            if text is None or len(text) > MAX_MESSAGE_BYTES:
-                subscriber.send(_error(INVALID_MESSAGE, "messages must be JSON text of at most 64 KB"))
-                continue
+        async for text in messages:
             await _handle(state, subscriber, books, text)
     except WebSocketDisconnect:
         pass
