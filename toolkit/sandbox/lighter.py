@@ -244,7 +244,9 @@ class LighterSandbox:
 
     def send_tx(self, tx_type: int, tx_info: str) -> dict[str, Any]:
         """Verify and apply one transaction; refusals raise ``LighterError`` and change nothing."""
-        tx = wire.parse_tx(tx_type, tx_info)
+        return self._send(wire.parse_tx(tx_type, tx_info))
+
+    def _send(self, tx: wire.Transaction) -> dict[str, Any]:
         msg_hash = wire.tx_hash(tx.tx, self.chain_id)
         if tx.tx.expired_at <= _wall_ms():
             raise LighterError(wire.TX_EXPIRED, "transaction expired: ExpiredAt is in the past")
@@ -281,9 +283,9 @@ class LighterSandbox:
             raise LighterError(wire.BATCH_NONCE_NOT_INCREASING, "batch transaction nonce is not increasing")
         hashes: list[str] = []
         errors: list[dict[str, Any] | None] = []
-        for tx_type, tx_info in zip(tx_types, tx_infos, strict=True):
+        for tx in parsed:
             try:
-                hashes.append(self.send_tx(tx_type, tx_info)["tx_hash"])
+                hashes.append(self._send(tx)["tx_hash"])
                 errors.append(None)
             except LighterError as exc:
                 hashes.append("")
