@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from toolkit.sandbox import owner
 from toolkit.sandbox.config import private_file
 from toolkit.times import to_ms
 
@@ -80,10 +81,7 @@ class Sandbox:
         """Whether the sandbox answers (an embedded one: whether its server thread is alive)."""
         if self._thread is not None:
             return self._thread.is_alive()
-        try:
-            return httpx.get(f"{self.url}/sandbox/status", timeout=2).is_success
-        except httpx.HTTPError:
-            return False
+        return owner.answers(self.url)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -287,11 +285,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _attach(url: str) -> Sandbox | None:
-    try:
-        ok = httpx.get(f"{url.rstrip('/')}/sandbox/status", timeout=2).is_success
-    except httpx.HTTPError:
-        ok = False
-    return Sandbox(url.rstrip("/"), None) if ok else None
+    return Sandbox(url.rstrip("/"), None) if owner.answers(url) else None
 
 
 def start(
@@ -321,7 +315,6 @@ def start(
 
     import uvicorn
 
-    from toolkit.sandbox import owner
     from toolkit.sandbox.app import create_app
     from toolkit.sandbox.config import SandboxConfig
 
@@ -374,8 +367,6 @@ def start(
 def _attach_to_owner(home: Path, reuse: bool, timeout: float) -> Sandbox:
     """The handle of the sandbox that already serves ``home``, or SandboxError."""
     import warnings
-
-    from toolkit.sandbox import owner
 
     holder = owner.wait_for_owner(home, timeout)
     if holder is None:

@@ -96,7 +96,7 @@ def wait_for_owner(home: Path, timeout: float) -> Owner | None:
         if owner is not None and answers(owner.url):
             return owner
         if time.monotonic() > deadline:
-            return owner if owner is not None and answers(owner.url) else None
+            return None
         time.sleep(0.1)
 
 
