@@ -20,7 +20,8 @@ ORDER_LIFETIME_MS = 28 * 24 * 3_600_000  # the SDK's default order expiry, as bo
 STANDARD_FEE = "0.0000"  # percent; standard accounts trade without fees (premium pays per account)
 
 
-def _order_book_common(m: LighterMarket, open_interest: float) -> dict[str, Any]:
+def order_book(m: LighterMarket, open_interest: float) -> dict[str, Any]:
+    """One entry of ``orderBooks``: the fields every view of a market shares."""
     return {
         "symbol": m.symbol,
         "market_id": m.market_id,
@@ -43,11 +44,6 @@ def _order_book_common(m: LighterMarket, open_interest: float) -> dict[str, Any]
     }
 
 
-def order_book(m: LighterMarket, open_interest: float) -> dict[str, Any]:
-    """One entry of ``orderBooks``."""
-    return _order_book_common(m, open_interest)
-
-
 def order_book_detail(
     m: LighterMarket, mark: float, index: float, open_interest: float, day: list[Candle]
 ) -> dict[str, Any]:
@@ -56,7 +52,7 @@ def order_book_detail(
     low = min((c.low for c in day), default=mark)
     high = max((c.h for c in day), default=mark)
     change = (last.c / first.o - 1) * 100 if first and first.o else 0.0
-    return _order_book_common(m, open_interest) | {
+    return order_book(m, open_interest) | {
         "size_decimals": m.size_decimals,
         "price_decimals": m.price_decimals,
         "quote_multiplier": 1,

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.engine import marketdata
+from toolkit.sandbox.engine.market import FundingRow
 from toolkit.sandbox.render import lighter as render
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues.lighter import markets, wire
@@ -351,15 +352,15 @@ async def fundings(
         # the newest count_back periods: fetch only those hours
         first = max(start_ms, end_ms - end_ms % step - (min(count_back, MAX_FUNDINGS) - 1) * step)
         hourly = ch.market.funding_history(m.symbol, first, end_ms)
-        periods: dict[int, list[Any]] = {}
+        periods: dict[int, list[FundingRow]] = {}
         for row in hourly:  # a payment at boundary t pays the hour before it: t - 1 is in its day
             key = row.time if step == HOUR_MS else (row.time - 1) - (row.time - 1) % step
             periods.setdefault(key, []).append(row)
         out = []
         for t, group in sorted(periods.items()):
             rate = sum(r.rate for r in group)
-            merged = type(group[0])(m.symbol, t, rate, group[-1].premium)
-            out.append(render.funding(merged, ch.market.oracle(m.symbol, group[-1].time)))
+            period = FundingRow(m.symbol, t, rate, group[-1].premium)
+            out.append(render.funding(period, ch.market.oracle(m.symbol, group[-1].time)))
         return out[-min(count_back, MAX_FUNDINGS) :]
 
     return {"code": wire.OK, "resolution": resolution, "fundings": await run_in_threadpool(rows)}

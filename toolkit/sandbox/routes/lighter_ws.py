@@ -55,12 +55,16 @@ def book_levels(m: markets.LighterMarket, levels: list[Any]) -> Levels:
     return {m.price(level.px): m.size(level.sz) for level in levels[:BOOK_DEPTH]}
 
 
+def rows(levels: Levels) -> list[dict[str, str]]:
+    """Levels as the frames carry them: ``{"price", "size"}`` objects, in order."""
+    return [{"price": p, "size": s} for p, s in levels.items()]
+
+
 def changes(before: Levels, after: Levels, m: markets.LighterMarket) -> list[dict[str, str]]:
     """The levels to send so a client holding ``before`` holds ``after``: new or resized levels, and
     each vanished one with size zero (which the SDK deletes)."""
-    out = [{"price": p, "size": s} for p, s in after.items() if before.get(p) != s]
-    out += [{"price": p, "size": m.size(0)} for p in before if p not in after]
-    return out
+    changed = {p: s for p, s in after.items() if before.get(p) != s}
+    return rows(changed | {p: m.size(0) for p in before if p not in after})
 
 
 def _error(code: int, message: str, channel: str | None = None) -> str:
@@ -157,12 +161,7 @@ async def _handle(state: SandboxState, subscriber: Subscriber, books: _Books, te
         return
     now, asks, bids = await _book(state, m)
     books.sent[ident] = (asks, bids)
-    as_list = [{"price": p, "size": s} for p, s in asks.items()]
-    subscriber.send(
-        books.frame(
-            "subscribed/order_book", m, as_list, [{"price": p, "size": s} for p, s in bids.items()], now
-        )
-    )
+    subscriber.send(books.frame("subscribed/order_book", m, rows(asks), rows(bids), now))
 
 
 @router.websocket("/stream")
