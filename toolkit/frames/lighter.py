@@ -75,11 +75,16 @@ class Lighter(Source):
     def _call(self, call: Any) -> Any:
         return self.budgeted(call, most=1, weight_of=lambda _: 1, failed=1)
 
-    def market_id(self, name: str) -> int:
-        """Lighter's market id for a coin as typed: ``eth``, ``ETH``, ``ETH-PERP`` or ``ETH/USDC:USDC``."""
+    def symbol(self, name: str) -> str:
+        """Lighter's symbol for a coin as typed: ``eth``, ``ETH``, ``ETH-PERP`` or ``ETH/USDC:USDC``."""
         if self._markets is None:
             self._markets = {m["symbol"]: int(m["market_id"]) for m in self._call(self.client.order_books)}
-        return self._markets[coins.resolve(name, self._markets, "Lighter")]
+        return coins.resolve(name, self._markets, "Lighter")
+
+    def market_id(self, name: str) -> int:
+        """Lighter's market id for a coin as typed (see ``symbol``)."""
+        symbol = self.symbol(name)
+        return self._markets[symbol]  # type: ignore[index]  # filled by symbol()
 
     def funding_rate(
         self,
@@ -94,10 +99,9 @@ class Lighter(Source):
         schema.check_backend(backend)
         lo, hi = self._range(start, end, days=30)
         names = [coins_] if isinstance(coins_, str) else list(coins_)
-        wanted = [(self.market_id(n), n) for n in names]
+        wanted = [(self.symbol(n), self.market_id(n), n) for n in names]  # every name checked first
         parts = []
-        for market, name in wanted:
-            symbol = next(s for s, i in (self._markets or {}).items() if i == market)
+        for symbol, market, name in wanted:
 
             def fetch(
                 a: int, b: int, progress: Any, market: int = market, symbol: str = symbol
