@@ -166,8 +166,12 @@ def test_transactions_from_an_empty_slot_are_refused(lighter, owner, http):
 def test_malformed_send_tx_in_lighters_envelope(http):
     answer = http.post("/api/v1/sendTx", data={"tx_type": "8"})
     assert (answer.status_code, answer.json()) == (400, {"code": 20001, "message": "tx_info is required"})
-    answer = http.post("/api/v1/sendTx", data={"tx_type": "x", "tx_info": "{}"})
-    assert answer.json() == {"code": 20001, "message": "tx_type must be an integer"}
+    for typed in ("x", "١٤", " 14", "1_4", "+14", "14.0"):  # only ASCII digits are a number here
+        answer = http.post("/api/v1/sendTx", data={"tx_type": typed, "tx_info": "{}"})
+        assert (answer.status_code, answer.json()) == (
+            400,
+            {"code": 20001, "message": "tx_type must be an integer"},
+        )
     answer = http.post("/api/v1/sendTx", data={"tx_type": "99", "tx_info": "{}"})
     assert answer.json()["message"] == "tx_type 99 is not supported by the sandbox"
     answer = http.get("/api/v1/nextNonce", params={"account_index": "nope", "api_key_index": 4})

@@ -49,10 +49,9 @@ def _field(form: dict[str, str], name: str) -> str:
 
 def _int_field(form: dict[str, str], name: str, low: int = 0, high: int = wire.MAX_ACCOUNT_INDEX) -> int:
     text = _field(form, name)
-    try:
-        value = int(text)
-    except ValueError:
-        raise LighterError(wire.INVALID_PARAM, f"{name} must be an integer") from None
+    if not (text.isascii() and text.lstrip("-").isdigit()):  # int() would also take "١٤", " 14" and "1_4"
+        raise LighterError(wire.INVALID_PARAM, f"{name} must be an integer")
+    value = int(text)
     if not low <= value <= high:
         raise LighterError(wire.INVALID_PARAM, f"{name} must be between {low} and {high}")
     return value
