@@ -130,7 +130,9 @@ def test_wrong_nonce_is_21104_and_changes_nothing(lighter, owner, http):
 
 def test_skip_nonce_jumps_forward_within_bounds(lighter, owner, key, http):
     s = key.signer()
-    base = dict(market_index=0, client_order_index=0, base_amount=1, price=100, is_ask=False, order_type=0)
+    base = dict(
+        market_index=0, client_order_index=0, base_amount=200, price=100_000, is_ask=False, order_type=0
+    )
     jump = s.sign_create_order(**base, time_in_force=wire.POST_ONLY, nonce=500, skip_nonce=True)
     assert raw_send(http, jump).json()["code"] == 200
     assert lighter.next_nonce(key.account_index, 42) == 501
@@ -321,42 +323,44 @@ def test_a_maker_only_key_sends_post_only_orders_modifies_and_cancels_only(
 ):
     lighter.change_account_tier(key, "premium")
     lighter.set_maker_only_api_keys(key, [42])
-    lighter.create_order(key, market_index=0, base_amount=10, price=100, is_ask=False, time_in_force="post_only", client_order_index=7)  # fmt: skip
+    lighter.create_order(key, market_index=0, base_amount=200, price=100_000, is_ask=False, time_in_force="post_only", client_order_index=7)  # fmt: skip
     for tif in ("gtt", "ioc"):
         refusal(
             lambda tif=tif: lighter.create_order(
-                key, market_index=0, base_amount=1, price=100, is_ask=False, time_in_force=tif
+                key, market_index=0, base_amount=200, price=100_000, is_ask=False, time_in_force=tif
             ),
             wire.MAKER_ONLY_VIOLATION,
             "is maker-only: it may send post-only orders, modify them, cancel and cancel all",
         )
-    lighter.modify_order(key, 0, 7, 20, 101)
+    lighter.modify_order(key, 0, 7, 300, 100_100)
     lighter.cancel_order(key, 0, 7)
     lighter.cancel_all_orders(key)
     # the same account's other keys are not restricted
     free = lighter.register_api_key(owner, api_key_index=43)
-    lighter.create_order(free, market_index=0, base_amount=1, price=100, is_ask=False, time_in_force="gtt", client_order_index=9)  # fmt: skip
-    refusal(lambda: lighter.modify_order(key, 0, 9, 2, 100), wire.MAKER_ONLY_VIOLATION, "is maker-only")
+    lighter.create_order(free, market_index=0, base_amount=200, price=100_000, is_ask=False, time_in_force="gtt", client_order_index=9)  # fmt: skip
+    refusal(lambda: lighter.modify_order(key, 0, 9, 300, 100_000), wire.MAKER_ONLY_VIOLATION, "is maker-only")
 
 
 def test_tier_switch_rules(sandbox, lighter, key):
     refusal(
         lambda: lighter.change_account_tier(key, "standard"), wire.TIER_CHANGE_REFUSED, "already standard"
     )
-    lighter.create_order(key, market_index=1, base_amount=5, price=100, is_ask=False, time_in_force="gtt", client_order_index=1)  # fmt: skip
+    lighter.create_order(key, market_index=1, base_amount=500, price=300_000, is_ask=False, time_in_force="gtt", client_order_index=1)  # fmt: skip
     refusal(
         lambda: lighter.change_account_tier(key, "premium"),
         wire.TIER_CHANGE_REFUSED,
         "cancel every pending order",
     )
     lighter.cancel_all_orders(key)
-    lighter.create_order(key, market_index=1, base_amount=5, price=100, is_ask=False, time_in_force="ioc")
+    lighter.create_order(
+        key, market_index=1, base_amount=500, price=10_000_000, is_ask=False, time_in_force="ioc"
+    )
     refusal(
         lambda: lighter.change_account_tier(key, "premium"),
         wire.TIER_CHANGE_REFUSED,
         "close every open position",
     )
-    lighter.create_order(key, market_index=1, base_amount=5, price=100, is_ask=True, time_in_force="ioc", reduce_only=True)  # fmt: skip
+    lighter.create_order(key, market_index=1, base_amount=500, price=25_000, is_ask=True, time_in_force="ioc", reduce_only=True)  # fmt: skip
     lighter.change_account_tier(key, "premium")
     limits = lighter.account_limits(key.account_index, key)
     assert (limits["user_tier"], limits["account_trading_mode"]) == ("premium", "simpleTradingAccount")
@@ -375,7 +379,7 @@ def test_the_nonce_manager_rolls_back_on_a_refusal(lighter, key):
     lighter.cancel_all_orders(key)
     before = lighter.next_nonce(key.account_index, 42)
     assert lighter.nonces.peek(key.account_index, 42) == before
-    order = dict(market_index=0, base_amount=1, price=100, is_ask=False, time_in_force="gtt")
+    order = dict(market_index=0, base_amount=200, price=100_000, is_ask=False, time_in_force="gtt")
     refusal(lambda: lighter.create_order(key, **order), wire.MAKER_ONLY_VIOLATION, "maker-only")
     assert lighter.nonces.peek(key.account_index, 42) == before  # refused: the nonce is still free
     assert lighter.nonces.stats.rolled_back >= 1
@@ -415,7 +419,7 @@ MALFORMED = {
         ({"PubKey": "!!"}, 21103, "PubKey must be base64"),
         (
             {"Sig": "AAAA", "PubKey": base64.b64encode(bytes(40)).decode()},
-            21105,
+            21120,
             "Sig must be 80 bytes of base64",
         ),
     ],

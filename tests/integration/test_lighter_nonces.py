@@ -43,11 +43,11 @@ def test_eight_threads_share_one_key_without_a_lost_duplicate_or_skipped_nonce(o
         for i in range(PER_THREAD):
             if i % 2 == 0:
                 answer = client.create_order(
-                    key, market_index=t, base_amount=1, price=100 + i, is_ask=False,
+                    key, market_index=0, base_amount=200, price=100_000 + i, is_ask=False,
                     time_in_force="post_only", client_order_index=t * 10_000 + i + 1,
                 )  # fmt: skip
             else:
-                answer = client.cancel_order(key, t, t * 10_000 + i)
+                answer = client.cancel_order(key, 0, t * 10_000 + i)
             results[t].append(answer["tx_hash"])
             with lock:
                 done[0] += 1

@@ -42,8 +42,8 @@ async def _sdk_flow(url: str, account_index: int, eth_key: str) -> dict:
         _, _, err = await client.create_order(
             market_index=0,
             client_order_index=1,
-            base_amount=10,
-            price=1000,
+            base_amount=200,
+            price=100_000,
             is_ask=False,
             order_type=client.ORDER_TYPE_LIMIT,
             time_in_force=client.ORDER_TIME_IN_FORCE_POST_ONLY,
@@ -121,7 +121,7 @@ def _with_signer(sandbox, account_index: int, private: str, act):
 
 def _signed_order(client, nonce: int, client_order_index: int) -> tuple[int, str]:
     tx_type, tx_info, _, err = client.sign_create_order(
-        market_index=0, client_order_index=client_order_index, base_amount=100, price=1_000, is_ask=False,
+        market_index=0, client_order_index=client_order_index, base_amount=200, price=100_000, is_ask=False,
         order_type=client.ORDER_TYPE_LIMIT, time_in_force=client.ORDER_TIME_IN_FORCE_POST_ONLY,
         nonce=nonce, api_key_index=42,
     )  # fmt: skip
@@ -161,7 +161,7 @@ def test_a_refused_transaction_in_a_batch_is_reported_in_its_place(sandbox):
     errors = answer.additional_properties["errors"]
     assert errors[0] is None and errors[1] == {"code": wire.INVALID_SIGNATURE, "message": "invalid signature"}
     assert errors[2]["code"] == wire.INVALID_NONCE  # its nonce 3 follows a refusal that kept 2 unused
-    assert "transaction 2 of 3 refused: invalid signature (21105)" in answer.message
+    assert "transaction 2 of 3 refused: invalid signature (21120)" in answer.message
     assert sandbox.lighter_accepted_nonces(account, 42) == [0, 1]
 
 

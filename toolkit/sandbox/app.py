@@ -92,7 +92,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         clearinghouse,
         Billing(engine, clock),
         FixedWindows(px.RATE_LIMIT_WINDOW_SECONDS),
-        LighterSandbox(engine, clock),
+        LighterSandbox(engine, clock, clearinghouse),
     )
     app.include_router(paperx.router)
     app.include_router(paperx_trading.router)

@@ -37,7 +37,7 @@ from toolkit.sandbox.engine import marketdata
 from toolkit.sandbox.engine.core import Cancelled, Engine, Filled, Order, Rejected, Resting
 from toolkit.sandbox.engine.market import HOUR_MS
 from toolkit.sandbox.engine.orders import Waiting
-from toolkit.sandbox.engine.specs import OrderRejected, Reason
+from toolkit.sandbox.engine.specs import AccountRules, OrderRejected, Reason
 from toolkit.sandbox.market import SyntheticMarket
 from toolkit.sandbox.paper_store import PaperStore, Pending
 from toolkit.sandbox.universe import COINS
@@ -195,6 +195,8 @@ class Clearinghouse:
         # Called on the worker with each commit's rows (and the owner of each account), after the commit:
         # how the websocket streams fills, funding, ledger updates and order statuses.
         self.after_commit: list[Callable[[list[Pending], dict[int, str]], None]] = []
+        # Each venue's rules for its accounts (price rule, fees), by the venue part of the owner name
+        self._rules: dict[str, Callable[[str], AccountRules]] = {}
         self._load()
 
     # -- state ---------------------------------------------------------------------------------------
@@ -216,6 +218,8 @@ class Clearinghouse:
             self.engine.load_state(saved.clock, saved.accounts)
             self.accounts = saved.owners
         self._owners = {account: owner for owner, account in self.accounts.items()}
+        for name in self.accounts:
+            self._apply_rules(name)
         self.pending = Pending(next_fill_id=self.store.next_fill_id())
         self._committed_hour = self.engine.funded_hour
 
@@ -330,6 +334,11 @@ class Clearinghouse:
         if self._conn is None:
             raise RuntimeError("connection() is only open inside a clearinghouse job")
         return self._conn
+
+    def open_transaction(self) -> Connection | None:
+        """The running group's transaction, if this is the worker inside one (else None)."""
+        conn = self._conn
+        return conn if self.on_worker() and conn is not None and conn.in_transaction() else None
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -507,7 +516,28 @@ class Clearinghouse:
         if account is None:
             account = self.accounts[owner] = self.engine.open_account()
             self._owners[account] = owner
+            self._apply_rules(owner)
         return account
+
+    def set_rules(self, venue: str, rules: Callable[[str], AccountRules]) -> None:
+        """``venue``'s rules for each of its accounts (by owner name): its price rule and fees.
+        Applied to the accounts it has now, to each it opens, and after every reload."""
+        self._rules[venue] = rules
+        for name in list(self.accounts):
+            self._apply_rules(name)
+
+    def change_rules(self, owner: str, rules: AccountRules) -> None:
+        """``owner``'s rules from now on (its fee tier changed in the running transaction, which the
+        venue's rules function cannot read yet)."""
+        account = self.accounts.get(owner)
+        if account is not None:
+            self.engine.rules[account] = rules
+
+    def _apply_rules(self, owner: str) -> None:
+        rules = self._rules.get(owner.partition(":")[0])
+        account = self.accounts.get(owner)
+        if rules is not None and account is not None:
+            self.engine.rules[account] = rules(owner)
 
     def deposit(
         self, owner: str, usdc: float, identity: Callable[[Connection], None] | None = None
@@ -853,8 +883,8 @@ class Clearinghouse:
     # -- upgrades ----------------------------------------------------------------------------------------
 
     def adopt_legacy_balances(self) -> None:
-        """Older sandboxes kept Hyperliquid and Aster balances in the venues' own tables: move any
-        balance whose owner has no engine account into the clearinghouse, once, and clear it."""
+        """Older sandboxes kept Hyperliquid, Aster and Lighter balances in the venues' own tables:
+        move any balance whose owner has no engine account into the clearinghouse, once, and clear it."""
         self.call(Clearinghouse._adopt)
 
     def _adopt(self) -> None:
@@ -862,10 +892,11 @@ class Clearinghouse:
         for table, key, column, venue in (
             (store.hl_accounts, "user", "deposited_micro_usdc", "hyperliquid"),
             (store.as_accounts, "address", "balance_micro_usdt", "aster"),
+            (store.lt_accounts, "account_index", "collateral_micro", "lighter"),
         ):
             rows = conn.execute(sa.select(table.c[key], table.c[column]).where(table.c[column] > 0)).all()
             for address, micro in rows:
-                if owner(venue, address) not in self.accounts:
-                    self._deposit(owner(venue, address), micro / 1e6, None, "deposit")
+                if owner(venue, str(address)) not in self.accounts:
+                    self._deposit(owner(venue, str(address)), micro / 1e6, None, "deposit")
             if rows:
                 conn.execute(table.update().values({column: 0}))

@@ -8,9 +8,8 @@ that is not open) is accepted and consumes it, as a sequencer-level failure woul
 Transaction expiry and auth-token deadlines use the wall clock, which is what the signer writes;
 the cooldowns (tier, maker-only) use the simulated clock, so fast-forwarding passes them.
 
-The order book here does not match orders: resting orders (GTT, post-only) wait until cancelled,
-and immediate-or-cancel orders fill in full at their price, which is enough to hold positions and
-pending orders for the tier rules.
+Money and trading live on the clearinghouse (``lighter_trading``): a transaction's nonce, its row
+and its effect on the account commit in one clearinghouse transaction, or none of them does.
 """
 
 from __future__ import annotations
@@ -27,12 +26,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from toolkit.sandbox import store
+from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.clock import Clock
+from toolkit.sandbox.engine.specs import AccountRules
+from toolkit.sandbox.lighter_trading import VENUE, LighterTrading, owner_of, rules_for_tier
 from toolkit.venues.lighter import wire
 from toolkit.venues.lighter.wire import LighterError
 
 FIRST_ACCOUNT_INDEX = 100
-FIRST_ORDER_INDEX = 1 << 48  # order indexes start above every client order index
 
 
 def _wall_ms() -> int:
@@ -63,66 +64,66 @@ class Caller:
     all_accounts: bool = False
 
 
-def _open_order(tx: wire.Transaction, body: Any) -> tuple[Any, ...]:
-    """The open order a cancel or modify names, by its order index or its client order index."""
-    o = store.lt_orders
-    return (
-        o.c.account_index == tx.account_index,
-        o.c.market_index == body.market_index,
-        o.c.status == "open",
-        sa.or_(o.c.order_index == body.index, o.c.client_order_index == body.index),
-    )
-
-
 class LighterSandbox:
-    def __init__(self, engine: Engine, clock: Clock, chain_id: int = wire.SANDBOX_CHAIN_ID) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, ch: Clearinghouse, chain_id: int = wire.SANDBOX_CHAIN_ID
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.ch = ch
         self.chain_id = chain_id
+        self.trading = LighterTrading(ch)
         self._lock = threading.Lock()
-        # Write-through cache of key slots, read by every transaction (this process owns the db).
+        # Write-through cache of key slots, read by every transaction (this process owns the db);
+        # written on the clearinghouse's worker, and dropped when its transaction rolls back.
         self._slots: dict[tuple[int, int], Slot] = {}
+        ch.on_rollback.append(self.forget)
+        ch.set_rules(VENUE, self._rules)
+
+    def forget(self) -> None:
+        """Drop the cached slots: a rolled-back transaction may have written some."""
+        self._slots.clear()
+
+    def _rules(self, who: str) -> AccountRules:
+        """A Lighter account's price rule and fees (by its tier)."""
+        acc = store.lt_accounts
+        query = sa.select(acc.c.tier).where(acc.c.account_index == int(who.partition(":")[2]))
+        running = self.ch.open_transaction()  # a tier changed earlier in it is not committed yet
+        if running is not None:
+            return rules_for_tier(running.execute(query).scalar() or "standard")
+        with self.engine.connect() as conn:
+            return rules_for_tier(conn.execute(query).scalar() or "standard")
 
     # -- accounts --------------------------------------------------------------------------
 
     def deposit(self, l1_address: str, usdc: float) -> dict[str, Any]:
         """Credit USDC to the master account of ``l1_address``, creating it on the first deposit."""
+        return self.ch.call(self._deposit, l1_address.lower(), usdc)
+
+    def _deposit(self, ch: Clearinghouse, address: str, usdc: float) -> dict[str, Any]:
         acc = store.lt_accounts
-        address = l1_address.lower()
-        micro = round(usdc * 1_000_000)
-        with self._lock, self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(acc.c.account_index)
-                .where(acc.c.l1_address == address, acc.c.account_type == 0)
-                .order_by(acc.c.account_index)
-            ).first()
-            if row is None:
-                top = conn.execute(sa.select(sa.func.max(acc.c.account_index))).scalar()
-                index = max(FIRST_ACCOUNT_INDEX, (top or 0) + 1)
+        conn = ch.connection()
+        index = conn.execute(
+            sa.select(acc.c.account_index)
+            .where(acc.c.l1_address == address, acc.c.account_type == 0)
+            .order_by(acc.c.account_index)
+        ).scalar()
+        new = index is None
+        if new:
+            top = conn.execute(sa.select(sa.func.max(acc.c.account_index))).scalar()
+            index = max(FIRST_ACCOUNT_INDEX, (top or 0) + 1)
+
+        def identity(conn: Connection) -> None:
+            if new:
                 conn.execute(
                     acc.insert().values(
-                        account_index=index,
-                        l1_address=address,
-                        account_type=0,
-                        collateral_micro=micro,
-                        tier="standard",
-                        trading_mode=0,
-                        maker_only="[]",
-                        created_at=self.clock.now_ms(),
+                        account_index=index, l1_address=address, account_type=0, collateral_micro=0,
+                        tier="standard", trading_mode=0, maker_only="[]", created_at=self.clock.now_ms(),
                     )
-                )
-            else:
-                index = row.account_index
-                conn.execute(
-                    acc.update()
-                    .where(acc.c.account_index == index)
-                    .values(collateral_micro=acc.c.collateral_micro + micro)
-                )
-            total = conn.execute(
-                sa.select(acc.c.collateral_micro).where(acc.c.account_index == index)
-            ).scalar()
-            store.check_balance(total)
-        return {"account_index": index, "l1_address": address, "collateral": f"{total / 1e6:.6f}"}
+                )  # fmt: skip
+
+        ledger = ch.deposit(owner_of(index), usdc, identity)
+        return {"account_index": index, "l1_address": address, "collateral": f"{ledger['cash']:.6f}"}
 
     def _account(self, conn: Connection, account_index: int) -> Any:
         row = conn.execute(
@@ -133,40 +134,36 @@ class LighterSandbox:
         return row
 
     def accounts_by_l1_address(self, l1_address: str) -> dict[str, Any]:
+        accounts = self.trading.accounts(self._rows_of(l1_address), detailed=False)
+        return {"code": wire.OK, "l1_address": l1_address, "sub_accounts": accounts}
+
+    def _rows_of(self, l1_address: str) -> list[Any]:
         acc = store.lt_accounts
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(acc).where(acc.c.l1_address == l1_address.lower()).order_by(acc.c.account_index)
             ).all()
-            if not rows:
-                raise LighterError(wire.ACCOUNT_NOT_FOUND)
-            accounts = [self._account_json(conn, row) for row in rows]
-        return {"code": wire.OK, "l1_address": l1_address, "sub_accounts": accounts}
+        if not rows:
+            raise LighterError(wire.ACCOUNT_NOT_FOUND)
+        return list(rows)
 
-    def _account_json(self, conn: Connection, row: Any) -> dict[str, Any]:
-        o = store.lt_orders
-        pending = conn.execute(
-            sa.select(sa.func.count()).where(o.c.account_index == row.account_index, o.c.status == "open")
-        ).scalar_one()
-        total = conn.execute(
-            sa.select(sa.func.count()).where(o.c.account_index == row.account_index)
-        ).scalar_one()
-        collateral = f"{row.collateral_micro / 1e6:.6f}"
-        return {
-            "code": 0,
-            "account_type": row.account_type,
-            "account_trading_mode": row.trading_mode,
-            "index": row.account_index,
-            "l1_address": row.l1_address,
-            "cancel_all_time": 0,
-            "total_order_count": total,
-            "total_isolated_order_count": 0,
-            "pending_order_count": pending,
-            "available_balance": collateral,
-            "status": 1,
-            "collateral": collateral,
-            "transaction_time": row.created_at,
-        }
+    def account(self, by: str, value: str) -> dict[str, Any]:
+        """``AccountApi.account``: by ``index`` or by ``l1_address`` (every account of it)."""
+        if by == "index":
+            if not (value.isascii() and value.isdigit() and int(value) <= wire.MAX_ACCOUNT_INDEX):
+                raise LighterError(wire.INVALID_PARAM, "value must be an account index")
+            with self.engine.connect() as conn:
+                rows = [self._account(conn, int(value))]
+        else:
+            if not (
+                len(value) == 42
+                and value.startswith("0x")
+                and all(c in "0123456789abcdefABCDEF" for c in value[2:])
+            ):
+                raise LighterError(wire.INVALID_PARAM, "value must be an L1 address (0x and 40 hex digits)")
+            rows = self._rows_of(value)
+        accounts = self.trading.accounts(rows, detailed=True)
+        return {"code": wire.OK, "total": len(accounts), "accounts": accounts, "next_cursor": ""}
 
     # -- key slots --------------------------------------------------------------------------
 
@@ -253,10 +250,8 @@ class LighterSandbox:
         with self.engine.connect() as conn:
             account = self._account(conn, tx.account_index)
             slot = self._slot(conn, tx.account_index, tx.api_key_index)
-        signer_key = self._check_signers(tx, account, slot, msg_hash)
-        with self._lock:
-            new = self._commit(tx, signer_key, msg_hash)
-            self._slots[(tx.account_index, tx.api_key_index)] = new  # only once the commit succeeded
+        signer_key = self._check_signers(tx, account, slot, msg_hash)  # off the worker: it is the slow part
+        self.ch.call(self._commit, tx, signer_key, msg_hash)
         return {
             "code": wire.OK,
             "message": "",
@@ -308,35 +303,37 @@ class LighterSandbox:
             "volume_quota_remaining": 0,
         }
 
-    def _commit(self, tx: wire.Transaction, signer_key: str, msg_hash: bytes) -> Slot:
-        with self.engine.begin() as conn:
-            slot = self._slot(conn, tx.account_index, tx.api_key_index)
-            if signer_key != self._expected_signer(tx, slot):  # the slot changed while we verified
-                raise LighterError(wire.INVALID_SIGNATURE, "the key at this slot changed; sign again")
-            wire.check_nonce(tx.nonce, slot.next_nonce, tx.skip_nonce)
-            account = self._account(
-                conn, tx.account_index
-            )  # read under the lock: maker-only may just have changed
-            if tx.tx_type != wire.TX_CHANGE_PUB_KEY and tx.api_key_index in json.loads(account.maker_only):
-                self._check_maker_only(conn, tx)
-            now = self.clock.now_ms()
-            self._apply(conn, tx, now)
-            if tx.tx_type == wire.TX_CHANGE_PUB_KEY:
-                new = Slot(tx.tx.pub_key.hex(), tx.nonce + 1, now)  # type: ignore[attr-defined]
-            else:
-                new = Slot(slot.public_key, tx.nonce + 1, slot.transaction_time)
-            self._write_slot(conn, tx.account_index, tx.api_key_index, new)
-            conn.execute(
-                store.lt_txs.insert().values(
-                    tx_hash=msg_hash.hex(),
-                    tx_type=tx.tx_type,
-                    account_index=tx.account_index,
-                    api_key_index=tx.api_key_index,
-                    nonce=tx.nonce,
-                    accepted_at=now,
-                )
+    def _commit(self, ch: Clearinghouse, tx: wire.Transaction, signer_key: str, msg_hash: bytes) -> None:
+        """On the clearinghouse's worker: check what may have changed since the signature was
+        verified, apply the transaction, and use its nonce, all in the worker's transaction. Every
+        refusal is raised before anything is written."""
+        conn = ch.connection()
+        slot = self._slot(conn, tx.account_index, tx.api_key_index)
+        if signer_key != self._expected_signer(tx, slot):  # the slot changed while we verified
+            raise LighterError(wire.INVALID_SIGNATURE, "the key at this slot changed; sign again")
+        wire.check_nonce(tx.nonce, slot.next_nonce, tx.skip_nonce)
+        account = self._account(conn, tx.account_index)  # maker-only may just have changed
+        if tx.tx_type != wire.TX_CHANGE_PUB_KEY and tx.api_key_index in json.loads(account.maker_only):
+            self._check_maker_only(conn, tx)
+        now = self.clock.now_ms()
+        self.trading.check(conn, tx)
+        self.trading.apply(conn, tx, now)  # raises only before it changes anything
+        if tx.tx_type == wire.TX_CHANGE_PUB_KEY:
+            new = Slot(tx.tx.pub_key.hex(), tx.nonce + 1, now)  # type: ignore[attr-defined]
+        else:
+            new = Slot(slot.public_key, tx.nonce + 1, slot.transaction_time)
+        self._write_slot(conn, tx.account_index, tx.api_key_index, new)
+        self._slots[(tx.account_index, tx.api_key_index)] = new  # a rollback clears the cache (forget)
+        conn.execute(
+            store.lt_txs.insert().values(
+                tx_hash=msg_hash.hex(),
+                tx_type=tx.tx_type,
+                account_index=tx.account_index,
+                api_key_index=tx.api_key_index,
+                nonce=tx.nonce,
+                accepted_at=now,
             )
-        return new
+        )
 
     def _expected_signer(self, tx: wire.Transaction, slot: Slot) -> str:
         """Whose L2 signature a tx needs: a ChangePubKey the new key's (the current key's when
@@ -391,101 +388,9 @@ class LighterSandbox:
         if tx.tx_type == wire.TX_CREATE_ORDER and tx.tx.order.time_in_force != wire.POST_ONLY:  # type: ignore[attr-defined]
             raise refusal
         if tx.tx_type == wire.TX_MODIFY_ORDER:
-            o = store.lt_orders
-            tif = conn.execute(
-                sa.select(o.c.time_in_force).where(
-                    o.c.account_index == tx.account_index,
-                    sa.or_(o.c.order_index == tx.tx.index, o.c.client_order_index == tx.tx.index),  # type: ignore[attr-defined]
-                )
-            ).scalar()
-            if tif is not None and tif != wire.POST_ONLY:
+            ref = self.trading.open_ref(conn, tx.account_index, tx.tx.market_index, tx.tx.index)  # type: ignore[attr-defined]
+            if ref is not None and ref.time_in_force != wire.POST_ONLY:
                 raise refusal
-
-    # -- effects of accepted transactions ----------------------------------------------------
-
-    def _apply(self, conn: Connection, tx: wire.Transaction, now: int) -> None:
-        o, p = store.lt_orders, store.lt_positions
-        body: Any = tx.tx
-        if tx.tx_type == wire.TX_CREATE_ORDER:
-            order = body.order
-            if order.time_in_force == wire.IMMEDIATE_OR_CANCEL:
-                signed = -order.base_amount if order.is_ask else order.base_amount
-                done = conn.execute(
-                    p.update()
-                    .where(p.c.account_index == tx.account_index, p.c.market_index == order.market_index)
-                    .values(base_amount=p.c.base_amount + signed)
-                )
-                if done.rowcount == 0:
-                    conn.execute(
-                        p.insert().values(
-                            account_index=tx.account_index,
-                            market_index=order.market_index,
-                            base_amount=signed,
-                        )
-                    )
-                return
-            top = conn.execute(sa.select(sa.func.max(o.c.order_index))).scalar()
-            conn.execute(
-                o.insert().values(
-                    order_index=max(FIRST_ORDER_INDEX, (top or 0) + 1),
-                    account_index=tx.account_index,
-                    market_index=order.market_index,
-                    client_order_index=order.client_order_index,
-                    is_ask=bool(order.is_ask),
-                    base_amount=order.base_amount,
-                    price=order.price,
-                    time_in_force=order.time_in_force,
-                    status="open",
-                    api_key_index=tx.api_key_index,
-                    created_at=now,
-                )
-            )
-        elif tx.tx_type == wire.TX_CANCEL_ORDER:
-            conn.execute(o.update().where(*_open_order(tx, body)).values(status="canceled"))
-        elif tx.tx_type == wire.TX_CANCEL_ALL_ORDERS:
-            query = o.update().where(o.c.account_index == tx.account_index, o.c.status == "open")
-            market = body.attributes.cancel_all_market_index
-            if market is not None and market != 255:
-                query = query.where(o.c.market_index == market)
-            conn.execute(query.values(status="canceled"))
-        elif tx.tx_type == wire.TX_MODIFY_ORDER:
-            conn.execute(
-                o.update()
-                .where(*_open_order(tx, body))
-                .values(base_amount=body.base_amount, price=body.price)
-            )
-
-    def open_orders(self, account_index: int) -> list[dict[str, Any]]:
-        o = store.lt_orders
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(o)
-                .where(o.c.account_index == account_index, o.c.status == "open")
-                .order_by(o.c.order_index)
-            ).all()
-        return [
-            {
-                "order_index": r.order_index,
-                "client_order_index": r.client_order_index,
-                "market_index": r.market_index,
-                "is_ask": r.is_ask,
-                "base_amount": r.base_amount,
-                "price": r.price,
-                "time_in_force": r.time_in_force,
-                "api_key_index": r.api_key_index,
-            }
-            for r in rows
-        ]
-
-    def positions(self, account_index: int) -> dict[int, int]:
-        p = store.lt_positions
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(p.c.market_index, p.c.base_amount).where(
-                    p.c.account_index == account_index, p.c.base_amount != 0
-                )
-            ).all()
-        return {r.market_index: r.base_amount for r in rows}
 
     def accepted_nonces(self, account_index: int, api_key_index: int) -> list[int]:
         """Every nonce this slot had accepted, in order (what the nonce-manager tests compare)."""
@@ -694,37 +599,37 @@ class LighterSandbox:
     def change_tier(self, account_index: int, new_tier: str) -> dict[str, Any]:
         if new_tier not in wire.TIERS:
             raise LighterError(wire.INVALID_PARAM, f"new_tier must be standard or premium, got {new_tier!r}")
-        acc, o, p = store.lt_accounts, store.lt_orders, store.lt_positions
-        with self._lock, self.engine.begin() as conn:
-            account = self._account(conn, account_index)
-            if account.tier == new_tier:
-                raise LighterError(wire.TIER_CHANGE_REFUSED, f"account is already {new_tier}")
-            now = self.clock.now_ms()
-            last = account.tier_changed_at
-            if last is not None and now - last < wire.TIER_COOLDOWN_SECONDS * 1000:
-                hours = (last + wire.TIER_COOLDOWN_SECONDS * 1000 - now) / 3_600_000
-                raise LighterError(
-                    wire.TIER_CHANGE_REFUSED,
-                    f"the tier changes at most once every 24 hours; try again in {hours:.1f} h",
-                )
-            if conn.execute(
-                sa.select(sa.func.count()).where(p.c.account_index == account_index, p.c.base_amount != 0)
-            ).scalar_one():
-                raise LighterError(
-                    wire.TIER_CHANGE_REFUSED, "close every open position before changing the tier"
-                )
-            if conn.execute(
-                sa.select(sa.func.count()).where(o.c.account_index == account_index, o.c.status == "open")
-            ).scalar_one():
-                raise LighterError(
-                    wire.TIER_CHANGE_REFUSED, "cancel every pending order before changing the tier"
-                )
-            conn.execute(
-                acc.update()
-                .where(acc.c.account_index == account_index)
-                .values(tier=new_tier, tier_changed_at=now)
-            )
+        self.ch.call(self._change_tier, account_index, new_tier)
         return {"code": wire.OK, "message": ""}
+
+    def _change_tier(self, ch: Clearinghouse, account_index: int, new_tier: str) -> None:
+        """On the worker: the positions and orders it checks cannot change before the tier does."""
+        conn = ch.connection()
+        account = self._account(conn, account_index)
+        if account.tier == new_tier:
+            raise LighterError(wire.TIER_CHANGE_REFUSED, f"account is already {new_tier}")
+        now = self.clock.now_ms()
+        last = account.tier_changed_at
+        if last is not None and now - last < wire.TIER_COOLDOWN_SECONDS * 1000:
+            hours = (last + wire.TIER_COOLDOWN_SECONDS * 1000 - now) / 3_600_000
+            raise LighterError(
+                wire.TIER_CHANGE_REFUSED,
+                f"the tier changes at most once every 24 hours; try again in {hours:.1f} h",
+            )
+        who = owner_of(account_index)
+        if ch._view(who).positions:
+            raise LighterError(wire.TIER_CHANGE_REFUSED, "close every open position before changing the tier")
+        if ch._open_orders(who):
+            raise LighterError(
+                wire.TIER_CHANGE_REFUSED, "cancel every pending order before changing the tier"
+            )
+        acc = store.lt_accounts
+        conn.execute(
+            acc.update()
+            .where(acc.c.account_index == account_index)
+            .values(tier=new_tier, tier_changed_at=now)
+        )
+        ch.change_rules(who, rules_for_tier(new_tier))
 
     def account_limits(self, account_index: int) -> dict[str, Any]:
         with self.engine.connect() as conn:

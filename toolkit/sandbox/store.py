@@ -422,6 +422,31 @@ lt_positions = sa.Table(
     sa.Column("base_amount", sa.BigInteger, nullable=False),  # signed: long > 0, short < 0
 )
 
+lt_trade_orders = sa.Table(  # from v10: each Lighter order and the engine order that carries it
+    "lt_trade_orders",
+    metadata,
+    sa.Column("order_index", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_index", sa.BigInteger, nullable=False),
+    sa.Column("market_index", sa.Integer, nullable=False),
+    sa.Column("client_order_index", sa.BigInteger, nullable=False),
+    sa.Column("oid", sa.BigInteger, nullable=True),  # the engine's order now (a modify replaces it)
+    sa.Column("api_key_index", sa.Integer, nullable=False),
+    sa.Column("nonce", sa.BigInteger, nullable=False),
+    sa.Column("order_type", sa.Integer, nullable=False),
+    sa.Column("time_in_force", sa.Integer, nullable=False),
+    sa.Column("is_ask", sa.Boolean, nullable=False),
+    sa.Column("reduce_only", sa.Boolean, nullable=False),
+    sa.Column("base_amount", sa.BigInteger, nullable=False),  # as first placed, in the market's units
+    sa.Column("price", sa.BigInteger, nullable=False),
+    sa.Column("trigger_price", sa.BigInteger, nullable=False),
+    sa.Column("order_expiry", sa.BigInteger, nullable=False),
+    sa.Column("refused", sa.String(40), nullable=True),  # the status of an order the engine refused
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_lt_trade_orders_account", "account_index", "order_index"),
+    sa.Index("ix_lt_trade_orders_oid", "oid"),
+)
+
 lt_txs = sa.Table(
     "lt_txs",
     metadata,
@@ -490,8 +515,13 @@ def _v9(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE pp_fills ADD COLUMN builder_fee FLOAT NOT NULL DEFAULT 0"))
 
 
+def _v10(conn: Connection) -> None:
+    """Lighter orders on the clearinghouse: each order's venue fields and its engine order."""
+    lt_trade_orders.create(conn, checkfirst=True)
+
+
 # Migration N brings the schema from version N-1 to N. Append, never edit.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 MAX_BALANCE_MICRO = 10**18  # one trillion dollars in millionths: far inside a 64-bit column

@@ -26,7 +26,15 @@ from toolkit.sandbox.engine import orders as status
 from toolkit.sandbox.engine.market import HOUR_MS, Market
 from toolkit.sandbox.engine.orders import Order, OrderUpdate, Waiting
 from toolkit.sandbox.engine.positions import PositionTable
-from toolkit.sandbox.engine.specs import CONTRACTS, MAX_ACCOUNT_LEVERAGE, OrderRejected, Reason, fee
+from toolkit.sandbox.engine.specs import (
+    CONTRACTS,
+    HYPERLIQUID_RULES,
+    MAX_ACCOUNT_LEVERAGE,
+    AccountRules,
+    OrderRejected,
+    Reason,
+    fee,
+)
 from toolkit.venues import funding as funding_math
 
 OPEN_ORDERS_BASE = 1000  # Hyperliquid: 1,000 open orders per address...
@@ -164,6 +172,9 @@ class Engine:
         self.scheduled: dict[int, int] = {}  # account -> its scheduled cancel time
         self._orders_of: dict[int, dict[int, Order]] = {}  # account -> its resting orders
         self.next_oid = 1
+        # Per-account venue rules (price rule, fees); absent = Hyperliquid's. Set by the owner of the
+        # accounts (the clearinghouse) from who they are, so not part of the saved state.
+        self.rules: dict[int, AccountRules] = {}
         self.events: list[Fill | FundingBatch | Liquidation | OrderUpdate] = []
         self.listeners: list[Callable[[Any], None]] = []
         self.keep_events = True
@@ -393,7 +404,7 @@ class Engine:
         old = p.get(row, "szi") if row is not None else 0.0
         entry = p.get(row, "entry") if row is not None else 0.0
         builder_cost = 0.0 if liquidation else px * sz * builder_fee / 100_000  # tenths of a basis point
-        cost = 0.0 if liquidation else fee(px * sz, maker=maker) + builder_cost
+        cost = 0.0 if liquidation else fee(px * sz, maker=maker, rules=self._rules(account)) + builder_cost
         closed_sz = min(abs(signed), abs(old)) if old and (old > 0) != (signed > 0) else 0.0
         closed_pnl = (1 if old > 0 else -1) * (px - entry) * closed_sz if closed_sz else 0.0
         new = old + signed
@@ -457,7 +468,9 @@ class Engine:
             return  # a reduction never needs margin
         after = marks.copy()
         after[c] = px
-        value = self.account_value(account, after) - fee(abs(signed) * px, maker=False)
+        value = self.account_value(account, after) - fee(
+            abs(signed) * px, maker=False, rules=self._rules(account)
+        )
         mine = p.rows_of(account)
         notional = np.abs(p.szi[mine]) * after[p.coin[mine]]
         others = float(np.sum(notional[p.coin[mine] != c]))
@@ -474,6 +487,9 @@ class Engine:
             raise OrderRejected(Reason.MARGIN, required=required, available=value)
 
     # -- orders ------------------------------------------------------------------------------------
+
+    def _rules(self, account: int) -> AccountRules:
+        return self.rules.get(account, HYPERLIQUID_RULES)
 
     def market_price(self, c: int, is_buy: bool, slippage: float = MARKET_SLIPPAGE) -> str:
         """A market order's limit: the mark moved ``slippage`` against the taker, at a price the
@@ -511,7 +527,7 @@ class Engine:
                 px, tif = self.market_price(c, is_buy), "Ioc"
             if tif not in ("Gtc", "Ioc", "Alo"):
                 raise OrderRejected(Reason.TIME_IN_FORCE, tif=tif)
-            price = contract.check_price(px)
+            price = contract.check_price(px, significant=self._rules(account).significant_figures)
             if trigger is not None:
                 return self._place_trigger(account, c, is_buy, price, sz, reduce_only, cloid, trigger,
                                            position_tpsl, builder, waiting_for, group)  # fmt: skip
@@ -560,7 +576,9 @@ class Engine:
         contract = self.contracts[c]
         trigger_px, is_market, tpsl = trigger
         try:
-            trigger_price = contract.check_price(trigger_px)
+            trigger_price = contract.check_price(
+                trigger_px, significant=self._rules(account).significant_figures
+            )
         except OrderRejected:
             raise OrderRejected(Reason.TRIGGER_PRICE) from None
         if position_tpsl and Decimal(str(sz)) == 0:

@@ -100,8 +100,9 @@ class Contract:
         lev = self.max_leverage
         return 30e6 if lev >= 25 else 5e6 if lev >= 20 else 2e6 if lev >= 10 else 500e3
 
-    def check_price(self, price: float | str) -> Decimal:
-        """At most 5 significant figures and ``6 − szDecimals`` decimals; integers always pass."""
+    def check_price(self, price: float | str, *, significant: bool = True) -> Decimal:
+        """At most ``6 − szDecimals`` decimals, and (Hyperliquid's rule, ``significant``) at most 5
+        significant figures unless an integer. Lighter prices are fixed-point: decimals only."""
         try:
             px = Decimal(str(price))
         except InvalidOperation:
@@ -112,8 +113,10 @@ class Contract:
             return px
         normal = px.normalize()
         decimals = -normal.as_tuple().exponent
-        significant = len(normal.as_tuple().digits)
-        if significant > MAX_SIGNIFICANT_FIGURES or decimals > MAX_DECIMALS_PERP - self.sz_decimals:
+        figures = len(normal.as_tuple().digits)
+        if (
+            significant and figures > MAX_SIGNIFICANT_FIGURES
+        ) or decimals > MAX_DECIMALS_PERP - self.sz_decimals:
             raise OrderRejected(Reason.PRICE)
         return px
 
@@ -155,5 +158,17 @@ CONTRACTS: dict[str, Contract] = {
 }
 
 
-def fee(notional: float, *, maker: bool) -> float:
-    return abs(notional) * (MAKER_FEE if maker else TAKER_FEE)
+@dataclass(frozen=True)
+class AccountRules:
+    """What differs per venue for one account: the price rule and the fee schedule."""
+
+    significant_figures: bool = True  # Hyperliquid's 5-figure price rule (Lighter's prices are fixed-point)
+    maker_fee: float = MAKER_FEE
+    taker_fee: float = TAKER_FEE
+
+
+HYPERLIQUID_RULES = AccountRules()
+
+
+def fee(notional: float, *, maker: bool, rules: AccountRules = HYPERLIQUID_RULES) -> float:
+    return abs(notional) * (rules.maker_fee if maker else rules.taker_fee)

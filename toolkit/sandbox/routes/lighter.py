@@ -379,3 +379,132 @@ async def funding_rates(state: State) -> Any:
         for exchange in ("lighter", "hyperliquid")
     ]
     return {"code": wire.OK, "funding_rates": rows}
+
+
+# -- accounts and their trading: the clearinghouse's accounts, as Lighter shows them ---------------
+
+
+@router.get("/account", summary="Lighter: accounts with positions and money, by index or L1 address")
+async def account(
+    state: State,
+    by: Annotated[Literal["index", "l1_address"], Query()],
+    value: Annotated[str, Query(max_length=66)],
+    active_only: bool = False,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    return await _run(state.lighter.account, by, value)
+
+
+def _market_or_all(market_id: int) -> int:
+    _markets(market_id)  # an unknown market is refused; 255 is every market
+    return market_id
+
+
+@router.get("/accountActiveOrders", summary="Lighter: the account's open orders (auth)")
+async def account_active_orders(
+    state: State,
+    account_index: AccountIndex,
+    market_id: AnyMarket = markets.ALL_MARKETS,
+    market_type: MarketFilter = "all",
+    authorization: Auth = None,
+) -> Any:
+    def act(account: int) -> Any:
+        chosen = _market_or_all(market_id)
+        orders = [] if market_type == "spot" else state.lighter.trading.active_orders(account, chosen)
+        return {"code": wire.OK, "orders": orders}
+
+    return await _read(state, account_index, authorization, act)
+
+
+@router.get(
+    "/accountInactiveOrders", summary="Lighter: the account's filled and canceled orders, newest first (auth)"
+)
+async def account_inactive_orders(
+    state: State,
+    account_index: AccountIndex,
+    limit: Annotated[int, Query(ge=1, le=100)],
+    market_id: AnyMarket = markets.ALL_MARKETS,
+    ask_filter: Annotated[int, Query(ge=-1, le=1)] = -1,
+    between_timestamps: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    market_type: MarketFilter = "all",
+    authorization: Auth = None,
+) -> Any:
+    def act(account: int) -> Any:
+        chosen = _market_or_all(market_id)
+        if market_type == "spot":
+            return {"code": wire.OK, "orders": []}
+        orders = state.lighter.trading.inactive_orders(account, chosen, limit)
+        if ask_filter != -1:
+            orders = [o for o in orders if o["is_ask"] == bool(ask_filter)]
+        return {"code": wire.OK, "orders": orders}
+
+    return await _read(state, account_index, authorization, act)
+
+
+@router.get("/recentTrades", summary="Lighter: the latest trades of a market, newest first")
+async def recent_trades(
+    state: State, market_id: AnyMarket, limit: Annotated[int, Query(ge=1, le=100)]
+) -> Any:
+    m = _market(market_id)
+    trades = await _run(state.lighter.trading.trades, m.market_id, None, limit)
+    return {"code": wire.OK, "trades": trades}
+
+
+@router.get("/trades", summary="Lighter: trades, of one account with its auth token, newest first")
+async def trades(
+    state: State,
+    sort_by: Annotated[Literal["block_height", "timestamp", "trade_id"], Query()],
+    limit: Annotated[int, Query(ge=1, le=100)],
+    market_id: AnyMarket = markets.ALL_MARKETS,
+    account_index: Annotated[int, Query(ge=-1, le=wire.MAX_ACCOUNT_INDEX)] = -1,
+    sort_dir: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    type: Annotated[
+        Literal["all", "trade", "liquidation", "deleverage", "market-settlement"], Query()
+    ] = "all",
+    role: Annotated[Literal["all", "maker", "taker"], Query()] = "all",
+    authorization: Auth = None,
+) -> Any:
+    def rows(account: int | None) -> Any:
+        out = state.lighter.trading.trades(_market_or_all(market_id), account, limit)
+        if type != "all":
+            out = [t for t in out if t["type"] == type]
+        if role != "all" and account is not None:
+            out = [
+                t for t in out if (t["is_maker_ask"] == (t["ask_account_id"] == account)) == (role == "maker")
+            ]
+        if sort_dir == "asc":
+            out.reverse()
+        return {"code": wire.OK, "trades": out}
+
+    if account_index == -1:
+        return await _run(rows, None)
+    return await _read(state, account_index, authorization, rows)
+
+
+@router.get("/positionFunding", summary="Lighter: the account's funding payments, newest first (auth)")
+async def position_funding(
+    state: State,
+    account_index: AccountIndex,
+    limit: Annotated[int, Query(ge=1, le=100)],
+    market_ids: Annotated[str | None, Query(max_length=200)] = None,
+    side: Annotated[Literal["long", "short", "all"] | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    start_timestamp: Annotated[int | None, Query(ge=0, le=5_000_000_000_000)] = None,
+    end_timestamp: Annotated[int | None, Query(ge=0, le=5_000_000_000_000)] = None,
+    authorization: Auth = None,
+) -> Any:
+    chosen: set[int] | None = None
+    if market_ids:
+        parts = market_ids.split(",")
+        if not all(p.isascii() and p.isdigit() and len(p) <= 15 for p in parts):
+            raise LighterError(wire.INVALID_PARAM, "market_ids must be comma-separated market indexes")
+        chosen = {_market(int(p)).market_id for p in parts}
+
+    def act(account: int) -> Any:
+        rows = state.lighter.trading.position_funding(account, limit, chosen)
+        if side in ("long", "short"):
+            rows = [r for r in rows if r["position_side"] == side]
+        return {"code": wire.OK, "position_fundings": rows}
+
+    return await _read(state, account_index, authorization, act)

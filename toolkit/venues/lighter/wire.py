@@ -70,12 +70,20 @@ TX_CREATE_ORDER = 14
 TX_CANCEL_ORDER = 15
 TX_CANCEL_ALL_ORDERS = 16
 TX_MODIFY_ORDER = 17
+TX_UPDATE_LEVERAGE = 20
+TX_UPDATE_MARGIN = 29
 # what the sandbox parses and verifies (``_build`` makes each one)
 TX_TYPES = frozenset(
-    {TX_CHANGE_PUB_KEY, TX_CREATE_ORDER, TX_CANCEL_ORDER, TX_CANCEL_ALL_ORDERS, TX_MODIFY_ORDER}
-)
+    {
+        TX_CHANGE_PUB_KEY, TX_CREATE_ORDER, TX_CANCEL_ORDER, TX_CANCEL_ALL_ORDERS, TX_MODIFY_ORDER,
+        TX_UPDATE_LEVERAGE, TX_UPDATE_MARGIN,
+    }
+)  # fmt: skip
 # order types and times in force
 ORDER_LIMIT, ORDER_MARKET = 0, 1
+STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT, TWAP = 2, 3, 4, 5, 6
+CROSS_MARGIN, ISOLATED_MARGIN = 0, 1
+REMOVE_MARGIN, ADD_MARGIN = 0, 1
 IMMEDIATE_OR_CANCEL, GOOD_TILL_TIME, POST_ONLY = 0, 1, 2
 # what a maker-only key may send: post-only orders, their modification, cancels
 MAKER_ONLY_TX_TYPES = frozenset({TX_CREATE_ORDER, TX_CANCEL_ORDER, TX_CANCEL_ALL_ORDERS, TX_MODIFY_ORDER})
@@ -92,7 +100,7 @@ INVALID_API_KEY_INDEX = 21101
 API_KEY_NOT_FOUND = 21102
 INVALID_TX = 21103
 INVALID_NONCE = 21104
-INVALID_SIGNATURE = 21105
+INVALID_SIGNATURE = 21120  # the venue's code (reference/lighter-reads.md §5)
 INVALID_L1_SIGNATURE = 21106
 TX_EXPIRED = 21107
 MAKER_ONLY_VIOLATION = 21108
@@ -101,12 +109,21 @@ TIER_CHANGE_REFUSED = 21110
 INVALID_MARKET_INDEX = 21602  # the venue's code (reference/lighter-reads.md §5)
 # sendTxBatch's own rules, with the venue's codes (reference/lighter-reads.md §4-5)
 BATCH_MIXED_SENDERS = 21121
-BATCH_NONCE_NOT_INCREASING = 21105  # as the venue numbers it; INVALID_SIGNATURE shares it here
+BATCH_NONCE_NOT_INCREASING = 21105
 BATCH_LENGTHS_DIFFER = 21513
 BATCH_TOO_LARGE = 21514
 MAX_BATCH_TXS = 50
 TOKEN_REFUSED = 21111
 ORDER_NOT_FOUND = 21112
+# trading, with the venue's codes (reference/lighter-reads.md §5)
+INVALID_MARGIN_FRACTION = 21113
+BELOW_INITIAL_MARGIN = 21508
+INVALID_MARGIN_MODE = 21613
+NO_POSITION = 21614
+INVALID_BASE_AMOUNT = 21701
+INVALID_PRICE = 21702
+TOO_MANY_ORDERS = 21717
+CLIENT_ORDER_INDEX_EXISTS = 21728
 
 MESSAGES = {
     INVALID_AUTH: "invalid auth token",
@@ -300,6 +317,20 @@ def _build(tx_type: int, info: dict[str, Any], common: dict[str, Any]) -> L2Tx:
             base_amount=_int(info, "BaseAmount"),
             price=_int(info, "Price"),
             trigger_price=_int(info, "TriggerPrice"),
+            **common,
+        )
+    if tx_type == TX_UPDATE_LEVERAGE:
+        return _account.UpdateLeverage(
+            market_index=_int(info, "MarketIndex"),
+            initial_margin_fraction=_int(info, "InitialMarginFraction"),
+            margin_mode=_int(info, "MarginMode"),
+            **common,
+        )
+    if tx_type == TX_UPDATE_MARGIN:
+        return _account.UpdateMargin(
+            market_index=_int(info, "MarketIndex"),
+            usdc_amount=_int(info, "USDCAmount"),
+            direction=_int(info, "Direction"),
             **common,
         )
     raise LighterError(INVALID_TX, f"tx_type {tx_type} is not supported by the sandbox")
