@@ -211,3 +211,56 @@ def test_funding_over_48_hours_is_each_hourly_payment_once(own_sandbox):
     assert abs(Decimal(position.total_funding_paid_out) - paid_out) <= Decimal("0.000048")  # rounding
     collateral = Decimal(accounts.accounts[0].collateral)
     assert abs(collateral - (Decimal(10_000) - paid_out)) <= Decimal("0.000048")
+
+
+def test_a_premium_account_pays_the_premium_taker_fee(sandbox):
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        key = ours.register_api_key(wallet)
+        ours.change_account_tier(key, "premium")
+        _, ask = ours.best_prices(ETH)
+        ours.create_market_order(key, market_index=ETH, base_amount=SIZE, worst_price=ask * 2, is_ask=False)
+        (trade,) = ours.trades(index, key)
+        account = ours.account(index)
+    assert trade["taker_fee"] == 280  # 0.0280 %, in units of 0.0001 %
+    fee = Decimal(trade["usd_amount"]) * Decimal("0.00028")
+    assert abs(Decimal(1_000) - Decimal(account["collateral"]) - fee) <= Decimal("0.000001")
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("accountActiveOrders", {"account_index": "100"}),
+        ("accountInactiveOrders", {"account_index": "100", "limit": "5"}),
+        ("positionFunding", {"account_index": "100", "limit": "5"}),
+        ("trades", {"account_index": "100", "limit": "5", "sort_by": "timestamp"}),
+    ],
+)
+def test_an_accounts_private_reads_need_its_auth_token(sandbox, path, params):
+    answer = httpx.get(f"{sandbox.url}/api/v1/{path}", params=params)
+    assert answer.status_code == 401
+    assert answer.json() == {
+        "code": 20013,
+        "message": "invalid auth token: the Authorization header is missing",
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"by": "index", "value": "١٠٠"}, "value must be an account index"),
+        ({"by": "index", "value": "1e3"}, "value must be an account index"),
+        ({"by": "index", "value": str(2**60)}, "value must be an account index"),
+        ({"by": "l1_address", "value": "0x" + "zz" * 20}, "value must be an L1 address"),
+    ],
+)
+def test_account_lookup_refuses_a_malformed_value(sandbox, params, message):
+    answer = httpx.get(f"{sandbox.url}/api/v1/account", params=params)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == 20001 and message in answer.json()["message"]
+
+
+def test_account_lookup_of_an_unknown_index_is_account_not_found(sandbox):
+    answer = httpx.get(f"{sandbox.url}/api/v1/account", params={"by": "index", "value": "99"})
+    assert answer.status_code == 400 and answer.json() == {"code": 21100, "message": "account not found"}

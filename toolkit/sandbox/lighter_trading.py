@@ -383,7 +383,17 @@ class LighterTrading:
         who = owner_of(account_index)
         live = {o.oid: o for o in self.ch._open_orders(who)}
         rows = self._refs(account_index, market_id, [o for o in live])
-        return [self._order(r, live[r.oid].snapshot(self.ch.engine.coins), "open") for r in rows]
+        account = self.ch.account(who)
+        with self.ch.db.connect() as conn:
+            return [
+                self._order(
+                    r,
+                    live[r.oid].snapshot(self.ch.engine.coins),
+                    "open",
+                    self._filled_quote(conn, account, r.oid),
+                )
+                for r in rows
+            ]
 
     def inactive_orders(self, account_index: int, market_id: int, limit: int) -> list[dict[str, Any]]:
         """The account's orders that are no longer open, newest first."""
@@ -404,12 +414,18 @@ class LighterTrading:
                 else:
                     row = self.ch.store.order_status(account, r.oid) if account is not None else None
                     snap = json.loads(row["order"]) if row is not None else None
-                    out.append(
-                        self._order(r, snap, STATUSES.get(row["status"], "canceled") if row else "canceled")
-                    )
+                    state = STATUSES.get(row["status"], "canceled") if row else "canceled"
+                    out.append(self._order(r, snap, state, self._filled_quote(conn, account, r.oid)))
                 if len(out) >= limit:
                     break
         return out
+
+    @staticmethod
+    def _filled_quote(conn: Connection, account: int | None, oid: int) -> float:
+        """What the order's fills cost in USDC (they fill at the mark, not at the order's limit)."""
+        f = store.pp_fills
+        query = sa.select(sa.func.sum(f.c.px * f.c.sz)).where(f.c.account == account, f.c.oid == oid)
+        return float(conn.execute(query).scalar() or 0.0)
 
     def trades(self, market_id: int, account_index: int | None, limit: int) -> list[dict[str, Any]]:
         """The latest fills of Lighter accounts (one, or all), newest first, as Lighter's trades."""
@@ -475,7 +491,7 @@ class LighterTrading:
             return list(conn.execute(query.order_by(t.c.order_index)).all())
 
     @staticmethod
-    def _order(r: Any, snap: dict[str, Any] | None, state: str) -> dict[str, Any]:
+    def _order(r: Any, snap: dict[str, Any] | None, state: str, filled_quote: float = 0.0) -> dict[str, Any]:
         m = markets.BY_ID[r.market_index]
         initial = float(_size(m, r.base_amount))
         if snap is not None:
@@ -500,7 +516,7 @@ class LighterTrading:
             "base_size": round(remaining * 10**m.size_decimals),
             "base_price": round(price * 10**m.price_decimals),
             "filled_base_amount": m.size(filled),
-            "filled_quote_amount": markets.fixed(filled * price, markets.QUOTE_DECIMALS),
+            "filled_quote_amount": _usdc(filled_quote),
             "side": "ask" if r.is_ask else "bid",
             "type": TYPE_NAMES.get(r.order_type, "limit"),
             "time_in_force": TIF_NAMES.get(r.time_in_force, "Unknown"),
@@ -550,7 +566,9 @@ class _Fields:
 
 
 def _usdc(value: float) -> str:
-    return markets.fixed(value, markets.QUOTE_DECIMALS)
+    """USDC with six decimals; never ``-0.000000``."""
+    text = markets.fixed(value, markets.QUOTE_DECIMALS)
+    return text.removeprefix("-") if Decimal(text) == 0 else text
 
 
 def account_json(

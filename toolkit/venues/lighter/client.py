@@ -196,6 +196,60 @@ class LighterClient(HttpClient):
                   "end_timestamp": end_s, "count_back": count_back}  # fmt: skip
         return self._get("fundings", params)["fundings"]
 
+    def order_book_orders(self, market_id: int, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
+        """The book's best ``limit`` asks and bids (``orderBookOrders``), best first."""
+        data = self._get("orderBookOrders", {"market_id": market_id, "limit": limit})
+        return {"asks": data["asks"], "bids": data["bids"]}
+
+    def best_prices(self, market_id: int) -> tuple[int, int]:
+        """(best bid, best ask) as integer prices in the market's units, as orders carry them."""
+        book = self.order_book_orders(market_id, 1)
+        return _units(book["bids"][0]["price"]), _units(book["asks"][0]["price"])
+
+    def recent_trades(self, market_id: int, limit: int = 100) -> list[dict[str, Any]]:
+        """The market's latest trades, newest first."""
+        return self._get("recentTrades", {"market_id": market_id, "limit": limit})["trades"]
+
+    # -- an account's trading (positions, orders, trades, funding) -----------------------------------
+
+    def account(self, account_index: int) -> dict[str, Any]:
+        """The account with its collateral, positions and margin (``account``; public on Lighter)."""
+        (found,) = self._get("account", {"by": "index", "value": str(account_index)})["accounts"]
+        return found
+
+    def active_orders(
+        self, account_index: int, auth: LighterKey | Secret | str, market_id: int = 255
+    ) -> list[dict[str, Any]]:
+        """The account's open orders (auth token required)."""
+        params = {"account_index": account_index, "market_id": market_id}
+        return self._get("accountActiveOrders", params, auth)["orders"]
+
+    def inactive_orders(
+        self, account_index: int, auth: LighterKey | Secret | str, *, limit: int = 100, market_id: int = 255
+    ) -> list[dict[str, Any]]:
+        """The account's filled and canceled orders, newest first (auth token required)."""
+        params = {"account_index": account_index, "limit": limit, "market_id": market_id}
+        return self._get("accountInactiveOrders", params, auth)["orders"]
+
+    def trades(
+        self, account_index: int, auth: LighterKey | Secret | str, *, limit: int = 100, market_id: int = 255
+    ) -> list[dict[str, Any]]:
+        """The account's trades, newest first (auth token required)."""
+        params = {
+            "sort_by": "timestamp",
+            "limit": limit,
+            "market_id": market_id,
+            "account_index": account_index,
+        }
+        return self._get("trades", params, auth)["trades"]
+
+    def position_funding(
+        self, account_index: int, auth: LighterKey | Secret | str, *, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The account's hourly funding payments, newest first; ``change`` is money into the account."""
+        params = {"account_index": account_index, "limit": limit}
+        return self._get("positionFunding", params, auth)["position_fundings"]
+
     # -- accounts and keys ------------------------------------------------------------------------
 
     def accounts(self, l1_address: str) -> list[LighterAccount]:
@@ -427,6 +481,34 @@ class LighterClient(HttpClient):
             ),
         )
 
+    def create_market_order(
+        self, key: LighterKey, *, market_index: int, base_amount: int, worst_price: int, is_ask: bool,
+        client_order_index: int = 0, reduce_only: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A market order: fills now at no worse than ``worst_price`` (market units) or not at all."""
+        return self._submit(
+            key,
+            lambda s, n: s.sign_create_order(
+                market_index=market_index, client_order_index=client_order_index, base_amount=base_amount,
+                price=worst_price, is_ask=is_ask, order_type=wire.ORDER_MARKET,
+                time_in_force=wire.IMMEDIATE_OR_CANCEL, reduce_only=reduce_only, order_expiry=0, nonce=n,
+            ),
+        )  # fmt: skip
+
+    def update_leverage(
+        self, key: LighterKey, market_index: int, leverage: float, *, isolated: bool = False
+    ) -> dict[str, Any]:
+        """The market's leverage (as an initial margin fraction, 10,000 / leverage) and margin mode."""
+        fraction = int(10_000 / leverage)
+        mode = wire.ISOLATED_MARGIN if isolated else wire.CROSS_MARGIN
+        return self._submit(key, lambda s, n: s.sign_update_leverage(market_index, fraction, mode, n))
+
+    def update_margin(self, key: LighterKey, market_index: int, usdc: float) -> dict[str, Any]:
+        """Add (positive) or remove (negative) USDC from an isolated position's margin."""
+        direction = wire.ADD_MARGIN if usdc > 0 else wire.REMOVE_MARGIN
+        micro = round(abs(usdc) * 1_000_000)
+        return self._submit(key, lambda s, n: s.sign_update_margin(market_index, micro, direction, n))
+
     def cancel_order(self, key: LighterKey, market_index: int, order_index: int) -> dict[str, Any]:
         """Cancel one order, signed with the next nonce of ``key``'s slot."""
         return self._submit(key, lambda s, n: s.sign_cancel_order(market_index, order_index, n))
@@ -442,6 +524,11 @@ class LighterClient(HttpClient):
         return self._submit(
             key, lambda s, n: s.sign_modify_order(market_index, order_index, base_amount, price, n)
         )
+
+
+def _units(price: str) -> int:
+    """A printed price as the integer orders carry: the venue prints exactly the market's decimals."""
+    return int(price.replace(".", ""))
 
 
 def _token(data: dict[str, Any]) -> ReadOnlyToken:

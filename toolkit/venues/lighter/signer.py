@@ -74,6 +74,8 @@ _SIGNATURES: dict[str, tuple[list[Any], Any]] = {
         [_LL, _LL, _LL, _LL, _LL, _LL, _I, _I, _U8, _U8, _U8, _LL, _LL, _I, _LL],
         _SignedTxResponse,
     ),
+    "SignUpdateLeverage": ([_LL, _I, _I, _U8, _LL, _I, _LL], _SignedTxResponse),
+    "SignUpdateMargin": ([_LL, _LL, _I, _U8, _LL, _I, _LL], _SignedTxResponse),
     "CreateAuthToken": ([_LL, _I, _LL], _StrOrErr),
     "Free": ([ctypes.c_void_p], None),
 }
@@ -277,6 +279,21 @@ class NativeSigner:
             nonce,
             0,  # order version: not checked
         )
+
+    def sign_update_leverage(
+        self, market_index: int, initial_margin_fraction: int, margin_mode: int, nonce: int,
+        *, skip_nonce: bool = False,
+    ) -> SignedTx:  # fmt: skip
+        """UpdateLeverage (type 20): the market's margin mode and initial margin fraction (1e-4 units)."""
+        return self._signed(
+            "SignUpdateLeverage", market_index, initial_margin_fraction, margin_mode, int(skip_nonce), nonce
+        )
+
+    def sign_update_margin(
+        self, market_index: int, usdc_amount: int, direction: int, nonce: int, *, skip_nonce: bool = False
+    ) -> SignedTx:
+        """UpdateMargin (type 29): USDC (1e-6 units) into (direction 1) or out of an isolated position."""
+        return self._signed("SignUpdateMargin", market_index, usdc_amount, direction, int(skip_nonce), nonce)
 
     def create_auth_token(self, deadline_s: int) -> Secret:
         """``{deadline}:{account}:{key}:{signature}``, offline; the venue refuses more than 8 h ahead."""
