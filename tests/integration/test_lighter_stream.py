@@ -12,7 +12,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from toolkit.sandbox.routes import lighter_ws
-from toolkit.venues.lighter import markets
+from toolkit.venues.eip712 import Wallet
+from toolkit.venues.lighter import LighterClient, markets
 
 lighter = pytest.importorskip("lighter")
 
@@ -90,7 +91,8 @@ def test_the_stream_refuses_what_it_cannot_serve_in_error_frames(sandbox):
         assert answer(ws)["type"] == "connected"
         cases = [
             ('{"type": "subscribe", "channel": "order_book/77"}', {"type": "error", "code": 30012, "message": "invalid market index", "channel": "order_book:77"}),
-            ('{"type": "subscribe", "channel": "account_all/100"}', {"type": "error", "code": 30012, "message": "account_all is not served by the sandbox yet", "channel": "account_all:100"}),
+            ('{"type": "subscribe", "channel": "account_all/99"}', {"type": "error", "code": 30012, "message": "account not found", "channel": "account_all:99"}),
+            ('{"type": "unsubscribe", "channel": "account_all/99"}', {"type": "error", "code": 30012, "message": "not subscribed", "channel": "account_all:99"}),
             ('{"type": "subscribe", "channel": "trade/0"}', {"type": "error", "code": 30003, "message": lighter_ws.EXPECTED}),
             ("not json", {"type": "error", "code": 30003, "message": "messages must be JSON objects"}),
             ("[" * 5000 + "]" * 5000, {"type": "error", "code": 30003, "message": "messages must be JSON objects"}),
@@ -137,3 +139,48 @@ def test_a_flooding_connection_is_closed_and_the_stream_serves_the_next(sandbox)
         assert answer(ws)["type"] == "connected"
         ws.send('{"type": "subscribe", "channel": "order_book/0"}')
         assert answer(ws)["type"] == "subscribed/order_book"
+
+
+def test_wsclient_gets_the_account_and_the_update_a_fill_brings(sandbox):
+    """The SDK's WsClient, subscribed to a book and an account: the account snapshot, then the update
+    that the account's market order brings (its trade and its new position)."""
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        key = ours.register_api_key(wallet)
+        url = sandbox.url.replace("http://", "ws://") + "/stream"
+        frames: list[dict] = []
+        snapshot = threading.Event()
+
+        def on_account(account_id, message):
+            frames.append(json.loads(json.dumps(message)))
+            snapshot.set()
+            if any(message.get("trades")) and message["type"] == "update/account_all":
+                raise Enough
+
+        client = lighter.WsClient(
+            ws_url=url, order_book_ids=[0], account_ids=[index], on_account_update=on_account,
+            on_order_book_update=lambda *_: None,
+        )  # fmt: skip
+        errors: list[BaseException] = []
+
+        def run():
+            try:
+                client.run()
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        assert snapshot.wait(60), "no account snapshot"
+        _, ask = ours.best_prices(0)
+        ours.create_market_order(key, market_index=0, base_amount=200, worst_price=ask * 2, is_ask=False)
+        thread.join(60)
+    assert not thread.is_alive() and len(errors) == 1 and isinstance(errors[0], Enough), errors
+    first, last = frames[0], frames[-1]
+    assert first["type"] == "subscribed/account_all" and first["channel"] == f"account_all:{index}"
+    assert first["account"] == index and first["positions"] == {} and first["trades"] == {}
+    (trade,) = last["trades"]["0"]
+    assert trade["bid_account_id"] == index and trade["size"] == "0.0200"
+    assert last["positions"]["0"]["position"] == "0.0200" and last["positions"]["0"]["sign"] == 1
+    assert last["total_trades_count"] == 1 and last["total_volume"] > 10

@@ -35,6 +35,7 @@ from toolkit.venues.lighter.markets import LighterMarket
 from toolkit.venues.lighter.wire import LighterError
 
 VENUE = "lighter"
+STREAM_ROWS = 50  # trades and funding payments in an account_all snapshot
 FIRST_ORDER_INDEX = 1 << 48  # order indexes start above every client order index
 # Fees by tier (reference/lighter.md §6): standard pays none; premium with no LIT staked pays
 # 0.0040 % as maker and 0.0280 % as taker.
@@ -480,6 +481,73 @@ class LighterTrading:
                 break
         return out
 
+    def account_all(
+        self, account_index: int, after: tuple[int, int]
+    ) -> tuple[dict[str, Any], tuple[int, int]]:
+        """The ``account_all`` stream's body for the account: every open position (and a zero one for a
+        market whose position a new trade closed), the trades and funding payments after ``after``
+        (the last trade id and funding time sent; ``(0, 0)`` for the subscription's snapshot, which
+        carries the latest ``STREAM_ROWS`` of each), and trade counts and volumes. Returns the body and
+        the new ``after``."""
+        last_trade, last_funding = after
+        rows = self._account_rows(account_index)
+        (account,) = self.accounts(rows, detailed=True)
+        trades = [
+            t
+            for t in self.trades(markets.ALL_MARKETS, account_index, STREAM_ROWS)
+            if t["trade_id"] > last_trade
+        ]
+        funding = [
+            f
+            for f in self.position_funding(account_index, STREAM_ROWS, None)
+            if f["timestamp"] > last_funding
+        ]
+        positions = {str(p["market_id"]): p for p in account["positions"]}
+        by_market: dict[str, list[dict[str, Any]]] = {}
+        for trade in reversed(trades):  # oldest first
+            by_market.setdefault(str(trade["market_id"]), []).append(trade)
+            if str(trade["market_id"]) not in positions:
+                positions[str(trade["market_id"])] = _flat(markets.BY_ID[trade["market_id"]])
+        histories: dict[str, list[dict[str, Any]]] = {}
+        for row in reversed(funding):
+            histories.setdefault(str(row["market_id"]), []).append(row)
+        body = {
+            "account": account_index,
+            "assets": {},
+            "positions": positions,
+            "trades": by_market,
+            "funding_histories": histories,
+            "shares": [],
+        } | self._trade_stats(account_index)
+        newest = (
+            max([last_trade, *(t["trade_id"] for t in trades)]),
+            max([last_funding, *(f["timestamp"] for f in funding)]),
+        )
+        return body, newest
+
+    def _account_rows(self, account_index: int) -> list[Any]:
+        acc = store.lt_accounts
+        with self.ch.db.connect() as conn:
+            row = conn.execute(sa.select(acc).where(acc.c.account_index == account_index)).first()
+        if row is None:
+            raise LighterError(wire.ACCOUNT_NOT_FOUND)
+        return [row]
+
+    def _trade_stats(self, account_index: int) -> dict[str, Any]:
+        """Trade counts and USDC volumes: the last day, week and month (by the sandbox's clock), and ever."""
+        account = self.ch.account(owner_of(account_index))
+        now, f = self.ch.now(), store.pp_fills
+        out: dict[str, Any] = {}
+        with self.ch.db.connect() as conn:
+            for name, days in (("daily", 1), ("weekly", 7), ("monthly", 30), ("total", None)):
+                query = sa.select(sa.func.count(), sa.func.sum(f.c.px * f.c.sz)).where(f.c.account == account)
+                if days is not None:
+                    query = query.where(f.c.time > now - days * 86_400_000)
+                count, volume = conn.execute(query).one() if account is not None else (0, 0.0)
+                out[f"{name}_trades_count"] = int(count or 0)
+                out[f"{name}_volume"] = float(volume or 0.0)
+        return out
+
     def _refs(self, account_index: int, market_id: int, oids: list[int]) -> list[Any]:
         if not oids:
             return []
@@ -556,6 +624,18 @@ def _views(ch: Clearinghouse, owners: list[str]) -> list[tuple[Any, dict[str, in
             by_coin[coin] = by_coin.get(coin, 0) + 1
         out.append((ch._view(who), by_coin))
     return out
+
+
+def _flat(m: LighterMarket) -> dict[str, Any]:
+    """A position that was closed, as the stream shows it: size zero."""
+    zero, money = m.price(0.0), _usdc(0.0)
+    return {
+        "market_id": m.market_id, "symbol": m.symbol, "initial_margin_fraction": "0.00",
+        "open_order_count": 0, "pending_order_count": 0, "position_tied_order_count": 0, "sign": 0,
+        "position": m.size(0.0), "avg_entry_price": zero, "position_value": money, "unrealized_pnl": money,
+        "realized_pnl": money, "liquidation_price": zero, "total_funding_paid_out": money, "margin_mode": 0,
+        "allocated_margin": money, "total_discount": money, "margin_set_flag": 0,
+    }  # fmt: skip
 
 
 class _Fields:

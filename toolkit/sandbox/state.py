@@ -17,6 +17,7 @@ from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.lighter import LighterSandbox
+from toolkit.sandbox.lighter_feed import AccountFeed
 from toolkit.sandbox.ratelimit import FixedWindows, WeightWindow
 from toolkit.sandbox.streams import Hub
 
@@ -38,9 +39,11 @@ class SandboxState:
     info_limits: WeightWindow = field(default_factory=WeightWindow)  # Hyperliquid's IP budget
     hub: Hub = field(init=False)  # Hyperliquid's websocket connections, fed by the clearinghouse
     lighter_stream_ips: dict[str, int] = field(default_factory=dict)  # Lighter's /stream, per address
+    lighter_feed: AccountFeed = field(init=False)  # Lighter's account_all subscriptions
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.clearinghouse)
+        self.lighter_feed = AccountFeed(self.clearinghouse)
 
 
 def get_state(request: Request) -> SandboxState:

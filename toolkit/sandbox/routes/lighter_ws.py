@@ -1,9 +1,10 @@
 """Lighter's WebSocket at ``/stream``, as the official SDK's ``WsClient`` uses it: a ``connected``
 frame, then ``subscribe`` to ``order_book/{market}``, answered with ``subscribed/order_book`` (the
 whole book) and ``update/order_book`` frames carrying only the levels that changed (size zero: gone),
-following the sandbox's clock. Server frames name channels with a colon (``order_book:0``), as the
-SDK reads them. ``account_all/{account}`` is refused in an error frame until Lighter accounts trade
-on the clearinghouse.
+following the sandbox's clock; ``account_all/{account}``, answered with ``subscribed/account_all``
+(positions, the latest trades and funding payments, trade counts) and an ``update/account_all`` after
+each clearinghouse commit that touched the account, carrying every position and what is new since
+the last frame. Server frames name channels with a colon (``order_book:0``), as the SDK reads them.
 
 Limits, so no client can weigh on the others (Lighter's own, reference/lighter-reads.md §6): 100
 connections from one address, 100 subscriptions per connection, 200 messages a minute, 64 KB a
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 import uuid
@@ -22,14 +24,18 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket
+from fastapi.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from toolkit.sandbox.clearinghouse import Clearinghouse
+from toolkit.sandbox.lighter_trading import owner_of
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.streams import Subscriber, drain, dumps, inbound
 from toolkit.venues.lighter import markets
+from toolkit.venues.lighter.wire import LighterError
 
 router = APIRouter()
+log = logging.getLogger("toolkit.sandbox")
 
 MAX_CONNECTIONS_PER_IP = 100
 MAX_SUBSCRIPTIONS = 100
@@ -98,6 +104,68 @@ class _Books:
                       "timestamp": now, "type": kind, "order_book": book})  # fmt: skip
 
 
+class _Accounts:
+    """One connection's account subscriptions: per account, its feed event, its sender task and what
+    the last frame carried (the newest trade id and funding time)."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[int, tuple[asyncio.Event, asyncio.Task]] = {}
+
+    async def subscribe(self, state: SandboxState, subscriber: Subscriber, account: int) -> None:
+        event = state.lighter_feed.watch(
+            owner_of(account)
+        )  # first: a commit while the snapshot is read wakes it
+        try:
+            body, after = await run_in_threadpool(state.lighter.trading.account_all, account, (0, 0))
+        except BaseException:
+            state.lighter_feed.unwatch(owner_of(account), event)
+            raise
+        subscriber.send(_account_frame("subscribed/account_all", account, body))
+        self.tasks[account] = (
+            event,
+            asyncio.create_task(self._follow(state, subscriber, account, event, after)),
+        )
+
+    @staticmethod
+    async def _follow(
+        state: SandboxState,
+        subscriber: Subscriber,
+        account: int,
+        event: asyncio.Event,
+        after: tuple[int, int],
+    ) -> None:
+        while not subscriber.closed:
+            await event.wait()
+            event.clear()
+            try:
+                body, after = await run_in_threadpool(state.lighter.trading.account_all, account, after)
+            except Exception:  # never a silent end: say so, and close the connection
+                log.exception("lighter stream: account_all/%s could not be read", account)
+                subscriber.send(
+                    _error(SUBSCRIBE_FAILED, "the account could not be read", f"account_all:{account}")
+                )
+                subscriber.close()
+                return
+            subscriber.send(_account_frame("update/account_all", account, body))
+
+    def unsubscribe(self, state: SandboxState, account: int) -> bool:
+        found = self.tasks.pop(account, None)
+        if found is None:
+            return False
+        event, task = found
+        task.cancel()
+        state.lighter_feed.unwatch(owner_of(account), event)
+        return True
+
+    def close(self, state: SandboxState) -> None:
+        for account in list(self.tasks):
+            self.unsubscribe(state, account)
+
+
+def _account_frame(kind: str, account: int, body: dict[str, Any]) -> str:
+    return dumps({"type": kind, "channel": f"account_all:{account}"} | body)
+
+
 async def _book(state: SandboxState, m: markets.LighterMarket) -> tuple[int, Levels, Levels]:
     now, bids, asks = await state.clearinghouse.acall(Clearinghouse._book, m.symbol)
     return now, book_levels(m, asks), book_levels(m, bids)
@@ -120,7 +188,33 @@ async def _ticker(state: SandboxState, subscriber: Subscriber, books: _Books) ->
             subscriber.send(dumps({"type": "ping"}))
 
 
-async def _handle(state: SandboxState, subscriber: Subscriber, books: _Books, text: str) -> None:
+async def _handle_account(
+    state: SandboxState, subscriber: Subscriber, books: _Books, accounts: _Accounts, kind: str, account: int,
+    shown: str,
+) -> None:  # fmt: skip
+    if kind == "unsubscribe":
+        if accounts.unsubscribe(state, account):
+            subscriber.send(dumps({"type": "unsubscribed", "channel": shown}))
+        else:
+            subscriber.send(_error(SUBSCRIBE_FAILED, "not subscribed", shown))
+        return
+    if account in accounts.tasks:
+        subscriber.send(_error(SUBSCRIBE_FAILED, "already subscribed", shown))
+        return
+    if len(books.sent) + len(accounts.tasks) >= MAX_SUBSCRIPTIONS:
+        subscriber.send(
+            _error(SUBSCRIBE_FAILED, f"at most {MAX_SUBSCRIPTIONS} subscriptions a connection", shown)
+        )
+        return
+    try:
+        await accounts.subscribe(state, subscriber, account)
+    except LighterError as exc:
+        subscriber.send(_error(SUBSCRIBE_FAILED, exc.message, shown))
+
+
+async def _handle(
+    state: SandboxState, subscriber: Subscriber, books: _Books, accounts: _Accounts, text: str
+) -> None:
     try:
         msg = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -139,7 +233,7 @@ async def _handle(state: SandboxState, subscriber: Subscriber, books: _Books, te
     name, ident = match.group(1), int(match.group(2))
     shown = f"{name}:{ident}"
     if name == "account_all":
-        subscriber.send(_error(SUBSCRIBE_FAILED, "account_all is not served by the sandbox yet", shown))
+        await _handle_account(state, subscriber, books, accounts, kind, ident, shown)
         return
     m = markets.BY_ID.get(ident)
     if m is None:
@@ -154,7 +248,7 @@ async def _handle(state: SandboxState, subscriber: Subscriber, books: _Books, te
     if ident in books.sent:
         subscriber.send(_error(SUBSCRIBE_FAILED, "already subscribed", shown))
         return
-    if len(books.sent) >= MAX_SUBSCRIPTIONS:
+    if len(books.sent) + len(accounts.tasks) >= MAX_SUBSCRIPTIONS:
         subscriber.send(
             _error(SUBSCRIBE_FAILED, f"at most {MAX_SUBSCRIPTIONS} subscriptions a connection", shown)
         )
@@ -176,6 +270,7 @@ async def lighter_stream(websocket: WebSocket) -> None:
     per_ip[ip] = per_ip.get(ip, 0) + 1
     subscriber = Subscriber(lambda _user: "")
     books = _Books()
+    accounts = _Accounts()
     writer = asyncio.create_task(drain(websocket, subscriber))
     ticker = asyncio.create_task(_ticker(state, subscriber, books))
     subscriber.send(dumps({"type": "connected", "session_id": uuid.uuid4().hex}))
@@ -186,7 +281,7 @@ async def lighter_stream(websocket: WebSocket) -> None:
     )  # fmt: skip
     try:
         async for text in messages:
-            await _handle(state, subscriber, books, text)
+            await _handle(state, subscriber, books, accounts, text)
     except WebSocketDisconnect:
         pass
     finally:
@@ -194,6 +289,7 @@ async def lighter_stream(websocket: WebSocket) -> None:
         if not per_ip[ip]:
             del per_ip[ip]
         ticker.cancel()
+        accounts.close(state)
         subscriber.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer, timeout=5)  # cancelled if it has not finished by then
