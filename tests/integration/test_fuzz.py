@@ -157,6 +157,8 @@ def _templates(sb) -> list[Template]:
         Template("GET", "/api/v1/accountActiveOrders", query={"account_index": "100", "market_id": "0"}, headers={"Authorization": "ro:100:all:1:abc"}),
         Template("GET", "/api/v1/accountInactiveOrders", query={"account_index": "100", "limit": "10", "ask_filter": "-1"}, headers={"Authorization": "ro:100:all:1:abc"}),
         Template("GET", "/api/v1/recentTrades", query={"market_id": "0", "limit": "10"}),
+        Template("GET", "/api/v1/liquidations", query={"account_index": "100", "limit": "10", "cursor": "5"}, headers={"Authorization": "ro:100:all:1:abc"}),
+        Template("GET", "/api/v1/trades", query={"sort_by": "trade_id", "limit": "10", "cursor": "123", "sort_dir": "asc"}),
         Template("GET", "/api/v1/trades", query={"sort_by": "timestamp", "limit": "10", "market_id": "0", "account_index": "-1"}),
         Template("GET", "/api/v1/positionFunding", query={"account_index": "100", "limit": "10", "market_ids": "0,1"}, headers={"Authorization": "ro:100:all:1:abc"}),
         Template("POST", "/api/v1/sendTx", form={"tx_type": "20", "tx_info": '{"AccountIndex":100,"ApiKeyIndex":4,"MarketIndex":0,"InitialMarginFraction":1000,"MarginMode":1,"ExpiredAt":1,"Nonce":1,"Sig":"AA=="}'}),

@@ -264,3 +264,87 @@ def test_account_lookup_refuses_a_malformed_value(sandbox, params, message):
 def test_account_lookup_of_an_unknown_index_is_account_not_found(sandbox):
     answer = httpx.get(f"{sandbox.url}/api/v1/account", params={"by": "index", "value": "99"})
     assert answer.status_code == 400 and answer.json() == {"code": 21100, "message": "account not found"}
+
+
+def test_a_liquidation_below_maintenance_margin_in_the_reads_and_the_frames(own_sandbox):
+    """About 8x long ARB on 60 USDC: the mark moves against it until the account is below its
+    maintenance margin, the position is closed at the mark, and every read and frame says so."""
+    from toolkit import frames
+
+    sb = own_sandbox
+    arb = 50
+    with LighterClient(sb) as ours:
+        wallet = Wallet.generate()
+        index = sb.lighter_deposit(wallet.address, 60)
+        key = ours.register_api_key(wallet)
+        _, ask = ours.best_prices(arb)
+        size = round(500 / (ask / 1e5), 1)  # ARB prices have 5 decimals, sizes 1
+        start = sb.now_ms()
+        ours.create_market_order(
+            key, market_index=arb, base_amount=round(size * 10), worst_price=ask * 2, is_ask=False
+        )
+        for _ in range(60):
+            sb.advance(hours=24)
+            if not ours.account(index)["positions"]:
+                break
+        account = ours.account(index)
+    src = frames.Lighter(sb, auth=key, progress=False, cache=False)
+    liquidations = src.liquidations(index, start, backend="polars")
+    assert liquidations.height == 1, "not liquidated in 60 days: pick a bigger position"
+    row = liquidations.row(0, named=True)
+    assert (row["coin"], row["side"], row["size"]) == ("ARB", "long", size)
+    assert row["notional"] == pytest.approx(row["size"] * row["price"])
+    assert row["account_value"] < 500 * 0.1  # below the initial margin: the maintenance check closed it
+    assert account["positions"] == [] and src.positions(index, backend="polars").height == 0
+    fills = src.fills(index, start, backend="polars")
+    assert fills["liquidation"].to_list() == [False, True]
+    assert fills["dir"].cast(str).to_list() == ["Open Long", "Close Long"]
+    funding = src.funding(index, start, backend="polars")
+    # the account's money adds up: what it started with, the trades' PnL and fees, the funding
+    cash = 60 + fills["closed_pnl"].sum() - fills["fee"].sum() + funding["usdc"].sum()
+    assert Decimal(account["collateral"]) == pytest.approx(
+        Decimal(str(round(cash, 6))), abs=Decimal("0.00001")
+    )
+
+    async def sdk_read(client):  # the SDK's own model of a liquidation parses what the sandbox sends
+        token, _ = client.create_auth_token_with_expiry(api_key_index=42)
+        return await lighter.AccountApi(client.api_client).liquidations(
+            authorization=token, account_index=index, limit=10
+        )
+
+    (liquidation,) = _run(sb, index, key.private_key.reveal().removeprefix("0x"), sdk_read).liquidations
+    assert liquidation.market_id == arb and liquidation.trade.ask_account_id == index
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("trades", {"sort_by": "timestamp", "limit": "5", "cursor": "٣"}),
+        ("trades", {"sort_by": "timestamp", "limit": "5", "cursor": "9" * 40}),
+        ("trades", {"sort_by": "timestamp", "limit": "5", "cursor": "-1"}),
+    ],
+)
+def test_a_cursor_the_api_never_returned_is_refused(sandbox, path, params):
+    answer = httpx.get(f"{sandbox.url}/api/v1/{path}", params=params)
+    assert answer.status_code == 400
+    assert answer.json() == {"code": 20001, "message": "cursor must be a next_cursor this API returned"}
+
+
+def test_pages_of_trades_follow_their_cursor_without_a_gap_or_a_repeat(sandbox):
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        index = sandbox.lighter_deposit(wallet.address, 5_000)
+        key = ours.register_api_key(wallet)
+        for i in range(5):
+            _, ask = ours.best_prices(ETH)
+            ours.create_market_order(key, market_index=ETH, base_amount=SIZE, worst_price=ask * 2, is_ask=False,
+                                     client_order_index=i + 1)  # fmt: skip
+        pages, cursor = [], None
+        while True:
+            page = ours.trades_page(index, key, limit=2, cursor=cursor)
+            pages.append([t["trade_id"] for t in page["trades"]])
+            cursor = page.get("next_cursor")
+            if cursor is None:
+                break
+    ids = [i for page in pages for i in page]
+    assert [len(p) for p in pages] == [2, 2, 1] and ids == sorted(ids, reverse=True) and len(set(ids)) == 5

@@ -22,10 +22,11 @@ from toolkit.sandbox.process import spawn
 from toolkit.venues import aster as av
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
+from toolkit.venues.lighter import LighterClient
 from toolkit.venues.paperx import PaperClient
 
 HOUR = 3_600_000
-OTHER_VENUES = 5  # Aster accounts, and as many PaperExchange accounts
+OTHER_VENUES = 5  # Aster accounts, and as many PaperExchange and Lighter accounts
 
 
 def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
@@ -118,6 +119,17 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
             with PaperClient(sb, api_key=key.api_key) as bot:
                 for coin, is_buy, size in (("BTC", True, 0.02), ("ETH", False, 0.5), ("SOL", True, 5)):
                     assert "filled" in bot.order(coin, is_buy, size)
+            lighter_wallet = Wallet.generate()
+            index = sb.lighter_deposit(lighter_wallet.address, 100_000)
+            with LighterClient(sb) as lighter:
+                lighter_key = lighter.register_api_key(lighter_wallet)
+                for market, is_ask, size in ((1, False, 20_000), (0, True, 5_000), (2, False, 5_000)):
+                    bid, ask = lighter.best_prices(market)
+                    worst = bid // 2 if is_ask else ask * 2
+                    lighter.create_market_order(
+                        lighter_key, market_index=market, base_amount=size, worst_price=worst, is_ask=is_ask
+                    )
+                assert len(lighter.account(index)["positions"]) == 3
         db = tmp_path / "sandbox.db"
         first_hour, _ = _committed(db)
         target = sb.now_ms() + days * 24 * HOUR
@@ -152,7 +164,7 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
 
     rows = _funding_rows(db)
     by_position: dict[tuple[int, str], list[int]] = {}
-    accounts = len(wallets) + 2 * OTHER_VENUES
+    accounts = len(wallets) + 3 * OTHER_VENUES
     assert len(arrays["acc_cash"]) == accounts
     paid = np.zeros(accounts)
     for account, coin, hour, usdc in rows:

@@ -1,8 +1,12 @@
-"""Lighter's funding history as frames: hourly funding rates per market, from ``/api/v1/fundings``.
+"""Lighter as frames: hourly funding rates per market (``/api/v1/fundings``), and an account's
+funding payments, fills, positions and liquidations.
 
 The venue answers the latest ``count_back`` hours (at most 750) of a range, with times in seconds
 and rates in percent signed by ``direction``; the loader asks 750 hours at a time and turns them
 into the toolkit's units: millisecond UTC times and rates as fractions, positive when longs pay.
+An account's private reads need its auth: a ``LighterKey`` (which signs a fresh token), an auth
+token, or a read-only token (``ro:...``), the thing to give a dashboard. Money is positive into the
+account everywhere (Lighter's own ``total_funding_paid_out`` counts paid as positive, and is negated).
 """
 
 from __future__ import annotations
@@ -41,8 +45,107 @@ def funding_rows(coin: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
     return schema.conform(frame, "funding_rates")
 
 
+def _signed_size(text: str | None) -> float:
+    return float(text) if text not in (None, "") else 0.0
+
+
+def trade_rows(account_index: int, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """``trades`` of one account as the FILLS frame: ``side`` is the account's, ``fee`` its cost in
+    USDC (positive, as on Hyperliquid), ``start_position`` signed."""
+    out = []
+    for r in rows:
+        buy = r["bid_account_id"] == account_index
+        maker = r["is_maker_ask"] != buy  # the account made the trade if its side is the maker's
+        usd = float(r["usd_amount"])
+        fee_units = r.get("maker_fee" if maker else "taker_fee") or 0  # in 0.0001 %
+        before = _signed_size(r.get("maker_position_size_before" if maker else "taker_position_size_before"))
+        liquidation = r.get("type") == "liquidation"
+        out.append(
+            {"time": r["timestamp"], "coin": r.get("market_symbol") or str(r["market_id"]),
+             "side": "buy" if buy else "sell", "px": float(r["price"]), "sz": float(r["size"]),
+             "closed_pnl": float(r.get("bid_account_pnl" if buy else "ask_account_pnl") or 0),
+             "fee": usd * fee_units / 1e6, "start_position": before, "crossed": not maker,
+             "liquidation": liquidation, "mark_px": float(r["price"]) if liquidation else None,
+             "oid": r["bid_id"] if buy else r["ask_id"], "tid": r["trade_id"], "hash": r.get("tx_hash")}
+        )  # fmt: skip
+    if not out:
+        return schema.empty("fills")
+    frame = pl.DataFrame(out, infer_schema_length=None)
+    opening = (pl.col("start_position") == 0) | ((pl.col("start_position") > 0) == (pl.col("side") == "buy"))
+    long_side = pl.when(pl.col("side") == "buy").then(pl.lit("Long")).otherwise(pl.lit("Short"))
+    closed = pl.when(pl.col("start_position") > 0).then(pl.lit("Long")).otherwise(pl.lit("Short"))
+    direction = pl.when(opening).then(pl.lit("Open ") + long_side).otherwise(pl.lit("Close ") + closed)
+    return schema.conform(frame.with_columns(direction.alias("dir")), "fills")
+
+
+def position_funding_rows(rows: list[dict[str, Any]], symbols: dict[int, str]) -> pl.DataFrame:
+    """``positionFunding`` rows as the FUNDING frame: ``usdc`` is the money into the account."""
+    if not rows:
+        return schema.empty("funding")
+    frame = pl.DataFrame(
+        {
+            "time": [int(r["timestamp"]) * 1000 for r in rows],
+            "coin": [symbols.get(int(r["market_id"]), str(r["market_id"])) for r in rows],
+            "usdc": [float(r["change"]) for r in rows],
+            "szi": [float(r["position_size"]) * (1 if r["position_side"] == "long" else -1) for r in rows],
+            "funding_rate": [float(r["rate"]) / 100 for r in rows],
+            "n_samples": [1] * len(rows),
+            "hash": [""] * len(rows),
+        }
+    )
+    return schema.conform(frame, "funding")
+
+
+def account_positions(account: dict[str, Any], now_ms: int) -> pl.DataFrame:
+    """``account``'s positions as the POSITIONS frame (one row per open position)."""
+    out = []
+    for p in account.get("positions") or []:
+        size = float(p["position"]) * int(p["sign"])
+        if size == 0:
+            continue
+        value, fraction = float(p["position_value"]), float(p["initial_margin_fraction"]) / 100
+        isolated = int(p.get("margin_mode", 0)) == 1
+        margin = float(p["allocated_margin"]) + float(p["unrealized_pnl"]) if isolated else value * fraction
+        liq = float(p.get("liquidation_price") or 0)
+        received = -float(p.get("total_funding_paid_out") or 0)
+        pnl = float(p["unrealized_pnl"])
+        out.append(
+            {"time": now_ms, "coin": p["symbol"], "szi": size, "entry_px": float(p["avg_entry_price"]),
+             "mark_px": value / abs(size), "position_value": value, "unrealized_pnl": pnl,
+             "return_on_equity": pnl / margin if margin else None, "liquidation_px": liq or None,
+             "margin_used": margin, "leverage": 1 / fraction if fraction else None,
+             "leverage_type": "isolated" if isolated else "cross", "cum_funding_all_time": received,
+             "cum_funding_since_open": received}
+        )  # fmt: skip
+    if not out:
+        return schema.empty("positions")
+    return schema.conform(pl.DataFrame(out, infer_schema_length=None), "positions")
+
+
+def liquidation_rows(rows: list[dict[str, Any]], symbols: dict[int, str]) -> pl.DataFrame:
+    """``liquidations`` as the LIQUIDATIONS frame: the side of the position closed, at the mark."""
+    out = []
+    for r in rows:
+        (before,) = r["info"]["positions"][:1] or [{}]
+        price, size = float(r["trade"]["price"]), float(r["trade"]["size"])
+        value = float(r["info"]["risk_info_before"]["cross_risk_parameters"]["total_account_value"])
+        entry = float(before.get("avg_entry_price") or 0)
+        long = int(before.get("sign", 1)) > 0
+        out.append(
+            {"time": r["executed_at"], "coin": symbols.get(int(r["market_id"]), str(r["market_id"])),
+             "side": "long" if long else "short", "size": size, "price": price, "notional": size * price,
+             "mark_px": price, "entry_px": entry or None,
+             "closed_pnl": (price - entry) * size * (1 if long else -1) if entry else None, "fee": 0.0,
+             "account_value": value, "method": "market", "hash": str(r["id"])}
+        )  # fmt: skip
+    if not out:
+        return schema.empty("liquidations")
+    return schema.conform(pl.DataFrame(out, infer_schema_length=None), "liquidations")
+
+
 class Lighter(Source):
-    """``Lighter("mainnet")`` or ``Lighter(sandbox)``: Lighter's public funding history."""
+    """``Lighter("mainnet")`` or ``Lighter(sandbox)``: Lighter's funding history, and with ``auth``
+    (a key, an auth token or a read-only token) an account's payments, fills and liquidations."""
 
     venue = "lighter"
     errors = (wire.LighterError,)
@@ -58,8 +161,10 @@ class Lighter(Source):
         budget: WeightBudget | None = None,
         max_retries: int = 8,
         backoff: float = 0.5,
+        auth: Any = None,
     ) -> None:
         network = target if isinstance(target, str) and target in wire.NETWORKS else None
+        self.auth = auth  # a LighterKey, Secret or token text: kept as given, never shown
         super().__init__(target, network, cache, progress)
         self.client = LighterClient(target)
         self._requests(budget, self.client.base_url, REQUESTS_PER_MINUTE, max_retries, backoff)
@@ -80,6 +185,107 @@ class Lighter(Source):
         if self._markets is None:
             self._markets = {m["symbol"]: int(m["market_id"]) for m in self._call(self.client.order_books)}
         return coins.resolve(name, self._markets, "Lighter")
+
+    def _symbols(self) -> dict[int, str]:
+        if self._markets is None:
+            self.symbol(next(iter(["ETH"])))  # loads the market list (ETH is always listed)
+        return {i: s for s, i in (self._markets or {}).items()}
+
+    def _auth(self, auth: Any) -> Any:
+        auth = auth if auth is not None else self.auth
+        if auth is None:
+            raise ValueError("an account's funding, fills and liquidations need auth= (a key or a token)")
+        return auth
+
+    def _paged(self, first_page: Any, next_page: Any, keep: Any) -> list[dict[str, Any]]:
+        """Pages newest first until one is short or reaches past the range (``keep`` says false)."""
+        rows: list[dict[str, Any]] = []
+        page = self._call(first_page)
+        while True:
+            items, cursor = page
+            rows.extend(r for r in items if keep(r))
+            if not cursor or not items or not keep(items[-1]):
+                return rows
+            page = self._call(lambda c=cursor: next_page(c))
+
+    def funding(
+        self,
+        account_index: int,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        auth: Any = None,
+        backend: Backend = "pandas",
+    ) -> Any:
+        """The account's hourly funding payments in ``[start, end]`` (default: the last 30 days),
+        oldest first; ``usdc`` > 0 was received."""
+        schema.check_backend(backend)
+        lo, hi = self._range(start, end)
+        auth = self._auth(auth)
+
+        def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            data = self.client.position_funding_page(account_index, auth, start_s=lo // 1000,
+                                                     end_s=(hi - 1) // 1000, cursor=cursor)  # fmt: skip
+            return data["position_fundings"], data.get("next_cursor")
+
+        rows = self._paged(lambda: page(None), page, lambda r: int(r["timestamp"]) * 1000 >= lo)
+        frame = position_funding_rows(rows, self._symbols()).sort("time", "coin")
+        return self.out(frame, backend)
+
+    def fills(
+        self,
+        account_index: int,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        auth: Any = None,
+        backend: Backend = "pandas",
+    ) -> Any:
+        """The account's fills in ``[start, end]`` (default: the last 30 days), oldest first."""
+        schema.check_backend(backend)
+        return self.out(self._fills(account_index, start, end, auth), backend)
+
+    def _fills(
+        self, account_index: int, start: TimeLike | None, end: TimeLike | None, auth: Any
+    ) -> pl.DataFrame:
+        lo, hi = self._range(start, end)
+        auth = self._auth(auth)
+
+        def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            data = self.client.trades_page(account_index, auth, cursor=cursor)
+            return data["trades"], data.get("next_cursor")
+
+        rows = self._paged(lambda: page(None), page, lambda r: int(r["timestamp"]) >= lo)
+        rows = [r for r in rows if lo <= int(r["timestamp"]) < hi]
+        return trade_rows(account_index, rows).sort("time", "tid")
+
+    def positions(self, account_index: int, *, backend: Backend = "pandas") -> Any:
+        """Open positions now (``account``, public on Lighter)."""
+        schema.check_backend(backend)
+        account = self._call(lambda: self.client.account(account_index))
+        return self.out(account_positions(account, self.now_ms()), backend)
+
+    def liquidations(
+        self,
+        account_index: int,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        auth: Any = None,
+        backend: Backend = "pandas",
+    ) -> Any:
+        """One row per position of the account closed by liquidation, oldest first."""
+        schema.check_backend(backend)
+        lo, hi = self._range(start, end)
+        auth = self._auth(auth)
+
+        def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            data = self.client.liquidations_page(account_index, auth, cursor=cursor)
+            return data["liquidations"], data.get("next_cursor")
+
+        rows = self._paged(lambda: page(None), page, lambda r: int(r["executed_at"]) >= lo)
+        rows = [r for r in rows if lo <= int(r["executed_at"]) < hi]
+        return self.out(liquidation_rows(rows, self._symbols()).sort("time"), backend)
 
     def market_id(self, name: str) -> int:
         """Lighter's market id for a coin as typed (see ``symbol``)."""

@@ -428,8 +428,11 @@ class LighterTrading:
         query = sa.select(sa.func.sum(f.c.px * f.c.sz)).where(f.c.account == account, f.c.oid == oid)
         return float(conn.execute(query).scalar() or 0.0)
 
-    def trades(self, market_id: int, account_index: int | None, limit: int) -> list[dict[str, Any]]:
-        """The latest fills of Lighter accounts (one, or all), newest first, as Lighter's trades."""
+    def trades(
+        self, market_id: int, account_index: int | None, limit: int, before_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The latest fills of Lighter accounts (one, or all), newest first, as Lighter's trades;
+        ``before_id`` pages on below a previous answer's last trade id."""
         if account_index is not None:
             engine_account = self.ch.account(owner_of(account_index))
             accounts = {} if engine_account is None else {engine_account: account_index}
@@ -444,6 +447,8 @@ class LighterTrading:
         query = sa.select(f).where(f.c.account.in_(list(accounts))).order_by(f.c.id.desc()).limit(limit)
         if market_id != markets.ALL_MARKETS:
             query = query.where(f.c.coin == _market(market_id).symbol)
+        if before_id is not None:
+            query = query.where(f.c.id < before_id)
         with self.ch.db.connect() as conn:
             fills = [dict(r._mapping) for r in conn.execute(query)]
             oids = {r["oid"] for r in fills}
@@ -451,35 +456,72 @@ class LighterTrading:
         return [trade_json(r, accounts[r["account"]], refs.get(r["oid"])) for r in fills]
 
     def position_funding(
-        self, account_index: int, limit: int, market_ids: set[int] | None
+        self,
+        account_index: int,
+        limit: int,
+        market_ids: set[int] | None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        before: tuple[int, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """The account's hourly funding payments, newest first. ``change`` is the money into the
-        account (positive when received); ``rate`` in percent, as ``fundings``; times in seconds."""
-        who = owner_of(account_index)
-        one = markets.BY_ID[next(iter(market_ids))].symbol if market_ids and len(market_ids) == 1 else None
-        rows = self.ch.funding(
-            who, coin=one, newest_first=True, limit=limit if one or market_ids is None else None
+        """The account's hourly funding payments in ``[start_ms, end_ms]``, newest first, each market
+        of an hour in turn; ``before`` (a time and coin) pages on from a previous answer's last row.
+        ``change`` is the money into the account (positive when received); ``rate`` in percent, as
+        ``fundings``; times in seconds."""
+        account = self.ch.account(owner_of(account_index))
+        if account is None:
+            return []
+        f = store.pp_funding
+        query = (
+            sa.select(f).where(f.c.account == account).order_by(f.c.time.desc(), f.c.coin.desc()).limit(limit)
         )
+        if market_ids is not None:
+            query = query.where(f.c.coin.in_([markets.BY_ID[i].symbol for i in market_ids]))
+        if start_ms is not None:
+            query = query.where(f.c.time >= start_ms)
+        if end_ms is not None:
+            query = query.where(f.c.time <= end_ms)
+        if before is not None:
+            query = query.where(
+                sa.or_(f.c.time < before[0], sa.and_(f.c.time == before[0], f.c.coin < before[1]))
+            )
+        with self.ch.db.connect() as conn:
+            rows = conn.execute(query).all()
         out = []
         for row in rows:
-            m = markets.BY_SYMBOL[row["coin"]]
-            if market_ids is not None and m.market_id not in market_ids:
-                continue
+            m = markets.BY_SYMBOL[row.coin]
             out.append(
                 {
-                    "timestamp": row["time"] // 1000,
+                    "timestamp": row.time // 1000,
                     "market_id": m.market_id,
-                    "funding_id": row["hour"],
-                    "change": _usdc(row["usdc"]),
+                    "funding_id": row.hour,
+                    "change": _usdc(row.usdc),
                     "discount": "0.000000",
-                    "rate": f"{row['rate'] * 100:.6f}",
-                    "position_size": m.size(abs(row["szi"])),
-                    "position_side": "long" if row["szi"] > 0 else "short",
+                    "rate": f"{row.rate * 100:.6f}",
+                    "position_size": m.size(abs(row.szi)),
+                    "position_side": "long" if row.szi > 0 else "short",
                 }
             )
-            if len(out) >= limit:
-                break
         return out
+
+    def liquidations(
+        self, account_index: int, limit: int, market_id: int, before_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The account's liquidations, newest first, as Lighter's ``Liquidation``: the closing trade
+        at the mark (the other side is the synthetic book, account 0), the position before, and the
+        account's margin before and after."""
+        account = self.ch.account(owner_of(account_index))
+        if account is None:
+            return []
+        q = store.pp_liquidations
+        query = sa.select(q).where(q.c.account == account).order_by(q.c.id.desc()).limit(limit)
+        if market_id != markets.ALL_MARKETS:
+            query = query.where(q.c.coin == _market(market_id).symbol)
+        if before_id is not None:
+            query = query.where(q.c.id < before_id)
+        with self.ch.db.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_liquidation_json(r, account_index) for r in rows]
 
     def account_all(
         self, account_index: int, after: tuple[int, int]
@@ -626,6 +668,60 @@ def _views(ch: Clearinghouse, owners: list[str]) -> list[tuple[Any, dict[str, in
     return out
 
 
+def _risk(market_id: int, value: float, maintenance: float) -> dict[str, Any]:
+    money = _usdc(value)
+    return {
+        "market_id": market_id, "collateral": money, "total_account_value": money,
+        "initial_margin_req": _usdc(maintenance * 2), "maintenance_margin_req": _usdc(maintenance),
+        "close_out_margin_req": _usdc(maintenance), "total_account_liquidation_threshold": _usdc(maintenance),
+        "usdc_collateral_with_funding": money, "usdc_portfolio_value": money, "total_portfolio_value": money,
+    }  # fmt: skip
+
+
+def _liquidation_json(r: Any, account_index: int) -> dict[str, Any]:
+    """One ``pp_liquidations`` row as Lighter's ``Liquidation`` (a long is closed by a sell)."""
+    m = markets.BY_SYMBOL[r.coin]
+    long = r.position_size > 0
+    size = abs(r.position_size)
+    before = _flat(m) | {
+        "initial_margin_fraction": "0.00", "sign": 1 if long else -1, "position": m.size(size),
+        "avg_entry_price": m.price(r.entry_price), "position_value": _usdc(size * r.mark_price),
+        "unrealized_pnl": _usdc((r.mark_price - r.entry_price) * r.position_size),
+        "liquidation_price": m.price(r.liquidation_price or 0.0),
+        "margin_mode": 1 if r.leverage_type.lower() == "isolated" else 0,
+    }  # fmt: skip
+    after_value = r.account_value_before  # closed at the mark, with no fee: only the margin changes
+    return {
+        "id": r.id,
+        "market_id": m.market_id,
+        "type": "full",
+        "trade": {
+            "price": m.price(r.mark_price),
+            "size": m.size(size),
+            "taker_fee": "0",
+            "maker_fee": "0",
+            "transaction_time": r.time * 1000,
+            "bid_account_id": 0 if long else account_index,
+            "ask_account_id": account_index if long else 0,
+        },
+        "info": {
+            "positions": [before],
+            "risk_info_before": {
+                "cross_risk_parameters": _risk(255, r.account_value_before, r.maintenance_margin),
+                "isolated_risk_parameters": [],
+            },
+            "risk_info_after": {
+                "cross_risk_parameters": _risk(255, after_value, 0.0),
+                "isolated_risk_parameters": [],
+            },
+            "mark_prices": {str(m.market_id): r.mark_price},
+            "assets": [],
+            "asset_index_prices": {},
+        },
+        "executed_at": r.time,
+    }
+
+
 def _flat(m: LighterMarket) -> dict[str, Any]:
     """A position that was closed, as the stream shows it: size zero."""
     zero, money = m.price(0.0), _usdc(0.0)
@@ -748,7 +844,7 @@ def trade_json(fill: dict[str, Any], account_index: int, order: Any) -> dict[str
     buy, maker = fill["is_buy"], fill["maker"]
     before = fill["start_position"]
     after = before + (fill["sz"] if buy else -fill["sz"])
-    size_before = m.size(abs(before))
+    size_before = m.size(before)  # signed: negative for a short
     fee = round(fill["fee"] / (fill["px"] * fill["sz"]) * 1e6) if fill["px"] * fill["sz"] else 0  # 1e-4 %
     out = {
         "trade_id": fill["id"],

@@ -451,6 +451,28 @@ async def recent_trades(
     return {"code": wire.OK, "trades": trades}
 
 
+Cursor = Annotated[str | None, Query(max_length=64)]
+
+
+def _trade_cursor(cursor: str | None) -> int | None:
+    """A ``next_cursor`` of ``trades``: the last trade id it sent."""
+    if cursor is None or cursor == "":
+        return None
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+        raise LighterError(wire.INVALID_PARAM, "cursor must be a next_cursor this API returned")
+    return int(cursor)
+
+
+def _funding_cursor(cursor: str | None) -> tuple[int, str] | None:
+    """A ``next_cursor`` of ``positionFunding``: the time (ms) and symbol of the last row it sent."""
+    if cursor is None or cursor == "":
+        return None
+    time, _, symbol = cursor.partition(":")
+    if not (time.isascii() and time.isdigit() and len(time) <= 15 and symbol in markets.BY_SYMBOL):
+        raise LighterError(wire.INVALID_PARAM, "cursor must be a next_cursor this API returned")
+    return int(time), symbol
+
+
 @router.get("/trades", summary="Lighter: trades, of one account with its auth token, newest first")
 async def trades(
     state: State,
@@ -459,14 +481,22 @@ async def trades(
     market_id: AnyMarket = markets.ALL_MARKETS,
     account_index: Annotated[int, Query(ge=-1, le=wire.MAX_ACCOUNT_INDEX)] = -1,
     sort_dir: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    cursor: Cursor = None,
     type: Annotated[
         Literal["all", "trade", "liquidation", "deleverage", "market-settlement"], Query()
     ] = "all",
     role: Annotated[Literal["all", "maker", "taker"], Query()] = "all",
     authorization: Auth = None,
 ) -> Any:
+    """Pages newest first: ``next_cursor`` (while a page is full) asks for the next older one. Every
+    ``sort_by`` orders the same way here: trade ids rise with time."""
+    before = _trade_cursor(cursor)
+
     def rows(account: int | None) -> Any:
-        out = state.lighter.trading.trades(_market_or_all(market_id), account, limit)
+        out = state.lighter.trading.trades(_market_or_all(market_id), account, limit, before)
+        page: dict[str, Any] = {"code": wire.OK}
+        if len(out) == limit:
+            page["next_cursor"] = str(out[-1]["trade_id"])
         if type != "all":
             out = [t for t in out if t["type"] == type]
         if role != "all" and account is not None:
@@ -475,7 +505,7 @@ async def trades(
             ]
         if sort_dir == "asc":
             out.reverse()
-        return {"code": wire.OK, "trades": out}
+        return page | {"trades": out}
 
     if account_index == -1:
         return await _run(rows, None)
@@ -489,22 +519,53 @@ async def position_funding(
     limit: Annotated[int, Query(ge=1, le=100)],
     market_ids: Annotated[str | None, Query(max_length=200)] = None,
     side: Annotated[Literal["long", "short", "all"] | None, Query()] = None,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-    start_timestamp: Annotated[int | None, Query(ge=0, le=5_000_000_000_000)] = None,
-    end_timestamp: Annotated[int | None, Query(ge=0, le=5_000_000_000_000)] = None,
+    cursor: Cursor = None,
+    start_timestamp: Annotated[int | None, Query(ge=0, le=5_000_000_000)] = None,
+    end_timestamp: Annotated[int | None, Query(ge=0, le=5_000_000_000)] = None,
     authorization: Auth = None,
 ) -> Any:
+    """Times in seconds, as the rows carry them; ``next_cursor`` (while a page is full) asks for the
+    next older page."""
     chosen: set[int] | None = None
     if market_ids:
         parts = market_ids.split(",")
         if not all(p.isascii() and p.isdigit() and len(p) <= 15 for p in parts):
             raise LighterError(wire.INVALID_PARAM, "market_ids must be comma-separated market indexes")
         chosen = {_market(int(p)).market_id for p in parts}
+    before = _funding_cursor(cursor)
+    start = None if start_timestamp is None else start_timestamp * 1000
+    end = None if end_timestamp is None else end_timestamp * 1000 + 999
 
     def act(account: int) -> Any:
-        rows = state.lighter.trading.position_funding(account, limit, chosen)
+        rows = state.lighter.trading.position_funding(account, limit, chosen, start, end, before)
+        page: dict[str, Any] = {"code": wire.OK}
+        if len(rows) == limit:
+            last = rows[-1]
+            page["next_cursor"] = f"{last['timestamp'] * 1000}:{markets.BY_ID[last['market_id']].symbol}"
         if side in ("long", "short"):
             rows = [r for r in rows if r["position_side"] == side]
-        return {"code": wire.OK, "position_fundings": rows}
+        return page | {"position_fundings": rows}
+
+    return await _read(state, account_index, authorization, act)
+
+
+@router.get("/liquidations", summary="Lighter: the account's liquidations, newest first (auth)")
+async def liquidations(
+    state: State,
+    account_index: AccountIndex,
+    limit: Annotated[int, Query(ge=1, le=100)],
+    market_id: AnyMarket | None = None,
+    cursor: Cursor = None,
+    authorization: Auth = None,
+) -> Any:
+    before = _trade_cursor(cursor)
+
+    def act(account: int) -> Any:
+        chosen = markets.ALL_MARKETS if market_id is None else _market_or_all(market_id)
+        rows = state.lighter.trading.liquidations(account, limit, chosen, before)
+        page: dict[str, Any] = {"code": wire.OK}
+        if len(rows) == limit:
+            page["next_cursor"] = str(rows[-1]["id"])
+        return page | {"liquidations": rows}
 
     return await _read(state, account_index, authorization, act)

@@ -246,9 +246,41 @@ class LighterClient(HttpClient):
     def position_funding(
         self, account_index: int, auth: LighterKey | Secret | str, *, limit: int = 100
     ) -> list[dict[str, Any]]:
-        """The account's hourly funding payments, newest first; ``change`` is money into the account."""
-        params = {"account_index": account_index, "limit": limit}
-        return self._get("positionFunding", params, auth)["position_fundings"]
+        """The account's latest hourly funding payments, newest first; ``change``: money into the account."""
+        return self.position_funding_page(account_index, auth, limit=limit)["position_fundings"]
+
+    def position_funding_page(
+        self, account_index: int, auth: LighterKey | Secret | str, *, limit: int = 100,
+        start_s: int | None = None, end_s: int | None = None, cursor: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """One page of ``positionFunding`` (times in seconds); its ``next_cursor`` asks for the next older."""
+        params = {"account_index": account_index, "limit": limit, "start_timestamp": start_s,
+                  "end_timestamp": end_s, "cursor": cursor}  # fmt: skip
+        return self._get("positionFunding", {k: v for k, v in params.items() if v is not None}, auth)
+
+    def trades_page(
+        self,
+        account_index: int,
+        auth: LighterKey | Secret | str,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the account's trades, newest first; its ``next_cursor`` asks for the next older."""
+        params = {"sort_by": "trade_id", "limit": limit, "account_index": account_index, "cursor": cursor}
+        return self._get("trades", {k: v for k, v in params.items() if v is not None}, auth)
+
+    def liquidations_page(
+        self,
+        account_index: int,
+        auth: LighterKey | Secret | str,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the account's liquidations, newest first; ``next_cursor`` asks for the next older."""
+        params = {"account_index": account_index, "limit": limit, "cursor": cursor}
+        return self._get("liquidations", {k: v for k, v in params.items() if v is not None}, auth)
 
     # -- accounts and keys ------------------------------------------------------------------------
 
