@@ -348,3 +348,24 @@ def test_pages_of_trades_follow_their_cursor_without_a_gap_or_a_repeat(sandbox):
                 break
     ids = [i for page in pages for i in page]
     assert [len(p) for p in pages] == [2, 2, 1] and ids == sorted(ids, reverse=True) and len(set(ids)) == 5
+
+
+def test_lighter_margin_is_lighters_own_not_hyperliquids(sandbox):
+    """ETH on Lighter: up to 50x (Hyperliquid's ETH stops at 25x) and 1.2 % maintenance (2 % there)."""
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        key = ours.register_api_key(wallet)
+        ours.update_leverage(key, ETH, 40)
+        _, ask = ours.best_prices(ETH)
+        ours.create_market_order(key, market_index=ETH, base_amount=10_000, worst_price=ask * 2, is_ask=False)
+        account = ours.account(index)
+    (position,) = account["positions"]
+    assert position["initial_margin_fraction"] == "2.50"  # 40x
+    value = Decimal(position["position_value"])
+    assert Decimal(account["cross_maintenance_margin_requirement"]) == pytest.approx(
+        value * Decimal("0.012"), abs=Decimal("0.000002")
+    )
+    assert Decimal(account["cross_initial_margin_requirement"]) == pytest.approx(
+        value / 40, abs=Decimal("0.000002")
+    )

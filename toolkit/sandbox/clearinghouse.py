@@ -531,13 +531,13 @@ class Clearinghouse:
         venue's rules function cannot read yet)."""
         account = self.accounts.get(owner)
         if account is not None:
-            self.engine.rules[account] = rules
+            self.engine.set_rules(account, rules)
 
     def _apply_rules(self, owner: str) -> None:
         rules = self._rules.get(owner.partition(":")[0])
         account = self.accounts.get(owner)
         if rules is not None and account is not None:
-            self.engine.rules[account] = rules(owner)
+            self.engine.set_rules(account, rules(owner))
 
     def deposit(
         self, owner: str, usdc: float, identity: Callable[[Connection], None] | None = None
@@ -726,7 +726,8 @@ class Clearinghouse:
         raw = engine.positions_of(account, marks)
         ledger = engine.ledger(account)
         positions = [
-            Position(max_leverage=engine.contracts[COINS.index(p["coin"])].max_leverage, **p) for p in raw
+            Position(max_leverage=engine.contract_of(account, COINS.index(p["coin"])).max_leverage, **p)
+            for p in raw
         ]
         return AccountView(
             time=now,

@@ -29,7 +29,7 @@ from toolkit.sandbox import store
 from toolkit.sandbox.clearinghouse import Clearinghouse, OrderRequest, owner
 from toolkit.sandbox.engine import orders as status
 from toolkit.sandbox.engine.core import Rejected
-from toolkit.sandbox.engine.specs import AccountRules, OrderRejected, Reason
+from toolkit.sandbox.engine.specs import AccountRules, Contract, OrderRejected, Reason, Tier
 from toolkit.venues.lighter import markets, wire
 from toolkit.venues.lighter.markets import LighterMarket
 from toolkit.venues.lighter.wire import LighterError
@@ -37,10 +37,27 @@ from toolkit.venues.lighter.wire import LighterError
 VENUE = "lighter"
 STREAM_ROWS = 50  # trades and funding payments in an account_all snapshot
 FIRST_ORDER_INDEX = 1 << 48  # order indexes start above every client order index
+# Lighter's contracts: one margin tier per market, the most leverage from its minimum initial margin
+# fraction and its own maintenance margin fraction (ETH: 50x, 1.2 %), where Hyperliquid's tiers
+# would give 25x and 2 %.
+CONTRACTS = {
+    m.symbol: Contract(
+        m.symbol,
+        m.size_decimals,
+        (
+            Tier(
+                0.0,
+                int(markets.MARGIN_SCALE // m.min_initial_margin_fraction),
+                m.maintenance_margin_fraction / markets.MARGIN_SCALE,
+            ),
+        ),
+    )
+    for m in markets.MARKETS
+}
 # Fees by tier (reference/lighter.md §6): standard pays none; premium with no LIT staked pays
 # 0.0040 % as maker and 0.0280 % as taker.
-STANDARD = AccountRules(significant_figures=False, maker_fee=0.0, taker_fee=0.0)
-PREMIUM = AccountRules(significant_figures=False, maker_fee=0.00004, taker_fee=0.00028)
+STANDARD = AccountRules(significant_figures=False, maker_fee=0.0, taker_fee=0.0, contracts=CONTRACTS)
+PREMIUM = AccountRules(significant_figures=False, maker_fee=0.00004, taker_fee=0.00028, contracts=CONTRACTS)
 
 TIME_IN_FORCE = {wire.IMMEDIATE_OR_CANCEL: "Ioc", wire.GOOD_TILL_TIME: "Gtc", wire.POST_ONLY: "Alo"}
 TRIGGERS = {  # order type -> (fires as a market order, "tp" or "sl")

@@ -31,6 +31,7 @@ from toolkit.sandbox.engine.specs import (
     HYPERLIQUID_RULES,
     MAX_ACCOUNT_LEVERAGE,
     AccountRules,
+    Contract,
     OrderRejected,
     Reason,
     fee,
@@ -174,7 +175,8 @@ class Engine:
         self.next_oid = 1
         # Per-account venue rules (price rule, fees); absent = Hyperliquid's. Set by the owner of the
         # accounts (the clearinghouse) from who they are, so not part of the saved state.
-        self.rules: dict[int, AccountRules] = {}
+        self.rules: dict[int, AccountRules] = {}  # set with set_rules
+        self._own_contracts: set[int] = set()  # the accounts among them with contracts of their own
         self.events: list[Fill | FundingBatch | Liquidation | OrderUpdate] = []
         self.listeners: list[Callable[[Any], None]] = []
         self.keep_events = True
@@ -236,11 +238,13 @@ class Engine:
             raise OrderRejected(Reason.UNKNOWN_COIN, coin=coin) from None
 
     def leverage_of(self, account: int, coin: int) -> tuple[int, bool]:
-        return self.books[account].leverage.get(coin, (min(20, self.contracts[coin].max_leverage), False))
+        return self.books[account].leverage.get(
+            coin, (min(20, self.contract_of(account, coin).max_leverage), False)
+        )
 
     def update_leverage(self, account: int, coin: str, leverage: int, *, is_cross: bool = True) -> None:
         c = self.coin_index(coin)
-        top = self.contracts[c].max_leverage
+        top = self.contract_of(account, c).max_leverage
         if not isinstance(leverage, int) or not 1 <= leverage <= top:
             raise OrderRejected(Reason.LEVERAGE_VALUE, coin=coin, maximum=top)
         row = self.positions.row(account, c)
@@ -279,7 +283,7 @@ class Engine:
         for i in p.rows_of(account).tolist():
             c = int(p.coin[i])
             szi, entry, mark = float(p.szi[i]), float(p.entry[i]), float(marks[c])
-            contract, notional = self.contracts[c], abs(szi) * mark
+            contract, notional = self.contract_of(account, c), abs(szi) * mark
             if p.isolated[i]:
                 liq = margin.isolated_liquidation_price(
                     contract, szi, mark, float(p.iso_margin[i]) + szi * (mark - entry)
@@ -302,7 +306,11 @@ class Engine:
         p = self.positions
         rows = p.rows_of(account)
         rows = rows[~p.isolated[rows]]
-        return float(np.sum(self._maintenance(np.abs(p.szi[rows]) * marks[p.coin[rows]], p.coin[rows])))
+        notional = np.abs(p.szi[rows]) * marks[p.coin[rows]]
+        if account in self._own_contracts:
+            return sum(self.contract_of(account, int(c)).maintenance_margin(float(n))
+                       for c, n in zip(p.coin[rows], notional, strict=True))  # fmt: skip
+        return float(np.sum(self._maintenance(notional, p.coin[rows])))
 
     def margin_used(self, account: int, marks: NDArray[np.float64] | None = None) -> float:
         return sum(pos["margin_used"] for pos in self.positions_of(account, marks))
@@ -491,6 +499,21 @@ class Engine:
     def _rules(self, account: int) -> AccountRules:
         return self.rules.get(account, HYPERLIQUID_RULES)
 
+    def set_rules(self, account: int, rules: AccountRules) -> None:
+        """``account``'s venue rules from now on (its price rule, fees and contracts)."""
+        self.rules[account] = rules
+        if rules.contracts:
+            self._own_contracts.add(account)
+        else:
+            self._own_contracts.discard(account)
+
+    def contract_of(self, account: int, c: int) -> Contract:
+        """The contract ``account`` trades coin ``c`` on: its venue's, or Hyperliquid's."""
+        rules = self.rules.get(account)
+        if rules is not None and rules.contracts:
+            return rules.contracts.get(self.coins[c], self.contracts[c])
+        return self.contracts[c]
+
     def market_price(self, c: int, is_buy: bool, slippage: float = MARKET_SLIPPAGE) -> str:
         """A market order's limit: the mark moved ``slippage`` against the taker, at a price the
         contract accepts (5 significant figures, ``6 - szDecimals`` decimals)."""
@@ -522,7 +545,7 @@ class Engine:
         kind = "Market" if px is None else "Limit"
         try:
             c = self.coin_index(coin)
-            contract = self.contracts[c]
+            contract = self.contract_of(account, c)
             if px is None:
                 px, tif = self.market_price(c, is_buy), "Ioc"
             if tif not in ("Gtc", "Ioc", "Alo"):
@@ -573,7 +596,7 @@ class Engine:
         cloid: str | None, trigger: tuple[float | str, bool, str], position_tpsl: bool,
         builder: tuple[str, int] | None, waiting_for: int | None, group: int | None,
     ) -> Resting | Waiting:  # fmt: skip
-        contract = self.contracts[c]
+        contract = self.contract_of(account, c)
         trigger_px, is_market, tpsl = trigger
         try:
             trigger_price = contract.check_price(
@@ -908,6 +931,11 @@ class Engine:
         notional = np.abs(p.szi) * marks[p.coin]
         upnl = p.szi * (marks[p.coin] - p.entry)
         mm = self._maintenance(notional, p.coin)
+        if self._own_contracts:  # accounts on a venue's own contracts (Lighter's): their maintenance rates
+            for i in np.flatnonzero(np.isin(p.account, list(self._own_contracts))).tolist():
+                mm[i] = self.contract_of(int(p.account[i]), int(p.coin[i])).maintenance_margin(
+                    float(notional[i])
+                )
         cross = ~p.isolated
         cross_mm = np.bincount(p.account[cross], weights=mm[cross], minlength=n)
         cross_upnl = np.bincount(p.account[cross], weights=upnl[cross], minlength=n)
@@ -945,7 +973,7 @@ class Engine:
 
     def _liquidate(self, account: int, c: int, szi: float, entry: float, mark: float, value: float,
                    maintenance: float, kind: str) -> Liquidation:  # fmt: skip
-        contract = self.contracts[c]
+        contract = self.contract_of(account, c)
         if kind == "Cross":
             liq_px = margin.cross_liquidation_price(
                 contract, szi, mark, value, maintenance - contract.maintenance_margin(abs(szi) * mark)

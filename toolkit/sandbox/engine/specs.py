@@ -6,6 +6,7 @@ a ``Reason`` with the numbers behind it; each venue words it (and codes it) in i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -61,10 +62,12 @@ class OrderRejected(ValueError):
 class Tier:
     lower_bound: float  # notional (USD) from which this tier applies
     max_leverage: int
+    maintenance: float | None = None  # the maintenance margin rate, where a venue sets it apart
 
     @property
     def mmr(self) -> float:
-        return 1 / (2 * self.max_leverage)
+        """Hyperliquid's rule, half the initial margin at the most leverage, unless set."""
+        return self.maintenance if self.maintenance is not None else 1 / (2 * self.max_leverage)
 
 
 @dataclass(frozen=True)
@@ -160,11 +163,13 @@ CONTRACTS: dict[str, Contract] = {
 
 @dataclass(frozen=True)
 class AccountRules:
-    """What differs per venue for one account: the price rule and the fee schedule."""
+    """What differs per venue for one account: the price rule, the fee schedule, and the contracts
+    (margin tiers, maintenance rates, the most leverage) where the venue's differ from Hyperliquid's."""
 
     significant_figures: bool = True  # Hyperliquid's 5-figure price rule (Lighter's prices are fixed-point)
     maker_fee: float = MAKER_FEE
     taker_fee: float = TAKER_FEE
+    contracts: Mapping[str, Contract] = field(default_factory=dict)  # by coin; the rest are Hyperliquid's
 
 
 HYPERLIQUID_RULES = AccountRules()
