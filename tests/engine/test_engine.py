@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from toolkit.sandbox import lighter_trading
 from toolkit.sandbox.engine.core import Cancelled, Engine, Fill, FundingBatch, Liquidation
 from toolkit.sandbox.engine.specs import OrderRejected, Reason
 from toolkit.sandbox.market import HOUR_MS, ReplayMarket, SyntheticMarket
@@ -269,6 +270,15 @@ ACTIONS = st.lists(
 )
 
 
+def _mixed_venues(e: Engine) -> list[int]:
+    """Four accounts: two on Hyperliquid's rules, a standard and a premium one on Lighter's (its
+    contracts, fixed-point prices and fees)."""
+    accounts = [e.open_account(d) for d in (1_000, 5_000, 20_000, 100_000)]
+    e.set_rules(accounts[2], lighter_trading.STANDARD)
+    e.set_rules(accounts[3], lighter_trading.PREMIUM)
+    return accounts
+
+
 def play(e: Engine, accounts: list[int], actions: list[tuple]) -> None:
     for kind, acct, coin, is_buy, px_frac, sz_frac, tif, n in actions:
         account = accounts[acct]
@@ -279,7 +289,9 @@ def play(e: Engine, accounts: list[int], actions: list[tuple]) -> None:
             e.cancel(account, next(iter(e.orders)))
         elif kind == "leverage":
             with contextlib.suppress(OrderRejected):  # e.g. switching mode under an open position
-                e.update_leverage(account, coin, min(n, e.contracts[c].max_leverage), is_cross=n % 3 != 0)
+                e.update_leverage(
+                    account, coin, min(n, e.contract_of(account, c).max_leverage), is_cross=n % 3 != 0
+                )
         elif kind == "order":
             mark = float(e.marks()[c])
             px = float(f"{mark * px_frac:.5g}")
@@ -295,7 +307,7 @@ def play(e: Engine, accounts: list[int], actions: list[tuple]) -> None:
 @given(seed=st.integers(0, 10_000), actions=ACTIONS)
 def test_every_ledger_reconciles(seed, actions):
     e = Engine(SyntheticMarket(seed=seed, start_ms=START))
-    accounts = [e.open_account(d) for d in (1_000, 5_000, 20_000, 100_000)]
+    accounts = _mixed_venues(e)
     play(e, accounts, actions)
     for account in accounts:
         cash_identity(e, account)
@@ -332,11 +344,13 @@ def _same_state(a: Engine, b: Engine) -> None:
 def test_a_restored_engine_carries_on_exactly_like_the_original(seed, actions, cut):
     """The sandbox stores ``clock_state`` and each ``account_state`` and restarts from them."""
     original = Engine(SyntheticMarket(seed=seed, start_ms=START))
-    accounts = [original.open_account(d) for d in (1_000, 5_000, 20_000, 100_000)]
+    accounts = _mixed_venues(original)
     play(original, accounts, actions[:cut])
     clock, saved = _state(original)
     restored = Engine(SyntheticMarket(seed=seed, start_ms=START))
     restored.load_state(json.loads(json.dumps(clock)), json.loads(json.dumps(saved)))
+    for account, rules in original.rules.items():  # rules are not state: the owner sets them again
+        restored.set_rules(account, rules)
     _same_state(original, restored)
     for e in (original, restored):
         play(e, accounts, actions[cut:])

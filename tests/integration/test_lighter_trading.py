@@ -4,6 +4,8 @@ resting order and one that fills, modify, cancel, a batch, and every read of the
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from decimal import Decimal
 
 import httpx
@@ -84,6 +86,14 @@ def test_the_sdk_trades_and_reads_every_result_back(sandbox):
         books = await orders.order_books()
         trades = await orders.recent_trades(ETH, 10)
         rates = await lighter.FundingApi(client.api_client).funding_rates()
+        now = int(time.time())
+        fundings = await lighter.CandlestickApi(client.api_client).fundings(
+            market_id=ETH,
+            resolution="1h",
+            start_timestamp=now - 86_400,
+            end_timestamp=now + 86_400,
+            count_back=24,
+        )
         return locals()
 
     r = _run(sandbox, account, private, act)
@@ -109,6 +119,8 @@ def test_the_sdk_trades_and_reads_every_result_back(sandbox):
     assert Decimal(trade.price) == Decimal(position.avg_entry_price)
     assert ETH in {b.market_id for b in r["books"].order_books}
     assert {(f.market_id, f.exchange) for f in r["rates"].funding_rates} >= {(ETH, "lighter")}
+    hours = [f.timestamp for f in r["fundings"].fundings]
+    assert len(hours) == 24 and all(b - a == 3600 for a, b in itertools.pairwise(hours))
 
 
 def test_an_order_the_sequencer_refuses_uses_its_nonce_and_ends_canceled(sandbox):
