@@ -381,3 +381,19 @@ def test_lighter_margin_is_lighters_own_not_hyperliquids(sandbox):
     assert Decimal(account["cross_initial_margin_requirement"]) == pytest.approx(
         value / 40, abs=Decimal("0.000002")
     )
+
+
+def test_a_modify_below_the_markets_minimum_is_refused_and_the_order_stays(sandbox):
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        key = ours.register_api_key(wallet)
+        bid, _ = ours.best_prices(ETH)
+        ours.create_order(key, market_index=ETH, base_amount=SIZE, price=bid * 9 // 10, is_ask=False,
+                          client_order_index=4)  # fmt: skip
+        with pytest.raises(wire.LighterError) as refused:
+            ours.modify_order(key, ETH, 4, 10, bid * 9 // 10)
+        (order,) = ours.active_orders(index, key)
+    assert refused.value.code == wire.INVALID_BASE_AMOUNT
+    assert "below the market's minimum of 0.0050 ETH" in refused.value.message
+    assert order["remaining_base_amount"] == "0.0200" and order["client_order_index"] == 4

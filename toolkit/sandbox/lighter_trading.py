@@ -165,9 +165,15 @@ class LighterTrading:
         body: Any = tx.tx
         if tx.tx_type == wire.TX_CREATE_ORDER:
             self._check_order(conn, tx.account_index, body.order)
+        elif tx.tx_type == wire.TX_MODIFY_ORDER:
+            m = _market(body.market_index)
+            if _size(m, body.base_amount) < Decimal(m.min_base_amount):
+                raise LighterError(
+                    wire.INVALID_BASE_AMOUNT,
+                    f"invalid base amount: below the market's minimum of {m.min_base_amount} {m.symbol}",
+                )
         elif tx.tx_type in (
             wire.TX_CANCEL_ORDER,
-            wire.TX_MODIFY_ORDER,
             wire.TX_UPDATE_LEVERAGE,
             wire.TX_UPDATE_MARGIN,
         ):
@@ -399,24 +405,18 @@ class LighterTrading:
     def active_orders(self, account_index: int, market_id: int) -> list[dict[str, Any]]:
         """The account's open orders (on ``market_id``, or every market for 255), oldest first."""
         who = owner_of(account_index)
-        live = {o.oid: o for o in self.ch._open_orders(who)}
-        rows = self._refs(account_index, market_id, [o for o in live])
+        live = {s["oid"]: s for s in self.ch.call(Clearinghouse._open_snapshots, who)}  # read on the worker
+        rows = self._refs(account_index, market_id, list(live))
         account = self.ch.account(who)
         with self.ch.db.connect() as conn:
             return [
-                self._order(
-                    r,
-                    live[r.oid].snapshot(self.ch.engine.coins),
-                    "open",
-                    self._filled_quote(conn, account, r.oid),
-                )
-                for r in rows
+                self._order(r, live[r.oid], "open", self._filled_quote(conn, account, r.oid)) for r in rows
             ]
 
     def inactive_orders(self, account_index: int, market_id: int, limit: int) -> list[dict[str, Any]]:
         """The account's orders that are no longer open, newest first."""
         who = owner_of(account_index)
-        live = {o.oid for o in self.ch._open_orders(who)}
+        live = {s["oid"] for s in self.ch.call(Clearinghouse._open_snapshots, who)}  # read on the worker
         t = store.lt_trade_orders
         query = sa.select(t).where(t.c.account_index == account_index).order_by(t.c.order_index.desc())
         if market_id != markets.ALL_MARKETS:
