@@ -197,16 +197,19 @@ class Lighter(Source):
             raise ValueError("an account's funding, fills and liquidations need auth= (a key or a token)")
         return auth
 
-    def _paged(self, first_page: Any, next_page: Any, keep: Any) -> list[dict[str, Any]]:
-        """Pages newest first until one is short or reaches past the range (``keep`` says false)."""
+    def _paged(self, fetch: Any, key: str, time_ms: Any, lo: int, hi: int) -> list[dict[str, Any]]:
+        """The rows of ``[lo, hi)`` from pages that come newest first: ``fetch(cursor)`` answers a
+        page whose ``key`` holds the rows and ``next_cursor`` the next older page; paging stops at
+        the last page or at one that reaches back past ``lo``."""
         rows: list[dict[str, Any]] = []
-        page = self._call(first_page)
+        cursor = None
         while True:
-            items, cursor = page
-            rows.extend(r for r in items if keep(r))
-            if not cursor or not items or not keep(items[-1]):
+            page = self._call(lambda c=cursor: fetch(c))
+            items = page[key]
+            rows.extend(r for r in items if lo <= time_ms(r) < hi)
+            cursor = page.get("next_cursor")
+            if not cursor or not items or time_ms(items[-1]) < lo:
                 return rows
-            page = self._call(lambda c=cursor: next_page(c))
 
     def funding(
         self,
@@ -223,12 +226,12 @@ class Lighter(Source):
         lo, hi = self._range(start, end)
         auth = self._auth(auth)
 
-        def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-            data = self.client.position_funding_page(account_index, auth, start_s=lo // 1000,
-                                                     end_s=(hi - 1) // 1000, cursor=cursor)  # fmt: skip
-            return data["position_fundings"], data.get("next_cursor")
+        def page(cursor: str | None) -> dict[str, Any]:
+            return self.client.position_funding_page(
+                account_index, auth, start_s=lo // 1000, end_s=(hi - 1) // 1000, cursor=cursor
+            )
 
-        rows = self._paged(lambda: page(None), page, lambda r: int(r["timestamp"]) * 1000 >= lo)
+        rows = self._paged(page, "position_fundings", lambda r: int(r["timestamp"]) * 1000, lo, hi)
         frame = position_funding_rows(rows, self._symbols()).sort("time", "coin")
         return self.out(frame, backend)
 
@@ -243,21 +246,14 @@ class Lighter(Source):
     ) -> Any:
         """The account's fills in ``[start, end]`` (default: the last 30 days), oldest first."""
         schema.check_backend(backend)
-        return self.out(self._fills(account_index, start, end, auth), backend)
-
-    def _fills(
-        self, account_index: int, start: TimeLike | None, end: TimeLike | None, auth: Any
-    ) -> pl.DataFrame:
         lo, hi = self._range(start, end)
         auth = self._auth(auth)
 
-        def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-            data = self.client.trades_page(account_index, auth, cursor=cursor)
-            return data["trades"], data.get("next_cursor")
+        def page(cursor: str | None) -> dict[str, Any]:
+            return self.client.trades_page(account_index, auth, cursor=cursor)
 
-        rows = self._paged(lambda: page(None), page, lambda r: int(r["timestamp"]) >= lo)
-        rows = [r for r in rows if lo <= int(r["timestamp"]) < hi]
-        return trade_rows(account_index, rows).sort("time", "tid")
+        rows = self._paged(page, "trades", lambda r: int(r["timestamp"]), lo, hi)
+        return self.out(trade_rows(account_index, rows).sort("time", "tid"), backend)
 
     def positions(self, account_index: int, *, backend: Backend = "pandas") -> Any:
         """Open positions now (``account``, public on Lighter)."""
@@ -279,12 +275,10 @@ class Lighter(Source):
         lo, hi = self._range(start, end)
         auth = self._auth(auth)
 
-        def page(cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-            data = self.client.liquidations_page(account_index, auth, cursor=cursor)
-            return data["liquidations"], data.get("next_cursor")
+        def page(cursor: str | None) -> dict[str, Any]:
+            return self.client.liquidations_page(account_index, auth, cursor=cursor)
 
-        rows = self._paged(lambda: page(None), page, lambda r: int(r["executed_at"]) >= lo)
-        rows = [r for r in rows if lo <= int(r["executed_at"]) < hi]
+        rows = self._paged(page, "liquidations", lambda r: int(r["executed_at"]), lo, hi)
         return self.out(liquidation_rows(rows, self._symbols()).sort("time"), backend)
 
     def market_id(self, name: str) -> int:

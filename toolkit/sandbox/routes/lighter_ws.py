@@ -148,14 +148,10 @@ class _Accounts:
                 return
             subscriber.send(_account_frame("update/account_all", account, body))
 
-    def unsubscribe(self, state: SandboxState, account: int) -> bool:
-        found = self.tasks.pop(account, None)
-        if found is None:
-            return False
-        event, task = found
+    def unsubscribe(self, state: SandboxState, account: int) -> None:
+        event, task = self.tasks.pop(account)
         task.cancel()
         state.lighter_feed.unwatch(owner_of(account), event)
-        return True
 
     def close(self, state: SandboxState) -> None:
         for account in list(self.tasks):
@@ -188,30 +184,6 @@ async def _ticker(state: SandboxState, subscriber: Subscriber, books: _Books) ->
             subscriber.send(dumps({"type": "ping"}))
 
 
-async def _handle_account(
-    state: SandboxState, subscriber: Subscriber, books: _Books, accounts: _Accounts, kind: str, account: int,
-    shown: str,
-) -> None:  # fmt: skip
-    if kind == "unsubscribe":
-        if accounts.unsubscribe(state, account):
-            subscriber.send(dumps({"type": "unsubscribed", "channel": shown}))
-        else:
-            subscriber.send(_error(SUBSCRIBE_FAILED, "not subscribed", shown))
-        return
-    if account in accounts.tasks:
-        subscriber.send(_error(SUBSCRIBE_FAILED, "already subscribed", shown))
-        return
-    if len(books.sent) + len(accounts.tasks) >= MAX_SUBSCRIPTIONS:
-        subscriber.send(
-            _error(SUBSCRIBE_FAILED, f"at most {MAX_SUBSCRIPTIONS} subscriptions a connection", shown)
-        )
-        return
-    try:
-        await accounts.subscribe(state, subscriber, account)
-    except LighterError as exc:
-        subscriber.send(_error(SUBSCRIBE_FAILED, exc.message, shown))
-
-
 async def _handle(
     state: SandboxState, subscriber: Subscriber, books: _Books, accounts: _Accounts, text: str
 ) -> None:
@@ -232,20 +204,22 @@ async def _handle(
         return
     name, ident = match.group(1), int(match.group(2))
     shown = f"{name}:{ident}"
-    if name == "account_all":
-        await _handle_account(state, subscriber, books, accounts, kind, ident, shown)
-        return
-    m = markets.BY_ID.get(ident)
-    if m is None:
+    is_account = name == "account_all"
+    if not is_account and ident not in markets.BY_ID:
         subscriber.send(_error(SUBSCRIBE_FAILED, "invalid market index", shown))
         return
+    held = ident in (accounts.tasks if is_account else books.sent)
     if kind == "unsubscribe":
-        if books.sent.pop(ident, None) is None:
+        if not held:
             subscriber.send(_error(SUBSCRIBE_FAILED, "not subscribed", shown))
+            return
+        if is_account:
+            accounts.unsubscribe(state, ident)
         else:
-            subscriber.send(dumps({"type": "unsubscribed", "channel": shown}))
+            books.sent.pop(ident)
+        subscriber.send(dumps({"type": "unsubscribed", "channel": shown}))
         return
-    if ident in books.sent:
+    if held:
         subscriber.send(_error(SUBSCRIBE_FAILED, "already subscribed", shown))
         return
     if len(books.sent) + len(accounts.tasks) >= MAX_SUBSCRIPTIONS:
@@ -253,6 +227,13 @@ async def _handle(
             _error(SUBSCRIBE_FAILED, f"at most {MAX_SUBSCRIPTIONS} subscriptions a connection", shown)
         )
         return
+    if is_account:
+        try:
+            await accounts.subscribe(state, subscriber, ident)
+        except LighterError as exc:
+            subscriber.send(_error(SUBSCRIBE_FAILED, exc.message, shown))
+        return
+    m = markets.BY_ID[ident]
     now, asks, bids = await _book(state, m)
     books.sent[ident] = (asks, bids)
     subscriber.send(books.frame("subscribed/order_book", m, rows(asks), rows(bids), now))

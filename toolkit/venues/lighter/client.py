@@ -256,7 +256,7 @@ class LighterClient(HttpClient):
         """One page of ``positionFunding`` (times in seconds); its ``next_cursor`` asks for the next older."""
         params = {"account_index": account_index, "limit": limit, "start_timestamp": start_s,
                   "end_timestamp": end_s, "cursor": cursor}  # fmt: skip
-        return self._get("positionFunding", {k: v for k, v in params.items() if v is not None}, auth)
+        return self._get("positionFunding", _given(params), auth)
 
     def trades_page(
         self,
@@ -268,7 +268,7 @@ class LighterClient(HttpClient):
     ) -> dict[str, Any]:
         """One page of the account's trades, newest first; its ``next_cursor`` asks for the next older."""
         params = {"sort_by": "trade_id", "limit": limit, "account_index": account_index, "cursor": cursor}
-        return self._get("trades", {k: v for k, v in params.items() if v is not None}, auth)
+        return self._get("trades", _given(params), auth)
 
     def liquidations_page(
         self,
@@ -280,7 +280,7 @@ class LighterClient(HttpClient):
     ) -> dict[str, Any]:
         """One page of the account's liquidations, newest first; ``next_cursor`` asks for the next older."""
         params = {"account_index": account_index, "limit": limit, "cursor": cursor}
-        return self._get("liquidations", {k: v for k, v in params.items() if v is not None}, auth)
+        return self._get("liquidations", _given(params), auth)
 
     # -- accounts and keys ------------------------------------------------------------------------
 
@@ -556,6 +556,11 @@ class LighterClient(HttpClient):
         return self._submit(
             key, lambda s, n: s.sign_modify_order(market_index, order_index, base_amount, price, n)
         )
+
+
+def _given(params: dict[str, Any]) -> dict[str, Any]:
+    """The query parameters that have a value (the venue reads a missing one as its default)."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def _units(price: str) -> int:
