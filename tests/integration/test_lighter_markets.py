@@ -44,6 +44,13 @@ def test_order_book_details_are_lighters_specs_over_the_shared_market(sandbox, i
         assert float(d.mark_price) == pytest.approx(float(hyper[d.symbol]["markPx"]), rel=1e-3)
         assert float(d.index_price) == pytest.approx(float(hyper[d.symbol]["oraclePx"]), rel=1e-3)
         assert d.daily_price_low <= d.last_trade_price <= d.daily_price_high
+        # the formula's parameters, in percent, give the market's hourly rate from its premium
+        interest, clamp, cap = (
+            float(x) / 100 for x in (d.base_interest_rate, d.funding_clamp_small, d.funding_clamp_big)
+        )
+        premium = float(hyper[d.symbol]["premium"])
+        hourly = min(max((premium + min(max(interest - premium, -clamp), clamp)) / 8, -cap), cap)
+        assert hourly == pytest.approx(float(hyper[d.symbol]["funding"]), abs=1e-9)
     books = sdk(sandbox, lambda api: lighter.OrderApi(api).order_books(market_id=1)).order_books
     assert [(b.symbol, b.supported_size_decimals, b.supported_price_decimals) for b in books] == [
         ("BTC", 5, 1)

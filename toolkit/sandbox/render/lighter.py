@@ -13,7 +13,8 @@ from typing import Any
 
 from toolkit.sandbox.engine.market import FundingRow
 from toolkit.sandbox.engine.marketdata import Candle, Level
-from toolkit.venues.lighter.markets import LighterMarket
+from toolkit.venues import funding as formula
+from toolkit.venues.lighter.markets import LighterMarket, fixed
 
 MARKET_MAKER_ACCOUNT = 1  # the owner the synthetic book's orders show (an index no user gets)
 ORDER_LIFETIME_MS = 28 * 24 * 3_600_000  # the SDK's default order expiry, as book orders show it
@@ -81,6 +82,15 @@ def order_book_detail(
         "strategy_index": 0,
         "mark_price": m.price(mark),
         "index_price": m.price(index),
+        # the funding formula's parameters, in percent: Hyperliquid's, which the sandbox pays by (Lighter
+        # publishes none): the 8-hour interest rate, the clamp of interest minus premium, the hourly cap
+        "base_interest_rate": fixed(formula.INTEREST_8H * 100, 4),
+        "funding_clamp_small": fixed(formula.CLAMP * 100, 4),
+        "funding_clamp_big": fixed(formula.HOURLY_CAP * 100, 4),
+        "funding_premium_multiplier": 1,
+        "multiplier": "1",
+        "market_flags": 0,
+        "is_frozen": False,
     }
 
 
