@@ -397,3 +397,32 @@ def test_a_modify_below_the_markets_minimum_is_refused_and_the_order_stays(sandb
     assert refused.value.code == wire.INVALID_BASE_AMOUNT
     assert "below the market's minimum of 0.0050 ETH" in refused.value.message
     assert order["remaining_base_amount"] == "0.0200" and order["client_order_index"] == 4
+
+
+def test_inactive_orders_page_by_cursor_and_filter_by_side(sandbox):
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        index = sandbox.lighter_deposit(wallet.address, 5_000)
+        key = ours.register_api_key(wallet)
+        bid, ask = ours.best_prices(ETH)
+        for i in range(3):  # three bids and two asks, each placed and cancelled
+            ours.create_order(key, market_index=ETH, base_amount=SIZE, price=bid * 9 // 10, is_ask=False,
+                              client_order_index=10 + i)  # fmt: skip
+            ours.cancel_order(key, ETH, 10 + i)
+        for i in range(2):
+            ours.create_order(key, market_index=ETH, base_amount=SIZE, price=ask * 11 // 10, is_ask=True,
+                              client_order_index=20 + i)  # fmt: skip
+            ours.cancel_order(key, ETH, 20 + i)
+        token = ours.create_auth_token(key).reveal()
+        pages, cursor = [], None
+        while True:
+            params = {"account_index": index, "limit": 2, "ask_filter": 0} | (
+                {"cursor": cursor} if cursor else {}
+            )
+            page = httpx.get(f"{sandbox.url}/api/v1/accountInactiveOrders", params=params,
+                             headers={"authorization": token}).json()  # fmt: skip
+            pages.append([o["client_order_index"] for o in page["orders"]])
+            cursor = page.get("next_cursor")
+            if cursor is None:
+                break
+    assert pages == [[12, 11], [10]]

@@ -413,14 +413,26 @@ class LighterTrading:
                 self._order(r, live[r.oid], "open", self._filled_quote(conn, account, r.oid)) for r in rows
             ]
 
-    def inactive_orders(self, account_index: int, market_id: int, limit: int) -> list[dict[str, Any]]:
-        """The account's orders that are no longer open, newest first."""
+    def inactive_orders(
+        self,
+        account_index: int,
+        market_id: int,
+        limit: int,
+        is_ask: bool | None = None,
+        before_index: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The account's orders that are no longer open, newest first (one side, or both for None);
+        ``before_index`` pages on below a previous page's last order index."""
         who = owner_of(account_index)
         live = {s["oid"] for s in self.ch.call(Clearinghouse._open_snapshots, who)}  # read on the worker
         t = store.lt_trade_orders
         query = sa.select(t).where(t.c.account_index == account_index).order_by(t.c.order_index.desc())
         if market_id != markets.ALL_MARKETS:
             query = query.where(t.c.market_index == market_id)
+        if is_ask is not None:
+            query = query.where(t.c.is_ask == is_ask)
+        if before_index is not None:
+            query = query.where(t.c.order_index < before_index)
         out: list[dict[str, Any]] = []
         account = self.ch.account(who)
         with self.ch.db.connect() as conn:

@@ -430,14 +430,20 @@ async def account_inactive_orders(
     market_type: MarketFilter = "all",
     authorization: Auth = None,
 ) -> Any:
+    """``ask_filter`` 1 keeps asks, 0 bids, -1 both; ``next_cursor`` (while a page is full) asks for
+    the next older page."""
+    before = _trade_cursor(cursor)  # an order index, as a trade cursor is a trade id
+
     def act(account: int) -> Any:
         chosen = _market_or_all(market_id)
         if market_type == "spot":
             return {"code": wire.OK, "orders": []}
-        orders = state.lighter.trading.inactive_orders(account, chosen, limit)
-        if ask_filter != -1:
-            orders = [o for o in orders if o["is_ask"] == bool(ask_filter)]
-        return {"code": wire.OK, "orders": orders}
+        side = None if ask_filter == -1 else bool(ask_filter)
+        orders = state.lighter.trading.inactive_orders(account, chosen, limit, side, before)
+        page: dict[str, Any] = {"code": wire.OK}
+        if len(orders) == limit:
+            page["next_cursor"] = str(orders[-1]["order_index"])
+        return page | {"orders": orders}
 
     return await _read(state, account_index, authorization, act)
 
