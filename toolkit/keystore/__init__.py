@@ -43,7 +43,7 @@ class ExpiryWarning(UserWarning):
 
 def open(home: str | os.PathLike[str] | None = None, passphrase: Any = None, **options: Any) -> KeyStore:
     """Open (or create) the key store under ``home``; later calls in this process reuse it."""
-    from toolkit.sandbox.config import toolkit_home
+    from toolkit.home import toolkit_home
 
     root = str(toolkit_home(home))
     if passphrase is not None or root not in _opened:

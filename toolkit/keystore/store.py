@@ -188,7 +188,7 @@ class KeyStore:
     ) -> KeyStore:
         """Open (or create) the store under ``home`` with ``passphrase``, or from
         ``TOOLKIT_KEYSTORE_PASSPHRASE`` or the keyring."""
-        from toolkit.sandbox.config import toolkit_home
+        from toolkit.home import toolkit_home
 
         root = toolkit_home(home) / "keystore"
         (root / "entries").mkdir(parents=True, exist_ok=True, mode=0o700)

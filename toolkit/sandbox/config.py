@@ -6,16 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_HOME = "~/.toolkit"
-
-
-def toolkit_home(home: str | os.PathLike[str] | None = None) -> Path:
-    """``home``, else ``$TOOLKIT_HOME``, else ``~/.toolkit``: mode 0700, whoever created it."""
-    path = Path(home or os.environ.get("TOOLKIT_HOME") or DEFAULT_HOME).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.stat().st_mode & 0o777 != 0o700 and path.owner() == _me():
-        path.chmod(0o700)
-    return path
+from toolkit.home import toolkit_home
 
 
 def private_file(path: Path) -> Path:
@@ -36,12 +27,6 @@ def harden_home(home: Path) -> None:
         wanted = 0o700 if path.is_dir() else 0o600
         if path.stat().st_mode & 0o777 != wanted:
             path.chmod(wanted)
-
-
-def _me() -> str:
-    import getpass
-
-    return getpass.getuser()
 
 
 @dataclass(frozen=True)
