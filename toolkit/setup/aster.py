@@ -26,8 +26,7 @@ from toolkit.setup.steps import (
     step_from,
 )
 from toolkit.venues import aster as av
-from toolkit.venues.eip712 import Wallet
-from toolkit.venues.hyperliquid import user_address
+from toolkit.venues.eip712 import Wallet, checked_address
 
 PROVIDER = "aster"
 AGENT_NAME = "toolkit"
@@ -63,7 +62,7 @@ def check(
 ) -> SetupStatus:
     """What stands between ``address`` and trading on Aster: an approveAgent step until a stored agent is
     live."""
-    user = user_address(address)
+    user = checked_address(address)
     if days <= 0:
         raise SetupError(f"an agent must be approved for some time, not {days} days")
     store = open_store(store)

@@ -7,6 +7,7 @@ uses libsecp256k1 (coincurve) with RFC 6979 nonces, which gives the same bytes a
 
 from __future__ import annotations
 
+import re
 import secrets as _secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,17 @@ def type_string(primary: str, fields: Sequence[Field]) -> str:
 def type_hash(primary: str, fields: Sequence[Field]) -> bytes:
     """The hash of the type string."""
     return keccak(type_string(primary, fields).encode())
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}", re.ASCII)
+
+
+def checked_address(value: Any, field: str = "address") -> str:
+    """An EVM address in lower case, or ValueError saying what is wrong: exactly ``0x`` and 40 ASCII
+    hex digits (``int(..., 16)`` would also take spaces, underscores and other scripts' digits)."""
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+        raise ValueError(f"{field} must be a 0x address of 40 hex digits")
+    return value.lower()
 
 
 def address_bytes(address: str) -> bytes:

@@ -101,13 +101,7 @@ def info_weight(kind: str, items: int = 0) -> int:
 
 def user_address(value: Any, field: str = "user") -> str:
     """A user address as info requests take it (lower case), or ValueError saying what is wrong."""
-    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
-        raise ValueError(f"{field} must be a 0x address of 40 hex digits")
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        raise ValueError(f"{field} must be a 0x address of 40 hex digits") from None
-    return value.lower()
+    return eip712.checked_address(value, field)
 
 
 def page_rows(kind: str) -> int:

@@ -26,7 +26,6 @@ from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.streams import Subscriber, drain, dumps, inbound
 from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues import paperx as px
-from toolkit.venues.eip712 import ZERO_ADDRESS
 from toolkit.venues.refusal import VenueRefusal
 
 router = APIRouter()
@@ -170,10 +169,7 @@ async def paperx_ws(websocket: WebSocket) -> None:
 
     async def post(kind: str, payload: dict[str, Any]) -> Any:
         if kind == "info":
-            req = hyperliquid.parse(wire.parse_info, payload | {"user": ZERO_ADDRESS}, paperx_trading._refuse)
-            return await hyperliquid.answer_info(state, req, user.id, paperx_trading.VENUE)
-        req = hyperliquid.parse(wire.parse_paper_exchange, payload, paperx_trading._refuse)
-        paperx_trading.require_active(state, user)
-        return await state.clearinghouse.acall(paperx_trading._exchange, user, req)
+            return await paperx_trading.answer_info(state, user, payload)
+        return await paperx_trading.answer_exchange(state, user, payload)
 
     await serve(websocket, Subscriber(lambda _user: who), post)

@@ -5,6 +5,7 @@ its plan's balance."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues import hyperliquid_wire as wire
 from toolkit.venues import paperx as px
 from toolkit.venues.eip712 import ZERO_ADDRESS
+from toolkit.venues.refusal import VenueRefusal
 
 router = APIRouter(prefix="/v1/exchanges/hyperliquid", tags=["PaperExchange trading"], responses=ERRORS)
 State = Annotated[SandboxState, Depends(get_state)]
@@ -52,6 +54,24 @@ def _refuse(problem: str) -> ApiError:
     return ApiError(400, f"Invalid request: {problem}")
 
 
+async def answer_info(
+    state: SandboxState, user: User, raw: Any, problem: Callable[[str], VenueRefusal] = hyperliquid.bad_body
+) -> Any:
+    """An info body (from ``/info`` or the websocket's ``post``) about the user's paper account: the
+    API key says whose, so a ``user`` in the body means nothing here."""
+    if isinstance(raw, dict):
+        raw = raw | {"user": ZERO_ADDRESS}
+    req = hyperliquid.parse(wire.parse_info, raw, _refuse)
+    return await hyperliquid.answer_info(state, req, user.id, VENUE, problem)
+
+
+async def answer_exchange(state: SandboxState, user: User, raw: Any) -> Any:
+    """An action body (from ``/exchange`` or the websocket's ``post``) on the user's paper account."""
+    req = hyperliquid.parse(wire.parse_paper_exchange, raw, _refuse)
+    require_active(state, user)
+    return await state.clearinghouse.acall(_exchange, user, req)
+
+
 @router.post(
     "/info",
     summary="Hyperliquid info requests for the caller's paper account",
@@ -59,12 +79,10 @@ def _refuse(problem: str) -> ApiError:
 )
 async def info(request: Request, user: AnyUser, state: State) -> Any:
     raw = await hyperliquid.read_json(request, _not_json)
-    if isinstance(raw, dict):  # the API key says whose account: a ``user`` in the body means nothing here
-        raw = raw | {"user": ZERO_ADDRESS}
-    req = hyperliquid.parse(wire.parse_info, raw, _refuse)
-    who = owner(VENUE, user.id)
-    await state.clearinghouse.acall(Clearinghouse._open_funded, who, px.PLANS[user.plan].balance)
-    return await hyperliquid.answer_info(state, req, user.id, VENUE, lambda problem: ApiError(400, problem))
+    await state.clearinghouse.acall(
+        Clearinghouse._open_funded, owner(VENUE, user.id), px.PLANS[user.plan].balance
+    )
+    return await answer_info(state, user, raw, lambda problem: ApiError(400, problem))
 
 
 @router.post(
@@ -73,10 +91,7 @@ async def info(request: Request, user: AnyUser, state: State) -> Any:
     openapi_extra=hyperliquid.body_schema(wire.PaperExchangeRequest),
 )
 async def exchange(request: Request, user: AnyUser, state: State) -> Any:
-    raw = await hyperliquid.read_json(request, _not_json)
-    req = hyperliquid.parse(wire.parse_paper_exchange, raw, _refuse)
-    require_active(state, user)
-    return await state.clearinghouse.acall(_exchange, user, req)
+    return await answer_exchange(state, user, await hyperliquid.read_json(request, _not_json))
 
 
 def _exchange(ch: Clearinghouse, user: User, req: wire.PaperExchangeRequest) -> Any:
