@@ -406,6 +406,10 @@ def test_setup_flow_refuses_unknown_choices(store):
         match=r"Kalshi networks are \['sandbox', 'demo', 'production'\], not 'mainnet'",
     ):
         flow.choose("kalshi", "mainnet")
+    with pytest.raises(
+        ValueError, match=r"the sandbox network needs a sandbox: pass one, e.g. SetupWizard\(store"
+    ):
+        flow.client()  # the sandbox network, and no sandbox given: a widget never starts one
     flow.choose("hyperliquid", "testnet")
     flow.use_private_key(Wallet.generate().private_key)
     with pytest.raises(ValueError, match="funding by hand exists only on the sandbox: deposit on the venue"):

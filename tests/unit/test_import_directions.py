@@ -19,6 +19,8 @@ RULES = [
     ("toolkit.keystore", ["toolkit.sandbox", "toolkit.widgets"]),
     # the frames are data: the widgets read them, never the other way
     ("toolkit.frames", ["toolkit.widgets"]),
+    # the widgets are handed a sandbox; they never start (or import) the server
+    ("toolkit.widgets", ["toolkit.sandbox"]),
 ]
 
 

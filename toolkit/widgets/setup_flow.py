@@ -125,11 +125,12 @@ class SetupFlow:
 
     @property
     def sandbox(self) -> Any:
-        """The sandbox handle, started on first use when none was given."""
+        """The sandbox handle this flow was given (a widget never starts a server of its own)."""
         if self._sandbox is None:
-            import toolkit.sandbox
-
-            self._sandbox = toolkit.sandbox.start()
+            raise ValueError(
+                "the sandbox network needs a sandbox: pass one, e.g. "
+                "SetupWizard(store, toolkit.sandbox.start())"
+            )
         return self._sandbox
 
     @property
