@@ -30,10 +30,9 @@ def _serve(args: argparse.Namespace) -> int:
               "another --home", file=sys.stderr)  # fmt: skip
         return 1
     try:
-        app = create_app(config)
         shown = f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{shown}:{args.port}"
-        app.state.sandbox.hyperdex.self_url = url
+        app = create_app(config, self_url=url)
         lock.publish(url)
         print(f"toolkit sandbox: {url}  (home {config.home})", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

@@ -322,20 +322,22 @@ def start(
     lock = owner.HomeLock(config.home)
     if not lock.acquire():
         return _attach_to_owner(config.home, reuse, timeout)
+    sock = None
     try:
         _log_to_file(config.home, getattr(logging, log_level.upper(), logging.INFO))
         if lock.stale is not None:
             logging.getLogger("toolkit.sandbox").warning(
                 "took over %s from %s, which had stopped", lock.path, lock.stale
             )
-        app = create_app(config)
         sock = _bind(host, port)
+        bound_port = sock.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        app = create_app(config, self_url=f"http://{shown_host}:{bound_port}")  # it knows where it listens
     except BaseException:
+        if sock is not None:
+            sock.close()
         lock.release()
         raise
-    bound_port = sock.getsockname()[1]
-    shown_host = f"[{host}]" if ":" in host else host
-    app.state.sandbox.hyperdex.self_url = f"http://{shown_host}:{bound_port}"
     server = uvicorn.Server(
         uvicorn.Config(app, log_config=None, log_level=log_level, access_log=True, lifespan="on")
     )

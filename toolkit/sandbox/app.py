@@ -46,8 +46,9 @@ log = logging.getLogger("toolkit.sandbox")
 DOCS_ASSETS = "/docs-assets"
 
 
-def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
-    """Build the sandbox app over ``config``: creates or migrates the schema first."""
+def create_app(config: SandboxConfig, clock: Clock | None = None, self_url: str | None = None) -> FastAPI:
+    """Build the sandbox app over ``config``: creates or migrates the schema first. ``self_url`` is
+    where it will listen (HyperDEX's sandbox credentials point there)."""
     logs.install()
     engine = store.create_engine(config.database_url)
     store.migrate(engine)
@@ -88,7 +89,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None) -> FastAPI:
         KalshiSandbox(engine, clock),
         hyperliquid_sandbox,
         AsterSandbox(engine, clock, vault),
-        HyperdexSandbox(engine, clock, config.home),
+        HyperdexSandbox(engine, clock, config.home, self_url),
         clearinghouse,
         Billing(engine, clock),
         FixedWindows(px.RATE_LIMIT_WINDOW_SECONDS),

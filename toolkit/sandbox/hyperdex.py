@@ -59,7 +59,7 @@ def tenant_hash(api_key: str) -> str:
 
 
 class HyperdexSandbox:
-    def __init__(self, engine: Engine, clock: Clock, home: Path) -> None:
+    def __init__(self, engine: Engine, clock: Clock, home: Path, self_url: str | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.vault_a = Vault(home / "hyperdex_share_key_a")
@@ -67,7 +67,7 @@ class HyperdexSandbox:
         self.share_dir = home / "hyperdex_shares"
         self.share_dir.mkdir(mode=0o700, exist_ok=True)
         self.credentials_vault = Vault(home / "hyperdex_credentials_key")
-        self.self_url: str | None = None  # set once the server listens
+        self.self_url = self_url  # where this sandbox listens: the venue URL its sandbox credentials use
         self._lock = threading.Lock()
 
     # -- tenants ---------------------------------------------------------------------------------
