@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from toolkit.venues import paperx as px
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
 
@@ -150,7 +150,7 @@ def test_only_hash_and_prefix_are_stored(sandbox, account):
         rows = [dict(r._mapping) for r in conn.execute(sa.select(store.api_keys))]
     engine.dispose()
     assert all(key not in str(row) for row in rows)
-    assert any(row["key_hash"] == px.api_key_hash(key) and row["key_prefix"] == key[:9] for row in rows)
+    assert any(row["key_hash"] == policy.api_key_hash(key) and row["key_prefix"] == key[:9] for row in rows)
 
 
 def test_revoked_keys_are_kept_a_bounded_time_and_number(tmp_path, monkeypatch):

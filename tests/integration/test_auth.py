@@ -5,6 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.venues import paperx as px
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
@@ -150,17 +151,17 @@ def test_forgot_password_answers_the_same_for_known_and_unknown(http, account):
     b = http.post("/v1/auth/forgot-password", json={"email": unique_email()})
     c = http.post("/v1/auth/forgot-password", json={"email": "not even an email"})
     assert a.status_code == b.status_code == c.status_code == 200
-    assert a.json() == b.json() == c.json() == {"message": px.FORGOT_PASSWORD_MESSAGE}
+    assert a.json() == b.json() == c.json() == {"message": policy.FORGOT_PASSWORD_MESSAGE}
 
 
 def test_reset_flow_single_use_and_old_logins_end(sandbox, account):
     account.client.forgot_password(account.email)
     mail = sandbox.outbox(account.email)[0]
-    assert mail.to == account.email and mail.subject == px.RESET_MAIL_SUBJECT
+    assert mail.to == account.email and mail.subject == policy.RESET_MAIL_SUBJECT
     assert mail.reset_token is not None and mail.reset_token.reveal() not in mail.body
 
     anon = PaperClient(sandbox)
-    assert anon.reset_password(mail.reset_token, "brand-new-password") == px.RESET_PASSWORD_MESSAGE
+    assert anon.reset_password(mail.reset_token, "brand-new-password") == policy.RESET_PASSWORD_MESSAGE
     # used once: refused the second time
     with pytest.raises(PaperExchangeError) as err:
         anon.reset_password(mail.reset_token, "another-new-password")
@@ -216,7 +217,7 @@ def test_reset_token_is_stored_hashed(sandbox, account):
     with engine.connect() as conn:
         hashes = [r[0] for r in conn.execute(sa.select(store.reset_tokens.c.token_hash))]
     engine.dispose()
-    assert px.token_hash(token) in hashes and token not in hashes
+    assert policy.token_hash(token) in hashes and token not in hashes
 
 
 def test_password_is_stored_as_argon2id(sandbox, account):

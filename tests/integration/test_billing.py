@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from toolkit.venues import paperx as px
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
 
@@ -83,7 +83,7 @@ def test_a_lapsed_trial_trades_again_once_paid_and_a_lapsed_month_stops_it(sandb
 def test_checkout_sessions_expire_and_are_paid_once(sandbox, account):
     client = account.client
     late = client.subscribe("basic")
-    sandbox.advance(minutes=px.CHECKOUT_LIFETIME_MINUTES + 1)
+    sandbox.advance(minutes=policy.CHECKOUT_LIFETIME_MINUTES + 1)
     assert client.checkout(late.session_id).status == "expired"
     with pytest.raises(Exception, match="Checkout session is expired: it cannot be paid"):
         sandbox.confirm_checkout(late.session_id)
@@ -122,7 +122,7 @@ def test_billing_refusals(sandbox, account, new_account, http):
 
 def _at_the_start_of_a_window(margin: float = 15.0) -> None:
     """Rate windows are whole wall-clock minutes: begin a burst well inside one."""
-    left = px.RATE_LIMIT_WINDOW_SECONDS - time.time() % px.RATE_LIMIT_WINDOW_SECONDS
+    left = policy.RATE_LIMIT_WINDOW_SECONDS - time.time() % policy.RATE_LIMIT_WINDOW_SECONDS
     if left < margin:
         time.sleep(left + 0.05)
 

@@ -40,3 +40,11 @@ def test_the_rules_see_the_packages_they_name():
         for name in (importer, *forbidden):
             assert name in modules, name
     assert len(SANDBOX_OUTSIDE_ENGINE) > 10
+
+
+def test_the_venue_modules_hold_no_server_policy():
+    """PaperExchange's plans, prices, lifetimes, key hashing and mail words are the sandbox's."""
+    import toolkit.venues.paperx as px
+
+    for name in ("PLANS", "PRICES", "TRIAL_DAYS", "JWT_LIFETIME_HOURS", "api_key_hash", "reset_mail_body"):
+        assert not hasattr(px, name), name

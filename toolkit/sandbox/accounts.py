@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.engine import Engine
 
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox import store
 from toolkit.sandbox.clock import Clock, iso
 from toolkit.sandbox.errors import ApiError
@@ -155,7 +156,7 @@ class Accounts:
             "password_hash": self.hashing.hash(password),
             "plan": plan,
             "created_at": now,
-            "trial_expires_at": now + px.TRIAL_DAYS * DAY_MS,
+            "trial_expires_at": now + policy.TRIAL_DAYS * DAY_MS,
             "subscription_expires_at": None,
             "password_changed_at": now,
         }
@@ -213,7 +214,7 @@ class Accounts:
             "sub": user.id,
             "iss": JWT_ISSUER,
             "iat": now // 1000,
-            "exp": (now + px.JWT_LIFETIME_HOURS * HOUR_MS) // 1000,
+            "exp": (now + policy.JWT_LIFETIME_HOURS * HOUR_MS) // 1000,
             "pwv": user.password_changed_at,  # a password reset ends every older login
             "jti": uuid.uuid4().hex,
         }
@@ -258,14 +259,16 @@ class Accounts:
             return
         now = self.clock.now_ms()
         token = secrets.token_urlsafe(32)
-        expires = now + px.RESET_TOKEN_LIFETIME_HOURS * HOUR_MS
+        expires = now + policy.RESET_TOKEN_LIFETIME_HOURS * HOUR_MS
         with self.engine.begin() as conn:
             conn.execute(
                 store.reset_tokens.insert().values(
-                    token_hash=px.token_hash(token), user_id=row.id, created_at=now, expires_at=expires
+                    token_hash=policy.token_hash(token), user_id=row.id, created_at=now, expires_at=expires
                 )
             )
-        self.mailer.send(row.email, px.RESET_MAIL_SUBJECT, px.reset_mail_body(token, iso(expires)), now)
+        self.mailer.send(
+            row.email, policy.RESET_MAIL_SUBJECT, policy.reset_mail_body(token, iso(expires)), now
+        )
 
     def reset_password(self, token: str, new_password: str) -> None:
         now = self.clock.now_ms()
@@ -274,14 +277,14 @@ class Accounts:
         with self.engine.begin() as conn:
             row = conn.execute(
                 sa.select(t.c.user_id).where(
-                    t.c.token_hash == px.token_hash(token), t.c.used_at.is_(None), t.c.expires_at > now
+                    t.c.token_hash == policy.token_hash(token), t.c.used_at.is_(None), t.c.expires_at > now
                 )
             ).first()
             claimed = (
                 row
                 and conn.execute(
                     t.update()
-                    .where(t.c.token_hash == px.token_hash(token), t.c.used_at.is_(None))
+                    .where(t.c.token_hash == policy.token_hash(token), t.c.used_at.is_(None))
                     .values(used_at=now)
                 ).rowcount
                 == 1
@@ -320,9 +323,9 @@ class Accounts:
 
     def create_api_key(self, user: User, name: str) -> tuple[str, str]:
         """A new active key for ``user``; returns (id, key). Only the key's hash is kept."""
-        plan = px.PLANS[user.plan]
+        plan = policy.PLANS[user.plan]
         k = store.api_keys
-        key = px.new_api_key()
+        key = policy.new_api_key()
         key_id = str(uuid.uuid4())
         with self._key_lock, self.engine.begin() as conn:
             # Lock the user row where the database can (PostgreSQL) so two sandboxes sharing it
@@ -342,7 +345,7 @@ class Accounts:
                     id=key_id,
                     user_id=user.id,
                     name=name,
-                    key_hash=px.api_key_hash(key),
+                    key_hash=policy.api_key_hash(key),
                     key_prefix=px.api_key_prefix(key),
                     status="active",
                     created_at=self.clock.now_ms(),
@@ -372,7 +375,7 @@ class Accounts:
         """The owner of an active key; records the use. Revoked keys are refused at once."""
         if not px.API_KEY_PATTERN.match(key):
             raise ApiError(401, "Invalid or revoked API key")
-        digest = px.api_key_hash(key)
+        digest = policy.api_key_hash(key)
         k, u = store.api_keys, store.users
         with self.engine.begin() as conn:
             row = conn.execute(

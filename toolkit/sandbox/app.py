@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 from toolkit import __version__
 from toolkit.sandbox import errors, logs, store
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.billing import Billing
@@ -40,7 +41,6 @@ from toolkit.sandbox.routes import (
 )
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.vault import Vault
-from toolkit.venues import paperx as px
 
 log = logging.getLogger("toolkit.sandbox")
 DOCS_ASSETS = "/docs-assets"
@@ -92,7 +92,7 @@ def create_app(config: SandboxConfig, clock: Clock | None = None, self_url: str 
         HyperdexSandbox(engine, clock, config.home, self_url),
         clearinghouse,
         Billing(engine, clock),
-        FixedWindows(px.RATE_LIMIT_WINDOW_SECONDS),
+        FixedWindows(policy.RATE_LIMIT_WINDOW_SECONDS),
         LighterSandbox(engine, clock, clearinghouse),
     )
     app.include_router(paperx.router)

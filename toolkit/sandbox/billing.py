@@ -16,21 +16,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox import store
 from toolkit.sandbox.accounts import DAY_MS, User
 from toolkit.sandbox.clock import Clock, iso
 from toolkit.sandbox.errors import ApiError
-from toolkit.venues import paperx as px
 
 CENT = Decimal("0.01")
 
 
 def price(plan: str, first_payment: bool) -> tuple[Decimal, Decimal]:
     """(amount, original amount) of a month of ``plan``."""
-    original = Decimal(str(px.PRICES[plan])).quantize(CENT)
+    original = Decimal(str(policy.PRICES[plan])).quantize(CENT)
     if not first_payment:
         return original, original
-    amount = (original * (1 - Decimal(str(px.FIRST_MONTH_DISCOUNT)))).quantize(CENT, ROUND_HALF_UP)
+    amount = (original * (1 - Decimal(str(policy.FIRST_MONTH_DISCOUNT)))).quantize(CENT, ROUND_HALF_UP)
     return amount, original
 
 
@@ -53,7 +53,7 @@ class Billing:
             ).first()
         start, end = period if period is not None else (user.created_at, user.trial_expires_at)
         paid_until = user.subscription_expires_at or user.trial_expires_at  # renewals included
-        plan = px.PLANS[user.plan]
+        plan = policy.PLANS[user.plan]
         return {
             "status": status,
             "plan": user.plan,
@@ -84,7 +84,7 @@ class Billing:
                 "original_amount": original,
                 "currency": "USD",
                 "created_at": now,
-                "expires_at": now + px.CHECKOUT_LIFETIME_MINUTES * 60_000,
+                "expires_at": now + policy.CHECKOUT_LIFETIME_MINUTES * 60_000,
             }
             conn.execute(c.insert().values(**row))
         return self._session(row, base_url)
@@ -141,7 +141,7 @@ class Billing:
                 sa.select(u.c.subscription_expires_at).where(u.c.id == m["user_id"])
             ).scalar()
             start = current if current is not None and current > now else now
-            end = start + px.SUBSCRIPTION_DAYS * DAY_MS
+            end = start + policy.SUBSCRIPTION_DAYS * DAY_MS
             conn.execute(
                 c.update().where(c.c.id == session_id).values(paid_at=now, period_start=start, period_end=end)
             )

@@ -20,12 +20,12 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox.clearinghouse import Clearinghouse, owner
 from toolkit.sandbox.routes import hyperliquid, paperx_trading
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.streams import Subscriber, drain, dumps, inbound
 from toolkit.venues import hyperliquid_wire as wire
-from toolkit.venues import paperx as px
 from toolkit.venues.refusal import VenueRefusal
 
 router = APIRouter()
@@ -165,7 +165,7 @@ async def paperx_ws(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     who = owner(paperx_trading.VENUE, user.id)
-    await state.clearinghouse.acall(Clearinghouse._open_funded, who, px.PLANS[user.plan].balance)
+    await state.clearinghouse.acall(Clearinghouse._open_funded, who, policy.PLANS[user.plan].balance)
 
     async def post(kind: str, payload: dict[str, Any]) -> Any:
         if kind == "info":

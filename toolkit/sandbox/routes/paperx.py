@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox.accounts import User
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.state import SandboxState, get_state
@@ -47,7 +48,7 @@ def _from_bearer(
 def rate_limit(state: SandboxState, request: Request, response: Response, user: User) -> None:
     """Per API key, the plan's requests a minute; the headers go on every answer, 429 past the limit."""
     assert user.via_api_key is not None
-    limit = px.PLANS[user.plan].rate_limit
+    limit = policy.PLANS[user.plan].rate_limit
     verdict = state.limits.hit(user.via_api_key, limit)
     headers = verdict.headers(time.time())
     request.state.rate_limit_headers = headers  # error envelopes carry them too
@@ -121,13 +122,13 @@ def login(body: px.LoginRequest, state: State) -> dict:
 @router.post("/forgot-password", response_model=px.MessageResponse, summary="Mail a reset token")
 def forgot_password(body: px.ForgotPasswordRequest, state: State) -> dict:
     state.accounts.forgot_password(body.email)
-    return {"message": px.FORGOT_PASSWORD_MESSAGE}
+    return {"message": policy.FORGOT_PASSWORD_MESSAGE}
 
 
 @router.post("/reset-password", response_model=px.MessageResponse, summary="Set a new password")
 def reset_password(body: px.ResetPasswordRequest, state: State) -> dict:
     state.accounts.reset_password(body.token, body.new_password)
-    return {"message": px.RESET_PASSWORD_MESSAGE}
+    return {"message": policy.RESET_PASSWORD_MESSAGE}
 
 
 @router.get("/me", response_model=px.Profile, summary="Profile and subscription status")
@@ -143,10 +144,10 @@ def list_api_keys(user: AnyUser, state: State) -> dict:
 @router.post("/api-keys", response_model=px.ApiKeyCreated, summary="Create an API key (shown once)")
 def create_api_key(body: px.ApiKeyCreateRequest, user: JwtUser, state: State) -> dict:
     key_id, key = state.accounts.create_api_key(user, body.name)
-    return {"api_key": key, "id": key_id, "name": body.name, "message": px.API_KEY_CREATED_MESSAGE}
+    return {"api_key": key, "id": key_id, "name": body.name, "message": policy.API_KEY_CREATED_MESSAGE}
 
 
 @router.delete("/api-keys/{key_id}", response_model=px.MessageResponse, summary="Revoke an API key")
 def revoke_api_key(key_id: str, user: JwtUser, state: State) -> dict:
     state.accounts.revoke_api_key(user, key_id)
-    return {"message": px.API_KEY_REVOKED_MESSAGE}
+    return {"message": policy.API_KEY_REVOKED_MESSAGE}

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox.accounts import User
 from toolkit.sandbox.clearinghouse import Clearinghouse, owner
 from toolkit.sandbox.clock import iso
@@ -20,7 +21,6 @@ from toolkit.sandbox.routes import hyperliquid
 from toolkit.sandbox.routes.paperx import ERRORS, AnyUser
 from toolkit.sandbox.state import SandboxState, get_state
 from toolkit.venues import hyperliquid_wire as wire
-from toolkit.venues import paperx as px
 from toolkit.venues.eip712 import ZERO_ADDRESS
 from toolkit.venues.refusal import VenueRefusal
 
@@ -33,7 +33,7 @@ RESET_BELOW = 100.0
 def _opened(state: SandboxState, user: User) -> str:
     """The caller's clearinghouse account, opened with its plan's balance on first use."""
     who = owner(VENUE, user.id)
-    state.clearinghouse.open_funded(who, px.PLANS[user.plan].balance)
+    state.clearinghouse.open_funded(who, policy.PLANS[user.plan].balance)
     return who
 
 
@@ -80,7 +80,7 @@ async def answer_exchange(state: SandboxState, user: User, raw: Any) -> Any:
 async def info(request: Request, user: AnyUser, state: State) -> Any:
     raw = await hyperliquid.read_json(request, _not_json)
     await state.clearinghouse.acall(
-        Clearinghouse._open_funded, owner(VENUE, user.id), px.PLANS[user.plan].balance
+        Clearinghouse._open_funded, owner(VENUE, user.id), policy.PLANS[user.plan].balance
     )
     return await answer_info(state, user, raw, lambda problem: ApiError(400, problem))
 
@@ -96,7 +96,7 @@ async def exchange(request: Request, user: AnyUser, state: State) -> Any:
 
 def _exchange(ch: Clearinghouse, user: User, req: wire.PaperExchangeRequest) -> Any:
     who = owner(VENUE, user.id)
-    ch.open_funded(who, px.PLANS[user.plan].balance)
+    ch.open_funded(who, policy.PLANS[user.plan].balance)
     if isinstance(req.action, wire.OrderAction) and req.action.builder is not None:
         return {"status": "err", "response": "Builder fees are not available on PaperExchange"}
     try:
@@ -130,7 +130,7 @@ def overview(user: AnyUser, state: State) -> dict[str, Any]:
 @router.post("/account/reset", summary="Top up a nearly empty account (balance below $100)")
 def reset(user: AnyUser, state: State) -> dict[str, Any]:
     require_active(state, user)
-    added = px.PLANS[user.plan].balance
+    added = policy.PLANS[user.plan].balance
     try:
         before, after = state.clearinghouse.top_up(_opened(state, user), added, RESET_BELOW)
     except OrderRejected as exc:
