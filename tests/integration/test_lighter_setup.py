@@ -129,3 +129,12 @@ def test_other_providers_and_slots_are_refused(lighter, store):
         setup.check_setup("kraken", "0x" + "1" * 40, client=lighter, store=store)
     with pytest.raises(wire.LighterError, match="reserved"):
         setup.check_setup("lighter", "0x" + "1" * 40, client=lighter, store=store, api_key_index=3)
+
+
+def test_a_server_that_serves_no_catalogue_is_named_in_the_error(sandbox):
+    from toolkit.venues import providers as pv
+
+    with pytest.raises(
+        ValueError, match=r"/nowhere/providers did not answer a provider catalogue \(HTTP 404\)"
+    ):
+        pv.served(sandbox.url + "/nowhere")

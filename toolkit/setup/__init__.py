@@ -60,9 +60,7 @@ def providers(client: Any = None) -> list[dict[str, Any]]:
     """The provider catalogue: from the sandbox's ``GET /providers`` when given a client on it,
     else the descriptors this toolkit ships (the venues publish no such endpoint themselves)."""
     if client is not None and getattr(client, "network", None) == "sandbox":
-        import httpx
-
-        return httpx.get(f"{client.base_url}/providers", timeout=30).json()["providers"]
+        return pv.served(client.base_url)
     return pv.providers()
 
 

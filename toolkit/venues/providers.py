@@ -218,3 +218,19 @@ PROVIDERS: dict[str, dict[str, Any]] = {
 def providers() -> list[dict[str, Any]]:
     """Every provider's descriptor (a fresh copy: callers may edit theirs)."""
     return copy.deepcopy(list(PROVIDERS.values()))
+
+
+def served(base_url: str, *, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """The catalogue a sandbox serves at ``GET /providers``; ValueError if the answer is not one."""
+    import httpx
+
+    response = httpx.get(f"{base_url.rstrip('/')}/providers", timeout=timeout)
+    try:
+        catalogue = response.json()["providers"] if response.is_success else None
+    except (ValueError, KeyError, TypeError):
+        catalogue = None
+    if not isinstance(catalogue, list) or not all(isinstance(p, dict) for p in catalogue):
+        raise ValueError(
+            f"{base_url}/providers did not answer a provider catalogue (HTTP {response.status_code})"
+        )
+    return catalogue
