@@ -293,9 +293,13 @@ def _parse_mail(mail: Mail) -> ResetMail:
 
 
 def _base_url(target: Any) -> str:
+    if target == "mainnet":
+        return MAINNET_URL
     url = getattr(target, "url", target)
     if not isinstance(url, str) or not url:
-        raise ValueError("PaperClient needs a base URL or a sandbox handle (toolkit.sandbox.start())")
+        raise ValueError(
+            'PaperClient needs "mainnet", a base URL or a sandbox handle (toolkit.sandbox.start())'
+        )
     return url.rstrip("/")
 
 

@@ -18,42 +18,19 @@ from toolkit.keystore import lifecycle
 from toolkit.keystore.store import Entry, KeyStore
 from toolkit.secrets import Secret
 from toolkit.venues import providers as pv
-from toolkit.venues.aster import AsterError
+from toolkit.venues import registry
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.hyperliquid import HyperliquidError
-from toolkit.venues.kalshi import KalshiError
-from toolkit.venues.lighter.wire import LighterError
-from toolkit.venues.paperx import PaperExchangeError
 
-VENUES: dict[str, str] = {
-    "hyperliquid": "Hyperliquid",
-    "aster": "Aster",
-    "lighter": "Lighter",
-    "kalshi": "Kalshi",
-    "paperx": "PaperExchange",
-}
-NETWORKS: dict[str, tuple[str, ...]] = {
-    "hyperliquid": ("sandbox", "testnet", "mainnet"),
-    "aster": ("sandbox", "testnet", "mainnet"),
-    "lighter": ("sandbox", "testnet", "mainnet"),
-    "kalshi": ("sandbox", "demo", "production"),
-    "paperx": ("sandbox", "mainnet"),
-}
-# who proves the account is theirs: an EVM wallet's key, a member's session token, or a login
-CREDENTIALS: dict[str, Literal["wallet", "session", "login"]] = {
-    "hyperliquid": "wallet",
-    "aster": "wallet",
-    "lighter": "wallet",
-    "kalshi": "session",
-    "paperx": "login",
+# the registry's venues as the wizard lists them: labels, networks (the sandbox first), credentials
+VENUES: dict[str, str] = {name: spec.label for name, spec in registry.VENUES.items()}
+NETWORKS: dict[str, tuple[str, ...]] = {name: spec.networks for name, spec in registry.VENUES.items()}
+CREDENTIALS: dict[str, registry.Credential] = {
+    name: spec.credential for name, spec in registry.VENUES.items()
 }
 # refusals a user can act on: shown in the venue's words, never raised out of the wizard
 VENUE_ERRORS: tuple[type[Exception], ...] = (
-    HyperliquidError,
-    AsterError,
-    LighterError,
-    KalshiError,
-    PaperExchangeError,
+    *(spec.error_class() for spec in registry.VENUES.values()),
     setup.SetupError,
     httpx.HTTPError,
     ValueError,
@@ -109,11 +86,10 @@ class SetupFlow:
 
     def choose(self, venue: str, network: str | None = None) -> None:
         """Pick the venue and network; forgets the account and steps of the previous choice."""
-        if venue not in VENUES:
-            raise ValueError(f"venue must be one of {sorted(VENUES)}, not {venue!r}")
-        network = network or NETWORKS[venue][0]
-        if network not in NETWORKS[venue]:
-            raise ValueError(f"{VENUES[venue]} networks are {list(NETWORKS[venue])}, not {network!r}")
+        spec = registry.spec(venue)
+        network = network or spec.networks[0]
+        if network not in spec.networks:
+            raise ValueError(f"{spec.label} networks are {list(spec.networks)}, not {network!r}")
         if (venue, network) != (self.venue, self.network):
             self.close()
             self.venue, self.network = venue, network
@@ -148,27 +124,10 @@ class SetupFlow:
     def client(self) -> Any:
         """The venue client for this choice (and this account's session or login)."""
         if self._client is None:
-            target = self.sandbox if self.on_sandbox else self.network
-            if self.venue == "hyperliquid":
-                from toolkit.venues.hyperliquid import HyperliquidClient
-
-                self._client = HyperliquidClient(target)
-            elif self.venue == "aster":
-                from toolkit.venues.aster import AsterClient
-
-                self._client = AsterClient(target)
-            elif self.venue == "lighter":
-                from toolkit.venues.lighter import LighterClient
-
-                self._client = LighterClient(target)
-            elif self.venue == "kalshi":
-                from toolkit.venues.kalshi import KalshiClient
-
-                self._client = KalshiClient(target, session_token=self._session)
-            else:
-                from toolkit.venues import paperx
-
-                self._client = paperx.PaperClient(target if self.on_sandbox else paperx.MAINNET_URL)
+            spec = registry.spec(self.venue)
+            options = {"session_token": self._session} if spec.credential == "session" else {}
+            sandbox = self.sandbox if self.on_sandbox else None
+            self._client = spec.client(self.network, sandbox, **options)
         return self._client
 
     def close(self) -> None:
@@ -242,12 +201,10 @@ class SetupFlow:
             raise ValueError("funding by hand exists only on the sandbox: deposit on the venue")
         if not self.address or self.credential != "wallet":
             raise ValueError("choose the wallet first")
-        deposit = {
-            "hyperliquid": self.sandbox.hyperliquid_deposit,
-            "aster": self.sandbox.aster_deposit,
-            "lighter": self.sandbox.lighter_deposit,
-        }[self.venue]
-        deposit(self.address, amount)
+        deposit = registry.spec(self.venue).sandbox_deposit
+        if deposit is None:
+            raise ValueError(f"the sandbox funds no {VENUES[self.venue]} address by hand")
+        getattr(self.sandbox, deposit)(self.address, amount)
         return f"deposited {amount:,.0f} on the sandbox for {self.address}"
 
     def sandbox_member(self) -> str:
@@ -335,10 +292,9 @@ class SetupFlow:
 
     def registered(self) -> Entry | None:
         """The newest active key this setup left in the key store (its public part is safe to show)."""
-        kinds = {"hyperliquid": "agent", "aster": "agent"}
         found = [
             e
-            for e in self._store().find(venue=self.venue, kind=kinds.get(self.venue, "api_key"))
+            for e in self._store().find(venue=self.venue, kind=registry.spec(self.venue).key_kind)
             if e.status == "active" and lifecycle.key_owner(e) == self.address.lower()
         ]
         return found[-1] if found else None

@@ -1,0 +1,51 @@
+"""One registry of venues, and every layer serves every venue in it: setup, the key store's lifecycle,
+the provider descriptors, the wizard, the sandbox handle's funding, and the clients themselves."""
+
+from __future__ import annotations
+
+import pytest
+
+import toolkit.sandbox
+from toolkit import setup
+from toolkit.keystore import lifecycle
+from toolkit.venues import providers, registry
+from toolkit.widgets import setup_flow
+
+NAMES = sorted(registry.VENUES)
+
+
+def test_every_layer_serves_exactly_the_registered_venues():
+    assert sorted(setup._VENUES) == NAMES
+    assert sorted(lifecycle.ADAPTERS) == NAMES
+    assert sorted(providers.PROVIDERS) == NAMES
+    assert sorted(setup_flow.VENUES) == NAMES and sorted(setup_flow.NETWORKS) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_venue_is_whole(name):
+    spec = registry.spec(name)
+    assert spec.networks[0] == "sandbox" and len(set(spec.networks)) == len(spec.networks) > 1
+    assert issubclass(spec.error_class(), Exception)
+    assert lifecycle.ADAPTERS[name].venue == name
+    if spec.credential == "wallet":  # a wallet's address is funded by hand on the sandbox
+        assert callable(getattr(toolkit.sandbox.Sandbox, spec.sandbox_deposit or "", None))
+    else:
+        assert spec.sandbox_deposit is None
+    for network in spec.networks[1:]:  # a client for each real network, made without a request
+        client = spec.client(network)
+        try:
+            assert client.base_url.startswith("https://")
+        finally:
+            client.close()
+
+
+def test_an_unknown_venue_or_network_is_refused_by_name():
+    with pytest.raises(
+        ValueError,
+        match=r"venue must be one of \['aster', 'hyperliquid', 'kalshi', 'lighter', 'paperx'\], not 'dydx'",
+    ):
+        registry.spec("dydx")
+    with pytest.raises(
+        ValueError, match=r"Kalshi networks are \['sandbox', 'demo', 'production'\], not 'mainnet'"
+    ):
+        registry.spec("kalshi").client("mainnet")
