@@ -15,7 +15,9 @@ NAMES = sorted(registry.VENUES)
 
 
 def test_every_layer_serves_exactly_the_registered_venues():
-    assert sorted(setup._VENUES) == NAMES
+    for name in NAMES:  # setup finds each venue's steps by its name
+        steps = setup._venue(name)
+        assert all(callable(getattr(steps, f)) for f in ("check", "sign", "execute")), name
     assert sorted(lifecycle.ADAPTERS) == NAMES
     assert sorted(providers.PROVIDERS) == NAMES
     assert sorted(setup_flow.VENUES) == NAMES and sorted(setup_flow.NETWORKS) == NAMES
@@ -40,6 +42,10 @@ def test_each_venue_is_whole(name):
 
 
 def test_an_unknown_venue_or_network_is_refused_by_name():
+    with pytest.raises(
+        setup.SetupError, match=r"setup descriptors are served for \['aster', .*\], not 'dydx'"
+    ):
+        setup._venue("dydx")
     with pytest.raises(
         ValueError,
         match=r"venue must be one of \['aster', 'hyperliquid', 'kalshi', 'lighter', 'paperx'\], not 'dydx'",

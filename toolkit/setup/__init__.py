@@ -20,13 +20,14 @@ entry and never sends anything to the venue, so polling burns no nonce and dupli
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
 from toolkit.keystore.store import KeyStore
-from toolkit.setup import aster, hyperliquid, kalshi, lighter, paperx
 from toolkit.setup.steps import ActionStep, SetupError, SetupStatus, SignedAction, SignedRequest
 from toolkit.venues import providers as pv
+from toolkit.venues import registry
 
 __all__ = [
     "ActionStep",
@@ -40,20 +41,12 @@ __all__ = [
     "sign_setup_action",
 ]
 
-_VENUES: dict[str, ModuleType] = {
-    "hyperliquid": hyperliquid,
-    "aster": aster,
-    "lighter": lighter,
-    "kalshi": kalshi,
-    "paperx": paperx,
-}
-
 
 def _venue(provider: str) -> ModuleType:
-    try:
-        return _VENUES[provider]
-    except KeyError:
-        raise SetupError(f"setup descriptors are served for {sorted(_VENUES)}, not {provider!r}") from None
+    """The setup steps of a registered venue: its module here, ``toolkit.setup.<name>``."""
+    if provider not in registry.VENUES:
+        raise SetupError(f"setup descriptors are served for {sorted(registry.VENUES)}, not {provider!r}")
+    return importlib.import_module(f"toolkit.setup.{provider}")
 
 
 def providers(client: Any = None) -> list[dict[str, Any]]:
