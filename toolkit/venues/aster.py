@@ -31,6 +31,7 @@ from toolkit.secrets import Secret, reveal
 from toolkit.venues import eip712
 from toolkit.venues._http import HttpClient
 from toolkit.venues.eip712 import Signature, Wallet, as_wallet
+from toolkit.venues.target import resolve
 
 NETWORKS = {
     "mainnet": "https://fapi.asterdex.com",
@@ -588,9 +589,7 @@ def _form(params: dict[str, Any]) -> dict[str, str]:
 
 
 def _resolve(target: Any) -> tuple[str, AsterChain]:
-    if isinstance(target, str) and target in NETWORKS:
-        return NETWORKS[target], "Mainnet" if target == "mainnet" else "Testnet"
-    url = getattr(target, "url", target)
-    if isinstance(url, str) and url.startswith("http"):
-        return url.rstrip("/"), "Mainnet"
-    raise ValueError("AsterClient needs 'mainnet', 'testnet', a sandbox handle or a base URL")
+    """The base URL and the chain its agents sign for: Testnet on the testnet, else Mainnet (the
+    sandbox verifies Mainnet signatures, as the venue's own)."""
+    found = resolve(target, NETWORKS, "AsterClient")
+    return found.url, "Testnet" if found.network == "testnet" else "Mainnet"

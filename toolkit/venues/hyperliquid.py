@@ -28,6 +28,7 @@ from toolkit.secrets import Secret
 from toolkit.venues import eip712, hyperliquid_wire
 from toolkit.venues._http import HttpClient, retry_after
 from toolkit.venues.eip712 import ZERO_ADDRESS, Signature, Wallet
+from toolkit.venues.target import resolve
 
 NETWORKS = {
     "mainnet": "https://api.hyperliquid.xyz",
@@ -500,10 +501,5 @@ class HyperliquidClient(HttpClient):
 
 
 def _resolve(target: Any) -> tuple[str, bool]:
-    if isinstance(target, str) and target in NETWORKS:
-        return NETWORKS[target], target == "mainnet"
-    url = getattr(target, "url", target)
-    if isinstance(url, str) and url.startswith("http"):
-        url = url.rstrip("/")
-        return url, url == NETWORKS["mainnet"]
-    raise ValueError("HyperliquidClient needs 'mainnet', 'testnet', a sandbox handle or a base URL")
+    found = resolve(target, NETWORKS, "HyperliquidClient")
+    return found.url, found.network == "mainnet"

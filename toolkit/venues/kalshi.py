@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from toolkit.secrets import Secret, reveal
 from toolkit.venues._http import HttpClient
+from toolkit.venues.target import resolve
 
 API_PREFIX = "/trade-api/v2"
 HOSTS = {
@@ -453,14 +454,7 @@ def _options(name: str, scopes: list[str] | None, subaccount: int | None) -> dic
 
 
 def _base_url(target: Any) -> str:
-    if isinstance(target, str) and target in HOSTS:
-        return HOSTS[target]
-    url = getattr(target, "url", None)
-    if url:  # a sandbox handle
-        return f"{url.rstrip('/')}{API_PREFIX}"
-    if isinstance(target, str) and target.startswith("http"):
-        return target.rstrip("/")
-    raise ValueError("KalshiClient needs a sandbox handle, 'demo', 'production' or a base URL")
+    return resolve(target, HOSTS, "KalshiClient", handle_path=API_PREFIX).url
 
 
 def _error(response: httpx.Response) -> KalshiError:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from toolkit.secrets import Secret, reveal
 from toolkit.venues._http import HttpClient, retry_after
+from toolkit.venues.target import resolve
 
 MAINNET_URL = "https://api.paperx.co"
 
@@ -293,14 +294,7 @@ def _parse_mail(mail: Mail) -> ResetMail:
 
 
 def _base_url(target: Any) -> str:
-    if target == "mainnet":
-        return MAINNET_URL
-    url = getattr(target, "url", target)
-    if not isinstance(url, str) or not url:
-        raise ValueError(
-            'PaperClient needs "mainnet", a base URL or a sandbox handle (toolkit.sandbox.start())'
-        )
-    return url.rstrip("/")
+    return resolve(target, {"mainnet": MAINNET_URL}, "PaperClient").url
 
 
 class PaperClient(HttpClient):

@@ -22,6 +22,7 @@ from toolkit.venues.lighter import wire
 from toolkit.venues.lighter.nonces import NonceManager
 from toolkit.venues.lighter.signer import ApiKeyPair, NativeSigner, SignedTx, generate_api_key
 from toolkit.venues.lighter.wire import LighterError
+from toolkit.venues.target import resolve
 
 TimeInForce = Literal["ioc", "gtt", "post_only"]
 _TIF = {"ioc": wire.IMMEDIATE_OR_CANCEL, "gtt": wire.GOOD_TILL_TIME, "post_only": wire.POST_ONLY}
@@ -102,14 +103,8 @@ class ReadOnlyToken:
 
 
 def _resolve(target: Any) -> tuple[str, str]:
-    if isinstance(target, str) and target in wire.NETWORKS:
-        return wire.NETWORKS[target], target
-    url = getattr(target, "url", target)
-    if isinstance(url, str) and url.startswith("http"):
-        url = url.rstrip("/")
-        named = {v: k for k, v in wire.NETWORKS.items()}
-        return url, named.get(url, "sandbox")
-    raise ValueError("LighterClient needs 'mainnet', 'testnet', a sandbox handle or a base URL")
+    found = resolve(target, wire.NETWORKS, "LighterClient")
+    return found.url, found.network
 
 
 def auth_deadline(expires_in: timedelta, now_s: int | None = None) -> int:
