@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from toolkit import setup
-from toolkit.keystore import lifecycle
 from toolkit.keystore.store import KeyStore
 from toolkit.secrets import generate_password
+from toolkit.setup import lighter as lighter_keys
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.lighter import AccountNotFound, LighterClient, wire
 
@@ -64,7 +64,7 @@ def test_check_sign_execute_then_ready(sandbox, lighter, store):
     assert again.is_ready and again.setup == []
     (entry,) = store.entries()
     assert entry.status == "active" and "setup_nonce" not in entry.extra
-    key = lifecycle.lighter_key(entry)
+    key = lighter_keys.lighter_key(entry)
     assert lighter.account_limits(account, key)["user_tier"] == "standard"  # the stored key works
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from toolkit.keystore.store import KeyStore
 from toolkit.secrets import generate_password
+from toolkit.setup import paperx as paperx_keys
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.paperx import PaperClient
@@ -251,9 +252,8 @@ def test_key_panel_lists_rotates_revokes_and_copies(sandbox, store):
 
 def test_key_panel_asks_for_what_a_venue_needs(sandbox, store, new_account):
     account = new_account()
-    from toolkit.keystore import lifecycle
 
-    entry = lifecycle.save_paperx_key(store, sandbox.url, account.email, account.client.create_api_key("k"))
+    entry = paperx_keys.save_paperx_key(store, sandbox.url, account.email, account.client.create_api_key("k"))
     panel = KeyPanel(store, sandbox, tick_seconds=None)
     panel.key.value = entry.id
     panel.rotate_button.click()

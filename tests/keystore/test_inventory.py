@@ -10,9 +10,13 @@ import polars as pl
 import pytest
 
 import toolkit
-from toolkit.keystore import ExpiryWarning, inventory, lifecycle
+from toolkit.keystore import ExpiryWarning, inventory
 from toolkit.keystore.store import Entry, KeyStore
 from toolkit.secrets import Secret, generate_password
+from toolkit.setup import aster as aster_keys
+from toolkit.setup import hyperliquid as hyperliquid_keys
+from toolkit.setup import kalshi as kalshi_keys
+from toolkit.setup import paperx as paperx_keys
 from toolkit.venues import kalshi as ks
 from toolkit.venues.paperx import PaperClient
 
@@ -90,7 +94,7 @@ def test_paperx_keys_save_refresh_rotate_revoke(sandbox, store):
     client = PaperClient(sandbox)
     email = unique_email()
     client.register(email, generate_password())
-    saved = lifecycle.save_paperx_key(store, sandbox.url, email, client.create_api_key("bot"))
+    saved = paperx_keys.save_paperx_key(store, sandbox.url, email, client.create_api_key("bot"))
     assert (saved.network, saved.public) == ("sandbox", saved.public[:9])
 
     PaperClient(sandbox, api_key=saved.secret("api_key")).me()  # used once
@@ -117,7 +121,7 @@ def test_kalshi_keys_save_refresh_rotate_revoke(sandbox, store):
     pair = ks.KeyPair.generate()
     key_id = web.create_api_key("desk", pair.public_key, scopes=["read", "write"])
     base_url = f"{sandbox.url}{ks.API_PREFIX}"
-    saved = lifecycle.save_kalshi_key(
+    saved = kalshi_keys.save_kalshi_key(
         store, base_url, key_id, pair.private_key, account=member.member_id, label="desk"
     )
     assert saved.public.startswith("sha256:") and saved.network == "sandbox"
@@ -136,7 +140,7 @@ def test_kalshi_rotation_falls_back_to_generate_below_premier(sandbox, store):
     web = ks.KalshiClient(sandbox, session_token=member.session_token)
     generated = web.generate_api_key("small desk")
     base_url = f"{sandbox.url}{ks.API_PREFIX}"
-    saved = lifecycle.save_kalshi_key(
+    saved = kalshi_keys.save_kalshi_key(
         store, base_url, generated.api_key_id, generated.private_key, label="small desk"
     )
     new = toolkit.keystore.rotate(saved, store=store)
@@ -170,7 +174,7 @@ def test_hyperliquid_agents_save_refresh_rotate_revoke(sandbox, store):
     sandbox.hyperliquid_deposit(master.address, 100)
     client = hl.HyperliquidClient(sandbox, wallet=master)
     agent = client.approve_agent("desk", days=30)
-    saved = lifecycle.save_hyperliquid_agent(store, sandbox.url, agent)
+    saved = hyperliquid_keys.save_hyperliquid_agent(store, sandbox.url, agent)
     assert (saved.network, saved.account, saved.kind) == ("sandbox", master.address.lower(), "agent")
     assert toolkit.keys(store)["status"].tolist() == ["active"]
 
@@ -202,7 +206,7 @@ def test_hyperliquid_agent_revoke_removes_it_at_the_venue(sandbox, store):
     master = Wallet.generate()
     sandbox.hyperliquid_deposit(master.address, 100)
     client = hl.HyperliquidClient(sandbox, wallet=master)
-    saved = lifecycle.save_hyperliquid_agent(store, sandbox.url, client.approve_agent("gone"))
+    saved = hyperliquid_keys.save_hyperliquid_agent(store, sandbox.url, client.approve_agent("gone"))
     toolkit.keystore.revoke(saved, store=store, client=client)
     assert client.extra_agents() == [] and store.get(saved.id).status == "revoked"
     assert client.user_role(saved.key_ref) == {"role": "missing"}
@@ -215,8 +219,8 @@ def test_aster_keys_and_agents_in_the_store(sandbox, store):
     main = Wallet.generate()
     sandbox.aster_deposit(main.address, 50)
     client = av.AsterClient(sandbox)
-    key = lifecycle.save_aster_api_key(store, client.base_url, client.create_api_key(main, "desk"))
-    agent = lifecycle.save_aster_agent(store, client.base_url, client.approve_agent(main, "bot", days=30))
+    key = aster_keys.save_aster_api_key(store, client.base_url, client.create_api_key(main, "desk"))
+    agent = aster_keys.save_aster_agent(store, client.base_url, client.approve_agent(main, "bot", days=30))
     assert key.public.endswith("…") and key.secret("api_key").reveal() not in key.public
     df = toolkit.keys(store, refresh=True)
     assert sorted(zip(df["kind"], df["status"], strict=True)) == [("agent", "active"), ("api_key", "active")]

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import toolkit
-from toolkit.keystore import ExpiryWarning, lifecycle
+from toolkit.keystore import ExpiryWarning
 from toolkit.keystore.store import KeyStore
 from toolkit.secrets import generate_password
+from toolkit.setup import lighter as lighter_keys
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.lighter import LighterClient
 
@@ -24,9 +25,9 @@ def test_lighter_key_save_refresh_rotate_revoke(sandbox, store):
     sandbox.lighter_deposit(owner.address, 100)
     with LighterClient(sandbox) as client:
         key = client.register_api_key(owner, api_key_index=7)
-        saved = lifecycle.save_lighter_key(store, sandbox.url, key, l1_address=owner.address, label="bot")
+        saved = lighter_keys.save_lighter_key(store, sandbox.url, key, l1_address=owner.address, label="bot")
         assert (saved.network, saved.account, saved.key_ref) == ("sandbox", str(key.account_index), "7")
-        assert lifecycle.lighter_key(saved) == key
+        assert lighter_keys.lighter_key(saved) == key
         frame = toolkit.keys(store)
         assert frame["status"].tolist() == ["active"] and frame["public"].tolist() == [key.public_key]
         assert key.private_key.reveal() not in frame.to_string()
@@ -37,13 +38,13 @@ def test_lighter_key_save_refresh_rotate_revoke(sandbox, store):
             toolkit.keystore.rotate(saved, store=store, wallet=Wallet.generate())
         new = toolkit.keystore.rotate(saved, store=store, wallet=owner)
         assert store.get(saved.id).status == "revoked" and new.key_ref == "7"
-        assert client.confirm(lifecycle.lighter_key(new)).registered
+        assert client.confirm(lighter_keys.lighter_key(new)).registered
 
         # replaced at the venue behind the store's back: a refresh finds out
-        client.rotate_api_key(owner, lifecycle.lighter_key(new))
+        client.rotate_api_key(owner, lighter_keys.lighter_key(new))
         assert toolkit.keys(store, refresh=True)["status"].tolist() == ["revoked", "revoked"]
 
-        fresh = lifecycle.save_lighter_key(
+        fresh = lighter_keys.save_lighter_key(
             store, sandbox.url, client.register_api_key(owner, api_key_index=8), l1_address=owner.address
         )
         toolkit.keystore.revoke(fresh, store=store, wallet=owner)
@@ -57,11 +58,11 @@ def test_lighter_auth_tokens_warn_before_they_expire(sandbox, store):
     with LighterClient(sandbox) as client:
         key = client.register_api_key(owner)
         token = client.create_auth_token(key, expires_in=timedelta(minutes=20))
-        lifecycle.save_lighter_token(
+        lighter_keys.save_lighter_token(
             store, sandbox.url, key, token, expires_at=datetime.now(UTC) + timedelta(minutes=20)
         )
         ro = client.create_read_only_token(key, "dash", expires_in=timedelta(days=3))
-        lifecycle.save_lighter_token(
+        lighter_keys.save_lighter_token(
             store,
             sandbox.url,
             key,

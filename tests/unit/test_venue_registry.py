@@ -1,4 +1,4 @@
-"""One registry of venues, and every layer serves every venue in it: setup, the key store's lifecycle,
+"""One registry of venues, and every layer serves every venue in it: setup and each venue's key life,
 the provider descriptors, the wizard, the sandbox handle's funding, and the clients themselves."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import pytest
 import toolkit.sandbox
 from toolkit import setup
 from toolkit.keystore import lifecycle
+from toolkit.keystore.store import Entry
 from toolkit.venues import providers, registry
 from toolkit.widgets import setup_flow
 
@@ -18,7 +19,6 @@ def test_every_layer_serves_exactly_the_registered_venues():
     for name in NAMES:  # setup finds each venue's steps by its name
         steps = setup._venue(name)
         assert all(callable(getattr(steps, f)) for f in ("check", "sign", "execute")), name
-    assert sorted(lifecycle.ADAPTERS) == NAMES
     assert sorted(providers.PROVIDERS) == NAMES
     assert sorted(setup_flow.VENUES) == NAMES and sorted(setup_flow.NETWORKS) == NAMES
 
@@ -28,7 +28,10 @@ def test_each_venue_is_whole(name):
     spec = registry.spec(name)
     assert spec.networks[0] == "sandbox" and len(set(spec.networks)) == len(spec.networks) > 1
     assert issubclass(spec.error_class(), Exception)
-    assert lifecycle.ADAPTERS[name].venue == name
+    keys = lifecycle.adapter(
+        Entry(venue=name, kind=spec.key_kind, network="sandbox", account="a", key_ref="k")
+    )
+    assert keys.venue == name and all(callable(getattr(keys, f)) for f in ("refresh", "rotate", "revoke"))
     if spec.credential == "wallet":  # a wallet's address is funded by hand on the sandbox
         assert callable(getattr(toolkit.sandbox.Sandbox, spec.sandbox_deposit or "", None))
     else:
@@ -42,6 +45,8 @@ def test_each_venue_is_whole(name):
 
 
 def test_an_unknown_venue_or_network_is_refused_by_name():
+    with pytest.raises(NotImplementedError, match="no key lifecycle for venue 'dydx' yet"):
+        lifecycle.adapter(Entry(venue="dydx", kind="api_key", network="mainnet", account="a", key_ref="k"))
     with pytest.raises(
         setup.SetupError, match=r"setup descriptors are served for \['aster', .*\], not 'dydx'"
     ):

@@ -11,6 +11,7 @@ from typing import Any
 
 from toolkit.keystore import lifecycle
 from toolkit.keystore.store import Entry, KeyStore
+from toolkit.secrets import Secret
 from toolkit.setup.steps import (
     ActionStep,
     SetupError,
@@ -71,7 +72,7 @@ def check(
     def make() -> Entry:
         agent = Wallet.generate()
         new = av.AsterAgent(agent.address, agent.private_key, name, 0, user)
-        return lifecycle.save_aster_agent(store, client.base_url, new, status="pending")
+        return save_aster_agent(store, client.base_url, new, status="pending")
 
     keep = reconcile(
         store,
@@ -126,3 +127,100 @@ def execute(
         activate(store, entry, siblings, expires_at=lifecycle.ms_to_iso(int(signed.body["expired"])))
         results.append({"step": step.id, "type": step.type, "agentAddress": entry.public, "status": "ok"})
     return results
+
+
+# -- the key's life after setup: saved, refreshed, rotated, revoked ------------------------------
+
+
+def save_aster_api_key(store: KeyStore, base_url: str, key: Any, *, label: str = "") -> Entry:
+    """Store a V1 key + secret from ``AsterClient.create_api_key``."""
+    entry = Entry(
+        venue="aster",
+        kind="api_key",
+        network=lifecycle.network_of(base_url, av.NETWORKS),
+        account=key.address.lower(),
+        key_ref=key.key_id,
+        public=key.api_key.reveal()[:8] + "…",
+        label=label or key.api_name,
+        base_url=base_url.rstrip("/"),
+        secrets={
+            "api_key": Secret(key.api_key, "api_key"),
+            "api_secret": Secret(key.api_secret, "api_secret"),
+        },
+    )
+    return store.put(entry)
+
+
+def save_aster_agent(
+    store: KeyStore, base_url: str, agent: Any, *, label: str = "", status: str = "active"
+) -> Entry:
+    """Store a V3 agent from ``AsterClient.approve_agent`` or ``register_and_approve_agent``."""
+    network = lifecycle.network_of(base_url, av.NETWORKS)
+    return store.put(
+        lifecycle.agent_entry("aster", network, base_url, agent, agent.user, agent.expired, label, status)
+    )
+
+
+class AsterKeys:
+    """V1 keys cannot be deleted by their owner on Aster, so they are refreshed but never revoked
+    here; V3 agents are rotated by approving a fresh agent, then deleting the old one, both signed
+    by the main wallet (``main_wallet=``)."""
+
+    venue = "aster"
+
+    def _client(self, entry: Entry) -> Any:
+        from toolkit.venues.aster import AsterClient
+
+        if entry.kind == "agent":
+            return AsterClient(entry.base_url, user=entry.account, agent_key=entry.secret("private_key"))
+        return AsterClient(
+            entry.base_url, api_key=entry.secret("api_key").reveal(), api_secret=entry.secret("api_secret")
+        )
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the key or V3 agent still authenticates a read."""
+        from toolkit.venues.aster import REJECTED_MBX_KEY, AsterError
+
+        with self._client(entry) as client:
+            try:
+                client.agents() if entry.kind == "agent" else client.balance()
+            except AsterError as exc:
+                if exc.code == REJECTED_MBX_KEY:
+                    return {"status": "revoked"}
+                raise
+        return {"status": "active", "last_used_at": lifecycle.now_iso()}
+
+    def rotate(
+        self, store: KeyStore, entry: Entry, *, main_wallet: Any = None, days: float = 30, **_: Any
+    ) -> Entry:
+        """Approve a new V3 agent and delete the old one (V1 keys cannot be deleted by their owner)."""
+        if entry.kind != "agent":
+            raise NotImplementedError(
+                "Aster API keys cannot be deleted by their owner: create a new one with "
+                "AsterClient.create_api_key and stop using this one"
+            )
+        if main_wallet is None:
+            raise ValueError("Aster agents are managed by the main wallet: pass main_wallet=")
+        from toolkit.venues.aster import AsterClient
+
+        with AsterClient(entry.base_url) as client:
+            agent = client.approve_agent(main_wallet, entry.extra.get("name") or entry.label, days=days)
+            new = save_aster_agent(store, entry.base_url or client.base_url, agent, label=entry.label)
+            client.delete_agent(main_wallet, entry.key_ref)
+        store.update(entry.id, status="revoked")
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, main_wallet: Any = None, **_: Any) -> Entry:
+        """Delete a V3 agent, signed by the main wallet."""
+        if entry.kind != "agent":
+            raise NotImplementedError("Aster API keys cannot be deleted by their owner")
+        if main_wallet is None:
+            raise ValueError("Aster agents are managed by the main wallet: pass main_wallet=")
+        from toolkit.venues.aster import AsterClient
+
+        with AsterClient(entry.base_url) as client:
+            client.delete_agent(main_wallet, entry.key_ref)
+        return store.update(entry.id, status="revoked")
+
+
+KEYS = AsterKeys()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -8,6 +8,7 @@ marked revoked. An agent that expired, or that the venue no longer lists, makes 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from toolkit.keystore import lifecycle
@@ -64,7 +65,7 @@ def check(
     def make() -> Entry:
         agent = Wallet.generate()
         approved = hl.ApprovedAgent(agent.address, agent.private_key, name, None, master)
-        return lifecycle.save_hyperliquid_agent(store, client.base_url, approved, status="pending")
+        return save_hyperliquid_agent(store, client.base_url, approved, status="pending")
 
     keep = reconcile(
         store,
@@ -121,3 +122,78 @@ def execute(
         activate(store, entry, siblings, expires_at=lifecycle.ms_to_iso(valid_until))
         results.append({"step": step.id, "type": step.type, "agentAddress": entry.public, "status": "ok"})
     return results
+
+
+# -- the key's life after setup: saved, refreshed, rotated, revoked ------------------------------
+
+
+def save_hyperliquid_agent(
+    store: KeyStore, base_url: str, agent: Any, *, label: str = "", status: str = "active"
+) -> Entry:
+    """Store an agent from ``HyperliquidClient.approve_agent`` (an ``ApprovedAgent``); a setup
+    step stores its new agent as ``pending`` until the venue has approved it."""
+    network = lifecycle.network_of(base_url, hl.NETWORKS)
+    return store.put(
+        lifecycle.agent_entry(
+            "hyperliquid", network, base_url, agent, agent.master, agent.valid_until, label, status
+        )
+    )
+
+
+class HyperliquidAgents:
+    """Agents are replaced by approving a fresh key under the same name; removed by a zero-address
+    approval. Both need the master account's key (``client=HyperliquidClient(..., wallet=master)``)."""
+
+    venue = "hyperliquid"
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the agent is still approved for its master account (``userRole``)."""
+        from toolkit.venues.hyperliquid import HyperliquidClient
+
+        with HyperliquidClient(entry.base_url) as client:
+            role = client.user_role(entry.key_ref)
+        if role.get("role") == "agent" and role["data"]["user"].lower() == entry.account:
+            return {"status": "active"}
+        return {"status": "revoked"}  # replaced, removed or pruned after expiry
+
+    def _master(self, entry: Entry, client: Any) -> Any:
+        if client is None or client.wallet is None:
+            raise ValueError(
+                "Hyperliquid agents are managed by the master key: "
+                "pass client=HyperliquidClient(..., wallet=master)"
+            )
+        if client.wallet.address.lower() != entry.account:
+            raise ValueError(f"this agent belongs to {entry.account}, not to {client.wallet.address}")
+        return client
+
+    def rotate(
+        self, store: KeyStore, entry: Entry, *, client: Any = None, days: float | None = None, **_: Any
+    ) -> Entry:
+        """A fresh agent under the same name (which replaces the old one at the venue)."""
+        master = self._master(entry, client)
+        name = entry.extra.get("name", "")
+        if days is None and entry.expires_at:
+            created, expires = (
+                datetime.fromisoformat(entry.created_at),
+                datetime.fromisoformat(entry.expires_at),
+            )
+            days = max((expires - created).total_seconds() / 86_400, 1 / 24)
+        agent = master.approve_agent(name or None, days=days)
+        new = save_hyperliquid_agent(store, entry.base_url or master.base_url, agent, label=entry.label)
+        store.update(entry.id, status="revoked")
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """Remove the agent, signed by its master wallet."""
+        from toolkit.venues.hyperliquid import HyperliquidError
+
+        master = self._master(entry, client)
+        try:
+            master.remove_agent(entry.extra.get("name") or None)
+        except HyperliquidError as exc:
+            if "no named" not in exc.message and "no unnamed" not in exc.message:
+                raise
+        return store.update(entry.id, status="revoked")
+
+
+KEYS = HyperliquidAgents()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -14,10 +14,12 @@ never sends anything to the venue, so polling burns no nonce and duplicates no r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from toolkit.keystore import lifecycle
 from toolkit.keystore.store import Entry, KeyStore
+from toolkit.secrets import Secret
 from toolkit.setup.steps import (
     ActionStep,
     SetupError,
@@ -89,7 +91,7 @@ def check(
     if keep is None:
         key = generate_api_key()
         registered = _pending_key(account_index, api_key_index, key, client.chain_id)
-        keep = lifecycle.save_lighter_key(
+        keep = save_lighter_key(
             store,
             client.base_url,
             registered,
@@ -148,6 +150,125 @@ def execute(
                 store.update(older.id, status="revoked")
         extra = {k: v for k, v in entry.extra.items() if k != "setup_nonce"}
         active = store.update(entry.id, status="active", extra=extra)
-        client.confirm(lifecycle.lighter_key(active))
+        client.confirm(lighter_key(active))
         results.append({"step": step.id, "type": step.type, "txHash": answer.get("tx_hash"), "status": "ok"})
     return results
+
+
+# -- the key's life after setup: saved, refreshed, rotated, revoked ------------------------------
+
+
+def save_lighter_key(
+    store: KeyStore, base_url: str, key: Any, *, l1_address: str, label: str = "", status: str = "active",
+    extra: dict[str, Any] | None = None,
+) -> Entry:  # fmt: skip
+    """Store a ``LighterKey`` (register_api_key): its slot is the key id, its public key the public part."""
+    entry = Entry(
+        venue="lighter",
+        kind="api_key",
+        network=lifecycle.network_of(base_url, wire.NETWORKS),
+        account=str(key.account_index),
+        key_ref=str(key.api_key_index),
+        public=key.public_key,
+        label=label,
+        status=status,
+        base_url=base_url.rstrip("/"),
+        extra={"l1_address": l1_address.lower(), "chain_id": key.chain_id} | (extra or {}),
+        secrets={"private_key": Secret(key.private_key, "lighter_private_key")},
+    )
+    return store.put(entry)
+
+
+def save_lighter_token(
+    store: KeyStore, base_url: str, key: Any, token: Any, *, expires_at: datetime,
+    kind: str = "auth_token", token_id: int | None = None, label: str = "",
+) -> Entry:  # fmt: skip
+    """Store a Lighter auth token (kind ``auth_token``) or read-only token (``read_only_token``)."""
+    entry = Entry(
+        venue="lighter",
+        kind=kind,
+        network=lifecycle.network_of(base_url, wire.NETWORKS),
+        account=str(key.account_index),
+        key_ref=str(token_id if token_id is not None else key.api_key_index),
+        public=str(token.reveal()).split(":", 3)[0] if kind == "auth_token" else "ro:…",
+        label=label,
+        expires_at=expires_at.astimezone(UTC).replace(microsecond=0).isoformat(),
+        base_url=base_url.rstrip("/"),
+        extra={"api_key_index": key.api_key_index},
+        secrets={"token": Secret(token, kind)},
+    )
+    return store.put(entry)
+
+
+def lighter_key(entry: Entry) -> Any:
+    """The ``LighterKey`` an ``api_key`` entry holds."""
+    from toolkit.venues.lighter import LighterKey
+
+    return LighterKey(
+        int(entry.account),
+        int(entry.key_ref),
+        entry.public,
+        entry.secret("private_key"),
+        int(entry.extra["chain_id"]),
+    )
+
+
+class LighterKeys:
+    """Keys at slots, checked against ``/apikeys``; rotate and revoke need ``wallet=``, the L1 key."""
+
+    venue = "lighter"
+
+    def _client(self, entry: Entry) -> Any:
+        from toolkit.venues.lighter import LighterClient
+
+        return LighterClient(entry.base_url, chain_id=entry.extra.get("chain_id"))
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the slot still holds this key's public key."""
+        from toolkit.venues.lighter import wire
+
+        if entry.kind != "api_key":
+            return {}  # tokens age by their expiry alone
+        with self._client(entry) as client:
+            slot = client.api_key(int(entry.account), int(entry.key_ref))
+        if entry.status == "pending":
+            return {}
+        ours = slot.public_key == wire.public_key_hex(entry.public)
+        return {"status": "active" if ours else "revoked"}
+
+    def _wallet(self, entry: Entry, wallet: Any) -> Any:
+        from toolkit.venues.eip712 import as_wallet
+
+        if wallet is None:
+            raise ValueError(
+                "Lighter keys are registered and revoked by the account's L1 wallet: pass wallet="
+            )
+        wallet = as_wallet(wallet)
+        owner = entry.extra.get("l1_address")
+        if owner and wallet.address.lower() != owner:
+            raise ValueError(f"this key belongs to {owner}, not to {wallet.address}")
+        return wallet
+
+    def rotate(self, store: KeyStore, entry: Entry, *, wallet: Any = None, **_: Any) -> Entry:
+        """A new key at the same slot; the old entry is marked revoked once the venue holds the new one."""
+        if entry.kind != "api_key":
+            raise NotImplementedError("rotate the API key; tokens are made anew from it")
+        wallet = self._wallet(entry, wallet)
+        with self._client(entry) as client:
+            key = client.rotate_api_key(wallet, lighter_key(entry))
+        new = save_lighter_key(store, entry.base_url or "", key, l1_address=wallet.address, label=entry.label)
+        store.update(entry.id, status="revoked")
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, wallet: Any = None, **_: Any) -> Entry:
+        """Write the empty key into the slot, countersigned by the L1 wallet."""
+        if entry.kind == "read_only_token":
+            raise NotImplementedError("revoke read-only tokens with LighterClient.revoke_read_only_token")
+        if entry.kind == "api_key":
+            wallet = self._wallet(entry, wallet)
+            with self._client(entry) as client:
+                client.revoke_api_key(wallet, lighter_key(entry))
+        return store.update(entry.id, status="revoked")
+
+
+KEYS = LighterKeys()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.keystore import lifecycle
-from toolkit.keystore.store import KeyStore
+from toolkit.keystore.store import Entry, KeyStore
+from toolkit.secrets import Secret
 from toolkit.setup.steps import ActionStep, SetupError, SetupStatus, in_order, open_store, step_from
-from toolkit.venues.paperx import PaperClient
+from toolkit.venues.paperx import MAINNET_URL, PaperClient
 
 PROVIDER = "paperx"
 KEY_NAME = "toolkit"
@@ -29,7 +30,7 @@ def check(
     found = store.find(venue="paperx", kind="api_key", base_url=client.base_url, account=email)
     alive = []
     for entry in (e for e in found if e.status == "active"):
-        changes = lifecycle.PaperxKeys().refresh(entry)
+        changes = PaperxKeys().refresh(entry)
         if changes.get("status", "active") == "active":
             alive.append(entry)
         else:
@@ -63,6 +64,74 @@ def execute(
         if client.me().email.lower() != email:
             raise SetupError(f"this client is logged in as another account, not {email}")
         key = client.create_api_key(step.params["name"])
-        entry = lifecycle.save_paperx_key(store, client.base_url, email, key)
+        entry = save_paperx_key(store, client.base_url, email, key)
         results.append({"step": step.id, "type": step.type, "keyPrefix": entry.public, "status": "ok"})
     return results
+
+
+# -- the key's life after setup: saved, refreshed, rotated, revoked ------------------------------
+
+
+def save_paperx_key(store: KeyStore, base_url: str, email: str, key: Any) -> Entry:
+    """Store a key from ``PaperClient.create_api_key`` (a ``NewApiKey``)."""
+    entry = Entry(
+        venue="paperx",
+        kind="api_key",
+        network=lifecycle.network_of(base_url, {"mainnet": MAINNET_URL}),
+        account=email,
+        key_ref=key.id,
+        public=key.key_prefix,
+        label=key.name,
+        base_url=base_url.rstrip("/"),
+        secrets={"api_key": Secret(key.api_key, "api_key")},
+    )
+    return store.put(entry)
+
+
+class PaperxKeys:
+    """PaperExchange API keys: listed and revoked with the account's login."""
+
+    venue = "paperx"
+
+    def refresh(self, entry: Entry) -> dict[str, Any]:
+        """Whether the key is still listed by the venue."""
+        from toolkit.venues.paperx import PaperClient, PaperExchangeError
+
+        with PaperClient(entry.base_url, api_key=entry.secret("api_key")) as client:
+            try:
+                listed = {k.id: k for k in client.api_keys()}
+            except PaperExchangeError as exc:
+                if exc.status == 401:  # the venue no longer accepts it
+                    return {"status": "revoked"}
+                raise
+        info = listed.get(entry.key_ref)
+        if info is None:
+            return {"status": "revoked"}
+        last = info.last_used_at.isoformat() if info.last_used_at else entry.last_used_at
+        return {"status": info.status, "last_used_at": last}
+
+    def rotate(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """``client``: a logged-in ``PaperClient`` (key management needs a login, not a key)."""
+        if client is None:
+            raise ValueError("rotating a PaperExchange key needs client=PaperClient(...) after login()")
+        new = save_paperx_key(
+            store, entry.base_url or client.base_url, entry.account, client.create_api_key(entry.label)
+        )
+        self.revoke(store, entry, client=client)
+        return new
+
+    def revoke(self, store: KeyStore, entry: Entry, *, client: Any = None, **_: Any) -> Entry:
+        """Revoke the key with a logged-in ``client``."""
+        from toolkit.venues.paperx import PaperExchangeError
+
+        if client is None:
+            raise ValueError("revoking a PaperExchange key needs client=PaperClient(...) after login()")
+        try:
+            client.revoke_api_key(entry.key_ref)
+        except PaperExchangeError as exc:
+            if not (exc.status == 400 and "already revoked" in exc.detail):
+                raise
+        return store.update(entry.id, status="revoked")
+
+
+KEYS = PaperxKeys()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)
