@@ -31,7 +31,9 @@ def test_each_venue_is_whole(name):
     keys = lifecycle.adapter(
         Entry(venue=name, kind=spec.key_kind, network="sandbox", account="a", key_ref="k")
     )
-    assert keys.venue == name and all(callable(getattr(keys, f)) for f in ("refresh", "rotate", "revoke"))
+    assert keys.venue == name and all(
+        callable(getattr(keys, f)) for f in ("refresh", "rotate", "revoke", "options")
+    )
     if spec.credential == "wallet":  # a wallet's address is funded by hand on the sandbox
         assert callable(getattr(toolkit.sandbox.Sandbox, spec.sandbox_deposit or "", None))
     else:

@@ -7,7 +7,7 @@ and its ``save_*`` functions), found through the venue registry; nothing here kn
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -30,6 +30,13 @@ class VenueKeys(Protocol):
 
     def revoke(self, store: KeyStore, entry: Entry, **options: Any) -> Entry:
         """Remove ``entry``'s key at the venue and return the entry marked revoked."""
+
+    def options(
+        self, entry: Entry, target: Any, secret: Secret | None, wallet: Callable[[], Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """What ``rotate`` and ``revoke`` need beyond the entry (the managing wallet, a logged-in
+        client on ``target``), given what the user typed (``secret``) and how to find the wallet;
+        and the clients to close afterwards."""
 
 
 def now_iso() -> str:

@@ -7,6 +7,7 @@ repeats the same step; the agent is verified by asking the venue with the agent'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from toolkit.keystore import lifecycle
@@ -221,6 +222,12 @@ class AsterKeys:
         with AsterClient(entry.base_url) as client:
             client.delete_agent(main_wallet, entry.key_ref)
         return store.update(entry.id, status="revoked")
+
+    def options(
+        self, entry: Entry, target: Any, secret: Secret | None, wallet: Callable[[], Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """The main wallet, which signs agent approvals and deletions."""
+        return {"main_wallet": wallet()}, []
 
 
 KEYS = AsterKeys()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -8,11 +8,13 @@ marked revoked. An agent that expired, or that the venue no longer lists, makes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from toolkit.keystore import lifecycle
 from toolkit.keystore.store import Entry, KeyStore
+from toolkit.secrets import Secret
 from toolkit.setup.steps import (
     ActionStep,
     SetupError,
@@ -194,6 +196,13 @@ class HyperliquidAgents:
             if "no named" not in exc.message and "no unnamed" not in exc.message:
                 raise
         return store.update(entry.id, status="revoked")
+
+    def options(
+        self, entry: Entry, target: Any, secret: Secret | None, wallet: Callable[[], Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """A client signed by the master wallet."""
+        client = hl.HyperliquidClient(target, wallet=wallet())
+        return {"client": client}, [client]
 
 
 KEYS = HyperliquidAgents()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -9,6 +9,7 @@ usage level that may not upload its own keys, the venue makes the pair instead, 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -210,6 +211,12 @@ class KalshiKeys:
             if exc.status != 404:
                 raise
         return store.update(entry.id, status="revoked")
+
+    def options(
+        self, entry: Entry, target: Any, secret: Secret | None, wallet: Callable[[], Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """Nothing: the key manages itself."""
+        return {}, []
 
 
 KEYS = KalshiKeys()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -14,6 +14,7 @@ never sends anything to the venue, so polling burns no nonce and duplicates no r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -269,6 +270,12 @@ class LighterKeys:
             with self._client(entry) as client:
                 client.revoke_api_key(wallet, lighter_key(entry))
         return store.update(entry.id, status="revoked")
+
+    def options(
+        self, entry: Entry, target: Any, secret: Secret | None, wallet: Callable[[], Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """The account's L1 wallet, which countersigns a key at a slot."""
+        return {"wallet": wallet()}, []
 
 
 KEYS = LighterKeys()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -7,6 +7,7 @@ derived from the account, so repeated checks return the same step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from toolkit.keystore import lifecycle
@@ -132,6 +133,16 @@ class PaperxKeys:
             if not (exc.status == 400 and "already revoked" in exc.detail):
                 raise
         return store.update(entry.id, status="revoked")
+
+    def options(
+        self, entry: Entry, target: Any, secret: Secret | None, wallet: Callable[[], Any]
+    ) -> tuple[dict[str, Any], list[Any]]:
+        """A client logged in with the account's password (``secret``)."""
+        if secret is None or not secret.reveal():
+            raise ValueError("PaperExchange keys are managed with a login: type the account's password")
+        client = PaperClient(target)
+        client.login(entry.account, secret)
+        return {"client": client}, [client]
 
 
 KEYS = PaperxKeys()  # what the key store asks of this venue (toolkit.keystore.lifecycle.adapter)

@@ -104,24 +104,8 @@ class KeyInventory:
 
     def _options(self, entry: Entry, secret: Secret | None) -> tuple[dict[str, Any], list[Any]]:
         """What the venue's lifecycle needs, and the clients to close afterwards."""
-        if entry.venue == "hyperliquid":
-            from toolkit.venues.hyperliquid import HyperliquidClient
-
-            client = HyperliquidClient(self._target(entry), wallet=self._wallet(entry, secret))
-            return {"client": client}, [client]
-        if entry.venue == "aster":
-            return {"main_wallet": self._wallet(entry, secret)}, []
-        if entry.venue == "lighter":
-            return {"wallet": self._wallet(entry, secret)}, []
-        if entry.venue == "paperx":
-            from toolkit.venues.paperx import PaperClient
-
-            if secret is None or not secret.reveal():
-                raise ValueError("PaperExchange keys are managed with a login: type the account's password")
-            client = PaperClient(self._target(entry))
-            client.login(entry.account, secret)
-            return {"client": client}, [client]
-        return {}, []  # Kalshi: the key manages itself
+        keys = lifecycle.adapter(entry)
+        return keys.options(entry, self._target(entry), secret, lambda: self._wallet(entry, secret))
 
     def _act(self, action: str, entry_id: str, secret: Secret | None) -> Entry:
         entry = self.store.get(entry_id)
