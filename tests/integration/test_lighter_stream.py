@@ -184,3 +184,28 @@ def test_wsclient_gets_the_account_and_the_update_a_fill_brings(sandbox):
     assert trade["bid_account_id"] == index and trade["size"] == "0.0200"
     assert last["positions"]["0"]["position"] == "0.0200" and last["positions"]["0"]["sign"] == 1
     assert last["total_trades_count"] == 1 and last["total_volume"] > 10
+
+
+def test_account_updates_follow_the_clock_with_each_hours_funding(own_sandbox):
+    """An open position pays funding as the sandbox's clock moves: each hour's payment reaches the
+    account_all subscriber in an update, and a payment is never sent twice."""
+    sb = own_sandbox
+    with LighterClient(sb) as ours:
+        wallet = Wallet.generate()
+        index = sb.lighter_deposit(wallet.address, 1_000)
+        key = ours.register_api_key(wallet)
+        _, ask = ours.best_prices(0)
+        ours.create_market_order(key, market_index=0, base_amount=2_000, worst_price=ask * 2, is_ask=False)
+    url = sb.url.replace("http://", "ws://") + "/stream"
+    with connect(url) as ws:
+        assert answer(ws)["type"] == "connected"
+        ws.send(json.dumps({"type": "subscribe", "channel": f"account_all/{index}"}))
+        snapshot = answer(ws)
+        assert snapshot["type"] == "subscribed/account_all" and snapshot["funding_histories"] == {}
+        sb.advance(hours=3)
+        seen: list[int] = []
+        while len(seen) < 3:
+            frame = answer(ws)
+            assert frame["type"] == "update/account_all" and frame["positions"]["0"]["position"] == "0.2000"
+            seen += [row["funding_id"] for row in frame["funding_histories"].get("0", [])]
+    assert len(seen) == 3 == len(set(seen))

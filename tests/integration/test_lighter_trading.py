@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from decimal import Decimal
 
@@ -426,3 +427,34 @@ def test_inactive_orders_page_by_cursor_and_filter_by_side(sandbox):
             if cursor is None:
                 break
     assert pages == [[12, 11], [10]]
+
+
+def test_leverage_and_margin_transactions_off_the_rules_are_refused_and_keep_the_nonce(sandbox):
+    with LighterClient(sandbox) as ours:
+        wallet = Wallet.generate()
+        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        key = ours.register_api_key(wallet)
+        signer = key.signer()
+        answers = []
+        for signed in (
+            signer.sign_update_leverage(7, 1_000, wire.CROSS_MARGIN, 1),  # no market 7
+            signer.sign_update_margin(ETH, -5, wire.ADD_MARGIN, 1),  # Go lets a negative amount through
+        ):
+            answer = httpx.post(
+                f"{sandbox.url}/api/v1/sendTx", data={"tx_type": signed.tx_type, "tx_info": signed.tx_info}
+            )
+            answers.append((answer.status_code, answer.json()))
+        forged = json.loads(signer.sign_update_leverage(ETH, 1_000, wire.CROSS_MARGIN, 1).tx_info)
+        forged["InitialMarginFraction"] = 0  # what the signer refuses to sign, sent raw
+        raw = httpx.post(
+            f"{sandbox.url}/api/v1/sendTx", data={"tx_type": "20", "tx_info": json.dumps(forged)}
+        )
+        nonce = ours.next_nonce(index, 42)
+    assert answers == [
+        (400, {"code": wire.INVALID_MARKET_INDEX, "message": "invalid market index"}),
+        (400, {"code": wire.INVALID_TX, "message": "USDCAmount must be positive"}),
+    ]
+    assert raw.status_code == 400 and raw.json() == {
+        "code": wire.INVALID_TX, "message": "InitialMarginFraction should not be less than 0"
+    }  # fmt: skip
+    assert nonce == 1
