@@ -10,6 +10,7 @@ import pytest
 from eth_account import Account
 from hyperliquid.exchange import Exchange
 
+from tests.integration.prices import resting_bid
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 
@@ -21,7 +22,7 @@ def test_the_official_sdk_trades_through_an_agent(sandbox, master, info):
     opened = ex.market_open("ETH", True, 0.5)
     (status,) = opened["response"]["data"]["statuses"]
     assert opened["status"] == "ok" and status["filled"]["totalSz"] == "0.5"
-    resting = ex.order("ETH", True, 0.2, 1000.0, {"limit": {"tif": "Gtc"}})
+    resting = ex.order("ETH", True, 0.2, float(resting_bid(sandbox)), {"limit": {"tif": "Gtc"}})
     oid = resting["response"]["data"]["statuses"][0]["resting"]["oid"]
     assert [o["oid"] for o in info.open_orders(master.address)] == [oid]
     assert ex.cancel("ETH", oid)["response"]["data"]["statuses"] == ["success"]
@@ -72,10 +73,11 @@ def test_an_expired_agent_can_no_longer_trade(sandbox, master):
     main = hl.HyperliquidClient(sandbox, wallet=master.key.hex())
     agent = main.approve_agent("brief", valid_until=sandbox.now_ms() + 3_600_000)
     bot = hl.HyperliquidClient(sandbox, wallet=agent.private_key, account_address=master.address)
-    assert "resting" in bot.order([hl.order_wire(1, True, 1000, 0.1)])["response"]["data"]["statuses"][0]
+    bid = resting_bid(sandbox)
+    assert "resting" in bot.order([hl.order_wire(1, True, bid, 0.1)])["response"]["data"]["statuses"][0]
     sandbox.advance(hours=2)
     with pytest.raises(hl.HyperliquidError, match="expired at"):
-        bot.order([hl.order_wire(1, True, 1000, 0.1)])
+        bot.order([hl.order_wire(1, True, bid, 0.1)])
 
 
 @pytest.mark.parametrize(
@@ -89,7 +91,9 @@ def test_an_expired_agent_can_no_longer_trade(sandbox, master):
             "Post only order would have immediately matched",
         ),
         (
-            hl.order_wire(1, True, "1000", "0.1", tif="Ioc"),
+            lambda bid: hl.order_wire(
+                1, True, bid, "0.1", tif="Ioc"
+            ),  # a quarter of the mark: nothing to match
             "Order could not immediately match against any resting orders. asset=1",
         ),
         (
@@ -100,6 +104,8 @@ def test_an_expired_agent_can_no_longer_trade(sandbox, master):
     ],
 )
 def test_order_refusals_in_hyperliquids_words(sandbox, wire, error):
+    if callable(wire):  # priced from the mark now
+        wire = wire(resting_bid(sandbox))
     wallet = Wallet.generate()
     sandbox.hyperliquid_deposit(wallet.address, 1_000)
     with hl.HyperliquidClient(sandbox, wallet=wallet) as client:

@@ -20,6 +20,7 @@ from websockets.sync.client import connect
 
 from tests.integration import fuzzing
 from tests.integration.fuzzing import SIG, Template
+from tests.integration.prices import resting_bid
 
 STREAMS = {"allMids", "l2Book", "trades", "candle", "bbo", "activeAssetCtx", "activeAssetData", "orderUpdates",
            "user", "userFills", "userFundings", "userNonFundingLedgerUpdates", "notification"}  # fmt: skip
@@ -158,7 +159,8 @@ def test_post_serves_info_and_actions_over_the_socket(sandbox, socket):
     from hyperliquid.utils import signing
 
     wire = signing.order_request_to_order_wire(
-        {"coin": "ETH", "is_buy": True, "sz": 0.1, "limit_px": 1000.0, "order_type": {"limit": {"tif": "Gtc"}},
+        {"coin": "ETH", "is_buy": True, "sz": 0.1, "limit_px": float(resting_bid(sandbox)),
+         "order_type": {"limit": {"tif": "Gtc"}},
          "reduce_only": False}, 1)  # fmt: skip
     action = signing.order_wires_to_order_action([wire], None, "na")
     nonce = int(time.time() * 1000)
@@ -211,7 +213,7 @@ def test_paperexchange_socket_needs_the_api_key(sandbox, account):
         s.send({"method": "subscribe", "subscription": {"type": "orderUpdates", "user": "0x" + "0" * 40}})
         s.next("subscriptionResponse")
         s.send({"method": "post", "id": 1, "request": {"type": "action", "payload": {"action": {
-            "type": "order", "orders": [{"a": 1, "b": True, "p": "1000", "s": "0.1", "r": False,
+            "type": "order", "orders": [{"a": 1, "b": True, "p": resting_bid(sandbox), "s": "0.1", "r": False,
                                          "t": {"limit": {"tif": "Gtc"}}}]}}}})  # fmt: skip
         seen = s.collect("post", "orderUpdates")  # in either order: the update streams at the commit
         oid = seen["post"]["response"]["payload"]["response"]["data"]["statuses"][0]["resting"]["oid"]
