@@ -40,9 +40,13 @@ format: install
 	$(BIN)/nbstripout notebooks/*.ipynb
 
 ## The whole suite: lint, unit, integration (real sandbox over loopback), schemathesis, notebooks (nbval).
+# The tests run in a shuffled order (pytest-randomly, a fixed seed so a failure can be replayed with
+# the same order); the notebooks run after them, cell by cell in their own order.
+TEST_SEED ?= 7
 test: lint
+	$(BIN)/python -m pytest -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED) tests
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
-		-p no:cacheprovider tests notebooks
+		-p no:cacheprovider -p no:randomly notebooks
 
 ## Hostile requests against every route family, ten times make test's count: none may answer 5xx.
 fuzz: install
