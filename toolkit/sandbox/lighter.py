@@ -29,7 +29,7 @@ from toolkit.sandbox import store
 from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.engine.specs import AccountRules
-from toolkit.sandbox.lighter_trading import VENUE, LighterTrading, owner_of, rules_for_tier
+from toolkit.sandbox.lighter_trading import VENUE, LighterTrading, account_row, owner_of, rules_for_tier
 from toolkit.venues.lighter import wire
 from toolkit.venues.lighter.wire import LighterError
 
@@ -125,14 +125,6 @@ class LighterSandbox:
         ledger = ch.deposit(owner_of(index), usdc, identity)
         return {"account_index": index, "l1_address": address, "collateral": f"{ledger['cash']:.6f}"}
 
-    def _account(self, conn: Connection, account_index: int) -> Any:
-        row = conn.execute(
-            sa.select(store.lt_accounts).where(store.lt_accounts.c.account_index == account_index)
-        ).first()
-        if row is None:
-            raise LighterError(wire.ACCOUNT_NOT_FOUND)
-        return row
-
     def accounts_by_l1_address(self, l1_address: str) -> dict[str, Any]:
         accounts = self.trading.accounts(self._rows_of(l1_address), detailed=False)
         return {"code": wire.OK, "l1_address": l1_address, "sub_accounts": accounts}
@@ -153,7 +145,7 @@ class LighterSandbox:
             if not (value.isascii() and value.isdigit() and int(value) <= wire.MAX_ACCOUNT_INDEX):
                 raise LighterError(wire.INVALID_PARAM, "value must be an account index")
             with self.engine.connect() as conn:
-                rows = [self._account(conn, int(value))]
+                rows = [account_row(conn, int(value))]
         else:
             if not (
                 len(value) == 42
@@ -201,7 +193,7 @@ class LighterSandbox:
                 wire.INVALID_API_KEY_INDEX, f"api_key_index must be 0-254, got {api_key_index}"
             )
         with self.engine.connect() as conn:
-            self._account(conn, account_index)
+            account_row(conn, account_index)
             slot = self._slot(conn, account_index, api_key_index)
         return {"code": wire.OK, "nonce": slot.next_nonce}
 
@@ -209,7 +201,7 @@ class LighterSandbox:
         """Registered slots (all of them for 255 or none), or the one slot asked for, even if empty."""
         k = store.lt_api_keys
         with self.engine.connect() as conn:
-            self._account(conn, account_index)
+            account_row(conn, account_index)
             if api_key_index is not None and api_key_index != wire.NIL_API_KEY_INDEX:
                 if not 0 <= api_key_index <= wire.MAX_API_KEY_INDEX:
                     raise LighterError(
@@ -248,7 +240,7 @@ class LighterSandbox:
         if tx.tx.expired_at <= _wall_ms():
             raise LighterError(wire.TX_EXPIRED, "transaction expired: ExpiredAt is in the past")
         with self.engine.connect() as conn:
-            account = self._account(conn, tx.account_index)
+            account = account_row(conn, tx.account_index)
             slot = self._slot(conn, tx.account_index, tx.api_key_index)
         signer_key = self._check_signers(tx, account, slot, msg_hash)  # off the worker: it is the slow part
         self.ch.call(self._commit, tx, signer_key, msg_hash)
@@ -312,7 +304,7 @@ class LighterSandbox:
         if signer_key != self._expected_signer(tx, slot):  # the slot changed while we verified
             raise LighterError(wire.INVALID_SIGNATURE, "the key at this slot changed; sign again")
         wire.check_nonce(tx.nonce, slot.next_nonce, tx.skip_nonce)
-        account = self._account(conn, tx.account_index)  # maker-only may just have changed
+        account = account_row(conn, tx.account_index)  # maker-only may just have changed
         if tx.tx_type != wire.TX_CHANGE_PUB_KEY and tx.api_key_index in json.loads(account.maker_only):
             self._check_maker_only(conn, tx)
         now = self.clock.now_ms()
@@ -423,7 +415,7 @@ class LighterSandbox:
         if token.account_index != account_index:
             raise LighterError(wire.INVALID_AUTH, "invalid auth token: it is for another account", 401)
         with self.engine.connect() as conn:
-            self._account(conn, account_index)
+            account_row(conn, account_index)
             slot = self._slot(conn, token.account_index, token.api_key_index)
         if not slot.registered:
             raise LighterError(
@@ -457,8 +449,8 @@ class LighterSandbox:
             if row.expiry <= _wall_ms() // 1000:
                 raise LighterError(wire.INVALID_AUTH, "invalid auth token: expired", 401)
             if row.account_index != account_index:
-                target = self._account(conn, account_index)
-                owner = self._account(conn, row.account_index)
+                target = account_row(conn, account_index)
+                owner = account_row(conn, row.account_index)
                 if not (row.sub_account_access and target.l1_address == owner.l1_address):
                     raise LighterError(
                         wire.INVALID_AUTH, "invalid auth token: it is for another account", 401
@@ -477,7 +469,7 @@ class LighterSandbox:
         token = wire.format_ro_token(account_index, sub_account_access, expiry, secrets.token_hex(16))
         t = store.lt_tokens
         with self._lock, self.engine.begin() as conn:
-            self._account(conn, account_index)
+            account_row(conn, account_index)
             token_id = conn.execute(
                 t.insert().values(
                     account_index=account_index,
@@ -571,7 +563,7 @@ class LighterSandbox:
                 raise LighterError(wire.MAKER_ONLY_REFUSED, f"api key index must be 4-254, got {index}")
         acc = store.lt_accounts
         with self._lock, self.engine.begin() as conn:
-            account = self._account(conn, account_index)
+            account = account_row(conn, account_index)
             if account.tier != "premium":
                 raise LighterError(wire.MAKER_ONLY_REFUSED, "maker-only keys need a premium account")
             now = self.clock.now_ms()
@@ -591,7 +583,7 @@ class LighterSandbox:
 
     def get_maker_only(self, account_index: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            account = self._account(conn, account_index)
+            account = account_row(conn, account_index)
         return {"code": wire.OK, "api_key_indexes": json.loads(account.maker_only)}
 
     # -- tiers -------------------------------------------------------------------------------------------
@@ -605,7 +597,7 @@ class LighterSandbox:
     def _change_tier(self, ch: Clearinghouse, account_index: int, new_tier: str) -> None:
         """On the worker: the positions and orders it checks cannot change before the tier does."""
         conn = ch.connection()
-        account = self._account(conn, account_index)
+        account = account_row(conn, account_index)
         if account.tier == new_tier:
             raise LighterError(wire.TIER_CHANGE_REFUSED, f"account is already {new_tier}")
         now = self.clock.now_ms()
@@ -633,7 +625,7 @@ class LighterSandbox:
 
     def account_limits(self, account_index: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            account = self._account(conn, account_index)
+            account = account_row(conn, account_index)
         premium = account.tier == "premium"
         return {
             "code": wire.OK,

@@ -19,7 +19,9 @@ the transaction (``LighterSandbox._send``).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -122,6 +124,24 @@ def _size(m: LighterMarket, base_amount: int) -> Decimal:
     return Decimal(base_amount).scaleb(-m.size_decimals)
 
 
+def account_row(conn: Connection, account_index: int) -> Any:
+    """The ``lt_accounts`` row of a Lighter account, or 21100 account not found."""
+    acc = store.lt_accounts
+    row = conn.execute(sa.select(acc).where(acc.c.account_index == account_index)).first()
+    if row is None:
+        raise LighterError(wire.ACCOUNT_NOT_FOUND)
+    return row
+
+
+def _check_base_amount(m: LighterMarket, base_amount: int) -> None:
+    """An order (or a modify) below the market's minimum size is refused by the API."""
+    if _size(m, base_amount) < Decimal(m.min_base_amount):
+        raise LighterError(
+            wire.INVALID_BASE_AMOUNT,
+            f"invalid base amount: below the market's minimum of {m.min_base_amount} {m.symbol}",
+        )
+
+
 def _price(m: LighterMarket, price: int) -> Decimal:
     return Decimal(price).scaleb(-m.price_decimals)
 
@@ -166,12 +186,7 @@ class LighterTrading:
         if tx.tx_type == wire.TX_CREATE_ORDER:
             self._check_order(conn, tx.account_index, body.order)
         elif tx.tx_type == wire.TX_MODIFY_ORDER:
-            m = _market(body.market_index)
-            if _size(m, body.base_amount) < Decimal(m.min_base_amount):
-                raise LighterError(
-                    wire.INVALID_BASE_AMOUNT,
-                    f"invalid base amount: below the market's minimum of {m.min_base_amount} {m.symbol}",
-                )
+            _check_base_amount(_market(body.market_index), body.base_amount)
         elif tx.tx_type in (
             wire.TX_CANCEL_ORDER,
             wire.TX_UPDATE_LEVERAGE,
@@ -187,11 +202,7 @@ class LighterTrading:
             raise LighterError(wire.INVALID_TX, f"order type {order.type} is not supported by the sandbox")
         if order.time_in_force not in TIME_IN_FORCE:
             raise LighterError(wire.INVALID_TX, f"time in force {order.time_in_force} is not valid")
-        if _size(m, order.base_amount) < Decimal(m.min_base_amount):
-            raise LighterError(
-                wire.INVALID_BASE_AMOUNT,
-                f"invalid base amount: below the market's minimum of {m.min_base_amount} {m.symbol}",
-            )
+        _check_base_amount(m, order.base_amount)
         if order.price <= 0:
             raise LighterError(wire.INVALID_PRICE, "invalid price: it must be positive")
         if order.client_order_index and self.open_ref(conn, account_index, None, order.client_order_index):
@@ -309,7 +320,7 @@ class LighterTrading:
             return  # accepted, and nothing to change: as a cancel of an order that is not open
         m = _market(ref.market_index)
         old = next(o for o in self.ch._open_orders(who) if o.oid == ref.oid)
-        order = _Fields(
+        order = SimpleNamespace(
             market_index=ref.market_index,
             is_ask=ref.is_ask,
             base_amount=body.base_amount,
@@ -322,7 +333,7 @@ class LighterTrading:
         )
         request = self._request(m, order)
         if old.trigger_px is None:
-            request = OrderRequest(**{**request.__dict__, "trigger": None})
+            request = replace(request, trigger=None)
         (placed,) = self.ch.modify(who, [(ref.oid, request)])
         if isinstance(placed, Rejected):
             refusal = _refusal(placed, m)
@@ -407,11 +418,9 @@ class LighterTrading:
         who = owner_of(account_index)
         live = {s["oid"]: s for s in self.ch.call(Clearinghouse._open_snapshots, who)}  # read on the worker
         rows = self._refs(account_index, market_id, list(live))
-        account = self.ch.account(who)
         with self.ch.db.connect() as conn:
-            return [
-                self._order(r, live[r.oid], "open", self._filled_quote(conn, account, r.oid)) for r in rows
-            ]
+            quotes = self._filled_quotes(conn, self.ch.account(who), [r.oid for r in rows])
+        return [self._order(r, live[r.oid], "open", quotes.get(r.oid, 0.0)) for r in rows]
 
     def inactive_orders(
         self,
@@ -433,29 +442,38 @@ class LighterTrading:
             query = query.where(t.c.is_ask == is_ask)
         if before_index is not None:
             query = query.where(t.c.order_index < before_index)
-        out: list[dict[str, Any]] = []
+        picked: list[Any] = []
         account = self.ch.account(who)
         with self.ch.db.connect() as conn:
             for r in conn.execute(query).yield_per(256):
-                if r.oid in live:
-                    continue
-                if r.refused is not None:
-                    out.append(self._order(r, None, r.refused))
-                else:
-                    row = self.ch.store.order_status(account, r.oid) if account is not None else None
-                    snap = json.loads(row["order"]) if row is not None else None
-                    state = STATUSES.get(row["status"], "canceled") if row else "canceled"
-                    out.append(self._order(r, snap, state, self._filled_quote(conn, account, r.oid)))
-                if len(out) >= limit:
-                    break
+                if r.oid not in live:
+                    picked.append(r)
+                    if len(picked) >= limit:
+                        break
+            quotes = self._filled_quotes(conn, account, [r.oid for r in picked if r.refused is None])
+        out: list[dict[str, Any]] = []
+        for r in picked:
+            if r.refused is not None:
+                out.append(self._order(r, None, r.refused))
+                continue
+            row = self.ch.store.order_status(account, r.oid) if account is not None else None
+            snap = json.loads(row["order"]) if row is not None else None
+            state = STATUSES.get(row["status"], "canceled") if row else "canceled"
+            out.append(self._order(r, snap, state, quotes.get(r.oid, 0.0)))
         return out
 
     @staticmethod
-    def _filled_quote(conn: Connection, account: int | None, oid: int) -> float:
-        """What the order's fills cost in USDC (they fill at the mark, not at the order's limit)."""
+    def _filled_quotes(conn: Connection, account: int | None, oids: list[int]) -> dict[int, float]:
+        """What each order's fills cost in USDC (they fill at the mark, not at the order's limit)."""
+        if account is None or not oids:
+            return {}
         f = store.pp_fills
-        query = sa.select(sa.func.sum(f.c.px * f.c.sz)).where(f.c.account == account, f.c.oid == oid)
-        return float(conn.execute(query).scalar() or 0.0)
+        query = (
+            sa.select(f.c.oid, sa.func.sum(f.c.px * f.c.sz))
+            .where(f.c.account == account, f.c.oid.in_(oids))
+            .group_by(f.c.oid)
+        )
+        return {oid: float(cost or 0.0) for oid, cost in conn.execute(query)}
 
     def trades(
         self, market_id: int, account_index: int | None, limit: int, before_id: int | None = None
@@ -597,12 +615,8 @@ class LighterTrading:
         return body, newest
 
     def _account_rows(self, account_index: int) -> list[Any]:
-        acc = store.lt_accounts
         with self.ch.db.connect() as conn:
-            row = conn.execute(sa.select(acc).where(acc.c.account_index == account_index)).first()
-        if row is None:
-            raise LighterError(wire.ACCOUNT_NOT_FOUND)
-        return [row]
+            return [account_row(conn, account_index)]
 
     def _trade_stats(self, account_index: int) -> dict[str, Any]:
         """Trade counts and USDC volumes: the last day, week and month (by the sandbox's clock), and ever."""
@@ -761,13 +775,6 @@ def _flat(m: LighterMarket) -> dict[str, Any]:
         "realized_pnl": money, "liquidation_price": zero, "total_funding_paid_out": money, "margin_mode": 0,
         "allocated_margin": money, "total_discount": money, "margin_set_flag": 0,
     }  # fmt: skip
-
-
-class _Fields:
-    """An order's fields as a transaction carries them (what ``_request`` reads)."""
-
-    def __init__(self, **values: Any) -> None:
-        self.__dict__.update(values)
 
 
 def _usdc(value: float) -> str:
