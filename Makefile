@@ -41,16 +41,19 @@ format: install
 
 ## The whole suite: lint, unit, integration (real sandbox over loopback), schemathesis, notebooks (nbval).
 # The tests run in a shuffled order (pytest-randomly, a fixed seed so a failure can be replayed with
-# the same order); the notebooks run after them, cell by cell in their own order.
+# the same order), on TEST_WORKERS processes (pytest-xdist): a module or a notebook stays on one
+# process, each process has its own sandbox and home, and each notebook runs cell by cell in its own
+# order, beside the tests.
 TEST_SEED ?= 7
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED) tests
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
-		-p no:cacheprovider -p no:randomly notebooks
+	$(BIN)/python -m pytest -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED) \
+		-n $(TEST_WORKERS) --dist loadfile \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 tests notebooks
 
 ## Hostile requests against every route family, ten times make test's count: none may answer 5xx.
 fuzz: install
-	FUZZ_CASES=$${FUZZ_CASES:-200000} $(BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_fuzz.py tests/integration/test_schemathesis.py
+	FUZZ_CASES=$${FUZZ_CASES:-200000} SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-200} $(BIN)/python -m pytest -p no:cacheprovider -q tests/integration/test_fuzz.py tests/integration/test_schemathesis.py
 
 ## What Binder builds: a fresh venv from binder/requirements.txt, every notebook run by binder/start.
 binder-check:

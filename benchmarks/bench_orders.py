@@ -67,7 +67,7 @@ def run() -> bool:
             sb = _attach(url)
             wallets = [Wallet.generate() for _ in range(THREADS)]
             for w in wallets:
-                sb.hyperliquid_deposit(w.address, 1_000_000)
+                sb.deposit("hyperliquid", w.address, 1_000_000)
             clients = [hl.HyperliquidClient(url, wallet=w) for w in wallets]
             _rate(clients, 300, _order)  # warm up connections and code paths
             baseline = _rate(clients, ORDERS, lambda c, i: c.info({"type": "allMids"}))

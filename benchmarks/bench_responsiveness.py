@@ -27,7 +27,7 @@ TARGET = 0.25
 
 
 def _open(sb, wallet: Wallet) -> None:
-    sb.hyperliquid_deposit(wallet.address, 10_000)
+    sb.deposit("hyperliquid", wallet.address, 10_000)
     with hl.HyperliquidClient(sb, wallet=wallet) as client:
         client.order([hl.order_wire(1, True, "9000", "0.5", tif="Ioc")])
 

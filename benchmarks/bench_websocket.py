@@ -90,7 +90,7 @@ def _setup(url: str) -> list[Wallet]:
     background = [Wallet.from_key(f"0x{i + 1000:064x}") for i in range(BACKGROUND)]
     mark = float(hl.HyperliquidClient(url).info({"type": "allMids"})["ETH"])
     for n, wallet in enumerate(watched + background):
-        sb.hyperliquid_deposit(wallet.address, 100_000)
+        sb.deposit("hyperliquid", wallet.address, 100_000)
         with hl.HyperliquidClient(url, wallet=wallet) as client:
             client.order([hl.order_wire(1, n % 2 == 0, "9000" if n % 2 == 0 else "500", "0.5", tif="Ioc")])
             if n < SUBSCRIBERS:

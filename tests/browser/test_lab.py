@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.notebook_secrets import PROBES, probed
+from tests.notebook_secrets import assert_no_secret as assert_none_in
 from toolkit.keystore.store import KeyStore
 from toolkit.venues.eip712 import Wallet
 
 from .conftest import ARTIFACTS
+
+pytestmark = pytest.mark.heavy
 
 WAIT_KERNEL = """async () => {
   const panel = window.jupyterapp.shell.currentWidget;
@@ -75,6 +79,20 @@ def open_and_run(page: Page, url: str, name: str, timeout_s: float = 600) -> Non
             break
     else:
         pytest.fail(f"{name}: only {state.get('ran')} of {state.get('total')} cells ran in {timeout_s} s")
+
+
+# runs code in the open notebook's kernel (no cell, nothing saved) and returns what it printed
+IN_KERNEL = """async code => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, store_history: false});
+  let text = '';
+  future.onIOPub = msg => {
+    if (msg.header.msg_type === 'stream') text += msg.content.text;
+    if (msg.header.msg_type === 'error') text += 'ERROR ' + msg.content.ename + ': ' + msg.content.evalue;
+  };
+  await future.done;
+  return text;
+}"""
 
 
 def save(page: Page) -> None:
@@ -193,6 +211,13 @@ def test_every_notebook_runs_in_jupyterlab(lab, page, name):
     assert_prose_rendered_as_written(page, name)
     save(page)
     assert_no_secret(root / f"{name}.ipynb", store_secrets(env))
+    if name in PROBES:  # and none of what the kernel held: passwords, tokens, keys never stored
+        output = page.evaluate(IN_KERNEL, PROBES[name])
+        assert not output.startswith("ERROR"), f"{name}: the probe failed: {output}"
+        saved = (root / f"{name}.ipynb").read_text()
+        assert '"output_type"' in saved and "=****" in saved  # it really ran and showed masks
+        log = Path(env["TOOLKIT_HOME"]) / "sandbox.log"
+        assert_none_in({"saved notebook": saved, "sandbox.log": log.read_text()}, probed(output))
 
 
 def test_the_sandbox_api_docs_render_with_no_network(browser, tmp_path):

@@ -16,9 +16,34 @@ from toolkit.venues.paperx import PaperClient, Session
 
 
 @pytest.fixture(scope="session")
-def sandbox(tmp_path_factory):
+def shared_sandbox(tmp_path_factory):
+    """One sandbox for the tests that leave its clock alone (each test makes its own users)."""
     with toolkit.sandbox.start(home=tmp_path_factory.mktemp("sandbox-home")) as sb:
         yield sb
+
+
+def _offset_ms(sb) -> int:
+    return sb._server.config.app.state.sandbox.clock._offset_ms
+
+
+@pytest.fixture
+def sandbox(request, shared_sandbox, tmp_path):
+    """The shared sandbox; a test marked ``moves_clock`` gets one of its own instead (and every
+    fixture built on this one follows it), so no test sees another's time travel. A test that moves
+    the shared clock without the mark fails, naming the mark."""
+    if request.node.get_closest_marker("moves_clock"):
+        with toolkit.sandbox.start(home=tmp_path / "own-clock-home", log_level="warning") as sb:
+            yield sb
+        return
+    before = _offset_ms(shared_sandbox)
+    yield shared_sandbox
+    moved = _offset_ms(shared_sandbox) - before
+    if moved:
+        pytest.fail(
+            f"{request.node.name} moved the shared sandbox's clock by {moved / 3.6e6:.3g} h: mark it "
+            "@pytest.mark.moves_clock so it runs on a sandbox of its own",
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -68,7 +93,7 @@ def account(new_account) -> Account:
 def master(sandbox):
     """A Hyperliquid account (an address that deposited 10,000 USDC) and its key."""
     account = EthAccount.create()
-    sandbox.hyperliquid_deposit(account.address, 10_000)
+    sandbox.deposit("hyperliquid", account.address, 10_000)
     return account
 
 

@@ -17,7 +17,7 @@ WEB3 = av.BAPI_PREFIX + "/public/future/web3"
 @pytest.fixture
 def wallet(sandbox):
     w = Wallet.generate()
-    sandbox.aster_deposit(w.address, 1_000)
+    sandbox.deposit("aster", w.address, 1_000)
     return w
 
 
@@ -226,6 +226,7 @@ def test_v3_keeps_the_last_100_nonces(http, client, wallet):
     assert code(r) == (400, -4225, "Nonce Expired")
 
 
+@pytest.mark.moves_clock
 def test_an_expired_agent_is_refused(sandbox, client, wallet):
     agent = client.approve_agent(wallet, "brief", days=1)
     sandbox.advance(hours=25)

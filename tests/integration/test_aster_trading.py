@@ -12,7 +12,7 @@ from toolkit.venues.eip712 import Wallet
 @pytest.fixture
 def v1(sandbox):
     wallet = Wallet.generate()
-    sandbox.aster_deposit(wallet.address, 5_000)
+    sandbox.deposit("aster", wallet.address, 5_000)
     client = av.AsterClient(sandbox)
     client.create_api_key(wallet, "bot")
     client.wallet = wallet
@@ -67,6 +67,7 @@ def test_bad_limit_parameters(v1):
     assert (err.value.code, err.value.msg) == (-1115, "Invalid timeInForce.")
 
 
+@pytest.mark.moves_clock
 def test_income_is_fed_by_the_engine(sandbox, v1):
     v1.order("SOLUSDT", "SELL", "10")
     sandbox.advance(hours=12)
@@ -112,7 +113,7 @@ def test_public_funding_routes(v1):
 )
 def test_an_agent_trades_perpetuals_only_with_can_perp_trade(sandbox, perp, spot, allowed):
     wallet = Wallet.generate()
-    sandbox.aster_deposit(wallet.address, 5_000)
+    sandbox.deposit("aster", wallet.address, 5_000)
     client = av.AsterClient(sandbox)
     agent = client.approve_agent(wallet, "desk", days=1, can_perp_trade=perp, can_spot_trade=spot)
     assert client.balance_v3()  # reading is always allowed
@@ -166,7 +167,7 @@ def test_income_times_must_be_ascii_milliseconds(v1, value):
 
 def test_a_nonce_used_once_cannot_come_back_in_another_spelling(sandbox):
     wallet = Wallet.generate()
-    sandbox.aster_deposit(wallet.address, 5_000)
+    sandbox.deposit("aster", wallet.address, 5_000)
     client = av.AsterClient(sandbox)
     client.approve_agent(wallet, "desk", days=1)
     nonce = client.next_nonce()

@@ -128,6 +128,7 @@ def test_me_without_auth_and_with_a_malformed_header(http):
     )
 
 
+@pytest.mark.moves_clock
 def test_jwt_expires_after_24_hours_of_sandbox_time(sandbox, new_account):
     acct = new_account()
     sandbox.advance(hours=23, minutes=59)
@@ -138,6 +139,7 @@ def test_jwt_expires_after_24_hours_of_sandbox_time(sandbox, new_account):
     assert (err.value.status, err.value.detail) == (401, "Invalid or expired token")
 
 
+@pytest.mark.moves_clock
 def test_trial_lapses_after_three_days(sandbox, new_account):
     acct = new_account()
     sandbox.advance(hours=72, seconds=1)
@@ -176,6 +178,7 @@ def test_reset_flow_single_use_and_old_logins_end(sandbox, account):
     assert anon.login(account.email, "brand-new-password").email == account.email
 
 
+@pytest.mark.moves_clock
 def test_reset_token_expires_after_one_hour(sandbox, account):
     account.client.forgot_password(account.email)
     token = sandbox.outbox(account.email)[0].reset_token

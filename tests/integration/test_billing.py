@@ -59,6 +59,7 @@ def test_paying_a_checkout_activates_the_plan_for_a_month(sandbox, account):
     assert sub_after.current_period_end == sub.current_period_end  # the running period is still the first
 
 
+@pytest.mark.moves_clock
 def test_a_lapsed_trial_trades_again_once_paid_and_a_lapsed_month_stops_it(sandbox, account):
     client = account.client
     bot = PaperClient(sandbox, api_key=client.create_api_key("bot").api_key)
@@ -80,6 +81,7 @@ def test_a_lapsed_trial_trades_again_once_paid_and_a_lapsed_month_stops_it(sandb
     bot.close()
 
 
+@pytest.mark.moves_clock
 def test_checkout_sessions_expire_and_are_paid_once(sandbox, account):
     client = account.client
     late = client.subscribe("basic")

@@ -15,10 +15,13 @@ import tomllib
 from pathlib import Path
 
 import nbformat
+import pytest
 from packaging.specifiers import SpecifierSet
 
 from toolkit.sandbox import owner
 from toolkit.sandbox.process import free_port
+
+pytestmark = pytest.mark.heavy
 
 ROOT = Path(__file__).resolve().parents[2]
 BINDER = ROOT / "binder"

@@ -17,7 +17,7 @@ WAIT = 30.0  # seconds a stream may take to deliver on a busy machine: a ceiling
 @pytest.fixture
 def exchange(sandbox):
     account = Account.create()
-    sandbox.hyperliquid_deposit(account.address, 10_000)
+    sandbox.deposit("hyperliquid", account.address, 10_000)
     ex = ccxt.hyperliquid(
         {"walletAddress": account.address, "privateKey": account.key.hex(), "enableRateLimit": False}
     )  # the sandbox paces nobody unless asked
@@ -73,7 +73,7 @@ def test_ccxt_pro_streams_and_trades_over_the_websocket(sandbox):
     """ccxt.pro's Hyperliquid: the book, ticker and candles streamed; an order placed and cancelled
     over the socket's ``post``; the user's orders, trades and the public trades streamed as it fills."""
     account = Account.create()
-    sandbox.hyperliquid_deposit(account.address, 10_000)
+    sandbox.deposit("hyperliquid", account.address, 10_000)
     ws = "ws" + sandbox.url.removeprefix("http") + "/ws"
 
     async def scenario() -> None:

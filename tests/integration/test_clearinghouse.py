@@ -24,7 +24,7 @@ def _rows(sb, query: str, *args) -> list[tuple]:
 
 def test_an_aster_fill_is_stored_before_the_answer_and_every_read_shows_it(own_sandbox, own_state):
     wallet = Wallet.generate()
-    own_sandbox.aster_deposit(wallet.address, 10_000)
+    own_sandbox.deposit("aster", wallet.address, 10_000)
     client = av.AsterClient(own_sandbox)
     client.create_api_key(wallet, "bot")
     order = client.order("ETHUSDT", "BUY", "2")
@@ -64,7 +64,7 @@ def test_an_aster_fill_is_stored_before_the_answer_and_every_read_shows_it(own_s
 
 def test_aster_balance_is_the_engines_cash_not_the_deposits(own_sandbox, own_state):
     wallet = Wallet.generate()
-    own_sandbox.aster_deposit(wallet.address, 10_000)
+    own_sandbox.deposit("aster", wallet.address, 10_000)
     client = av.AsterClient(own_sandbox)
     client.create_api_key(wallet, "bot")
     client.order("ETHUSDT", "BUY", "1")
@@ -84,9 +84,8 @@ def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, own_state
         raise RuntimeError("injected: the engine fails after the venue row is written")
 
     monkeypatch.setattr(Engine, "deposit", broken)
-    deposit = own_sandbox.hyperliquid_deposit if venue == "hyperliquid" else own_sandbox.aster_deposit
     with pytest.raises(toolkit.sandbox.SandboxError, match="500"):
-        deposit(user, 1_000)
+        own_sandbox.deposit(venue, user, 1_000)
     assert _rows(own_sandbox, f"select * from {table} where {key} = ?", user) == []
     assert own_state.clearinghouse.account(f"{venue}:{user}") is None
     monkeypatch.undo()
@@ -94,11 +93,11 @@ def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, own_state
     store = own_state.clearinghouse.store
     monkeypatch.setattr(store, "commit", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("injected")))
     with pytest.raises(toolkit.sandbox.SandboxError, match="500"):
-        deposit(user, 1_000)
+        own_sandbox.deposit(venue, user, 1_000)
     assert _rows(own_sandbox, f"select * from {table} where {key} = ?", user) == []
     monkeypatch.undo()
     # and once nothing is broken, both land
-    deposit(user, 1_000)
+    own_sandbox.deposit(venue, user, 1_000)
     assert len(_rows(own_sandbox, f"select * from {table} where {key} = ?", user)) == 1
     assert own_state.clearinghouse.view(f"{venue}:{user}").cash == 1_000
     # the venue tables hold identity only: no balance lives there any more
@@ -132,7 +131,7 @@ def test_orders_arriving_together_share_commits_and_each_is_answered_after_its_o
 
     wallets = [Wallet.generate() for _ in range(8)]
     for w in wallets:
-        own_sandbox.hyperliquid_deposit(w.address, 100_000)
+        own_sandbox.deposit("hyperliquid", w.address, 100_000)
     problems: list[str] = []
 
     def trade(wallet: Wallet) -> None:

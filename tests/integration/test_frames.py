@@ -12,6 +12,7 @@ import pytest
 from eth_account import Account
 from hyperliquid.exchange import Exchange
 
+import toolkit.sandbox
 from toolkit import frames
 from toolkit.frames import schema
 from toolkit.frames.budget import WeightBudget
@@ -31,11 +32,19 @@ def sizes_for(sandbox, notional: float = 2_000.0) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    """This module's own sandbox: its fixtures move the clock by days, and its tests read what they
+    made against that clock."""
+    with toolkit.sandbox.start(home=tmp_path_factory.mktemp("frames-home"), log_level="warning") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
 def funded(sandbox):
     """An account long or short in all seven coins for 120 funding hours: 840 payments, so
     userFunding takes two pages, the first ending inside an hour's rows."""
     account = Account.create()
-    sandbox.hyperliquid_deposit(account.address, 1_000_000)
+    sandbox.deposit("hyperliquid", account.address, 1_000_000)
     ex = Exchange(account, sandbox.url)
     for i, (coin, size) in enumerate(sizes_for(sandbox).items()):
         result = ex.market_open(coin, i % 2 == 0, size)
@@ -196,7 +205,7 @@ def aster_funded(sandbox):
     from toolkit.venues.eip712 import Wallet
 
     wallet = Wallet.generate()
-    sandbox.aster_deposit(wallet.address, 1_000_000)
+    sandbox.deposit("aster", wallet.address, 1_000_000)
     client = av.AsterClient(sandbox)
     client.create_api_key(wallet, "frames")
     for i, (coin, size) in enumerate(sizes_for(sandbox).items()):
@@ -275,7 +284,7 @@ def test_a_liquidation_in_the_fills_ledger_and_ccxt_rows(sandbox):
 
     wallet = Wallet.generate()
     user = wallet.address.lower()
-    sandbox.hyperliquid_deposit(user, 60)
+    sandbox.deposit("hyperliquid", user, 60)
     start = sandbox.now_ms()
     src = frames.Hyperliquid(sandbox, progress=False)
     with hl.HyperliquidClient(sandbox, wallet=wallet) as client:
@@ -339,7 +348,7 @@ def test_one_sign_in_every_view_over_a_week_with_a_liquidation(own_sandbox, venu
     sb = own_sandbox
     if venue == "hyperliquid":
         wallet = Wallet.generate()
-        sb.hyperliquid_deposit(wallet.address, 2_000)
+        sb.deposit("hyperliquid", wallet.address, 2_000)
         trader = hl.HyperliquidClient(sb, wallet=wallet)
         src = frames.Hyperliquid(sb, progress=False)
 
@@ -484,7 +493,7 @@ def test_aster_signs_add_up_to_the_balance_over_a_week_with_a_liquidation(own_sa
 
     sb = own_sandbox
     wallet = Wallet.generate()
-    sb.aster_deposit(wallet.address, 100)
+    sb.deposit("aster", wallet.address, 100)
     client = av.AsterClient(sb)
     client.create_api_key(wallet, "signs")
     start = sb.now_ms()

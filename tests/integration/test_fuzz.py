@@ -26,6 +26,8 @@ from toolkit.venues import kalshi as ks
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.paperx import PaperClient
 
+pytestmark = pytest.mark.heavy
+
 CASES = int(os.environ.get("FUZZ_CASES", "20000"))
 
 
@@ -41,7 +43,7 @@ def fuzz_sandbox(tmp_path_factory):
 
 def _templates(sb) -> list[Template]:
     trader = Wallet.generate()
-    sb.hyperliquid_deposit(trader.address, 100_000)
+    sb.deposit("hyperliquid", trader.address, 100_000)
 
     def hl_sign(body, query):
         nonce = now_ms()
@@ -54,7 +56,7 @@ def _templates(sb) -> list[Template]:
     bearer = paper.access_token.reveal()
     member = sb.kalshi_member(usage_level="prestige")
     aster_wallet = Wallet.generate()
-    sb.aster_deposit(aster_wallet.address, 10_000)
+    sb.deposit("aster", aster_wallet.address, 10_000)
     aster_key = av.AsterClient(sb).create_api_key(aster_wallet, "fuzz")
 
     def aster_sign(body, query):

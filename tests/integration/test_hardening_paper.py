@@ -46,7 +46,7 @@ def order(asset: int, is_buy: bool, px: str, sz: str, tif: str = "Gtc", **extra)
 )
 def test_a_resting_order_with_a_malformed_cloid_is_refused_before_it_rests(sandbox, http, cloid, message):
     wallet = Wallet.generate()
-    sandbox.hyperliquid_deposit(wallet.address, 10_000)
+    sandbox.deposit("hyperliquid", wallet.address, 10_000)
     mark = float(http.post("/info", json={"type": "allMids"}).json()["ETH"])
     body = signed(wallet, hl.order_action([order(1, True, f"{round(mark * 0.5)}", "0.1", c=cloid)]))
     r = http.post("/exchange", json=body)
@@ -59,7 +59,7 @@ def test_a_fill_that_cannot_be_stored_is_refused_alone(own_sandbox, own_state):
     sb = own_state
     alice, bob = Wallet.generate(), Wallet.generate()
     for who in (alice, bob):
-        own_sandbox.hyperliquid_deposit(who.address, 10_000)
+        own_sandbox.deposit("hyperliquid", who.address, 10_000)
     http = httpx.Client(base_url=own_sandbox.url, timeout=60)
     mark = float(http.post("/info", json={"type": "allMids"}).json()["ETH"])
     alice_account = sb.clearinghouse.account(f"hyperliquid:{alice.address.lower()}")
@@ -111,7 +111,7 @@ def test_a_fill_that_cannot_be_stored_is_refused_alone(own_sandbox, own_state):
 
 def test_the_sdk_client_refuses_a_malformed_cloid_before_signing(sandbox):
     master = Account.create()
-    sandbox.hyperliquid_deposit(master.address, 1_000)
+    sandbox.deposit("hyperliquid", master.address, 1_000)
     client = hl.HyperliquidClient(sandbox, wallet=master.key.hex())
     with pytest.raises(
         hl.HyperliquidError,
@@ -125,7 +125,7 @@ def test_an_address_may_rest_a_bounded_number_of_orders(own_sandbox, monkeypatch
 
     monkeypatch.setattr(core, "OPEN_ORDERS_BASE", 3)
     wallet = Wallet.generate()
-    own_sandbox.hyperliquid_deposit(wallet.address, 10_000)
+    own_sandbox.deposit("hyperliquid", wallet.address, 10_000)
     with httpx.Client(base_url=own_sandbox.url, timeout=60) as http:
         mark = float(http.post("/info", json={"type": "allMids"}).json()["ETH"])
         low = [order(1, True, f"{round(mark * (0.5 + i / 100))}", "0.1") for i in range(4)]
@@ -145,7 +145,7 @@ def test_an_address_may_rest_a_bounded_number_of_orders(own_sandbox, monkeypatch
 def test_an_address_has_a_request_budget_that_trading_refills(own_sandbox, own_state):
     own_state.hyperliquid.action_budget = 3
     wallet = Wallet.generate()
-    own_sandbox.hyperliquid_deposit(wallet.address, 10_000)
+    own_sandbox.deposit("hyperliquid", wallet.address, 10_000)
     with httpx.Client(base_url=own_sandbox.url, timeout=60) as http:
         mark = float(http.post("/info", json={"type": "allMids"}).json()["ETH"])
         rest = signed(wallet, hl.order_action([order(1, True, f"{round(mark * 0.5)}", "0.1")] * 2))
@@ -174,7 +174,7 @@ def test_an_address_has_a_request_budget_that_trading_refills(own_sandbox, own_s
 @pytest.mark.parametrize("spelling", [lambda n: float(n), lambda n: str(n), lambda n: [n]])
 def test_a_hyperliquid_nonce_is_an_integer_in_one_spelling(sandbox, http, spelling):
     wallet = Wallet.generate()
-    sandbox.hyperliquid_deposit(wallet.address, 1_000)
+    sandbox.deposit("hyperliquid", wallet.address, 1_000)
     body = signed(wallet, {"type": "noop"})
     assert http.post("/exchange", json=body).json() == {"status": "ok", "response": {"type": "default"}}
     r = http.post("/exchange", json=body | {"nonce": spelling(body["nonce"])})

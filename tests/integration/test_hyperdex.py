@@ -102,7 +102,7 @@ def test_hyperliquid_registration_approves_a_working_agent(sandbox, hyperdex, wa
     assert err.value.error == (
         f"Hyperliquid refused the registration: User or API Wallet {wallet.address.lower()} does not exist."
     )
-    sandbox.hyperliquid_deposit(wallet.address, 100)
+    sandbox.deposit("hyperliquid", wallet.address, 100)
     api = hyperdex.register_hyperliquid(wallet.wallet_id)
     assert api.main_wallet_address == wallet.address
     with hl.HyperliquidClient(sandbox, wallet=api.api_private_key, account_address=wallet.address) as bot:

@@ -20,7 +20,7 @@ def now_ms() -> int:
 @pytest.fixture
 def master(sandbox):
     wallet = Wallet.generate()
-    sandbox.hyperliquid_deposit(wallet.address, 10_000)
+    sandbox.deposit("hyperliquid", wallet.address, 10_000)
     return wallet
 
 
@@ -115,6 +115,7 @@ def test_remove_with_a_zero_address_approval(sandbox, client):
 # -- expiry ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.moves_clock
 def test_an_expired_agent_is_refused_and_no_longer_listed(sandbox, client):
     agent = client.approve_agent("brief", valid_until=sandbox.now_ms() + 3_600_000)
     with agent_client(sandbox, agent) as bot:
@@ -211,7 +212,7 @@ def test_agent_addresses_are_never_reused(http, sandbox, client, master):
         f"Agent address {agent.address.lower()} was already used; generate a fresh key for every agent"
     )
     other = Wallet.generate()
-    sandbox.hyperliquid_deposit(other.address, 1)
+    sandbox.deposit("hyperliquid", other.address, 1)
     action = hl.approve_agent_action(other.address, name="acct", nonce=now_ms() + 1, is_mainnet=False)
     assert refused(post_approve(http, master.private_key, action)) == (
         f"{other.address.lower()} is a user account and cannot be an agent"
@@ -332,7 +333,7 @@ def test_the_official_sdk_approves_an_agent_and_acts_through_it(sandbox):
     from hyperliquid.info import Info
 
     master = Account.create()
-    sandbox.hyperliquid_deposit(master.address, 1_000)
+    sandbox.deposit("hyperliquid", master.address, 1_000)
     result, agent_key = Exchange(master, sandbox.url).approve_agent("sdk desk")
     assert result == {"status": "ok", "response": {"type": "default"}}
     info = Info(sandbox.url, skip_ws=True)

@@ -59,7 +59,7 @@ def _oids(reply: dict) -> list[int]:
 @given(steps=st.lists(step, min_size=4, max_size=14))
 def test_every_read_tells_the_same_story(venue, steps):
     master = Account.create()
-    venue.hyperliquid_deposit(master.address, 50_000)
+    venue.deposit("hyperliquid", master.address, 50_000)
     info = Info(venue.url, skip_ws=True)
     ex = Exchange(master, venue.url, meta=info.meta(), spot_meta=info.spot_meta())
     ws = connect("ws" + venue.url.removeprefix("http") + "/ws", open_timeout=WAIT).__enter__()

@@ -80,6 +80,7 @@ def _crossing(sandbox, coin: str) -> tuple[float, str, int]:
     return round((a + b) / 2, 1), "sl" if b < a else "tp", hours
 
 
+@pytest.mark.moves_clock
 def test_a_trigger_fires_as_the_clock_moves(sandbox, info, ex, master):
     assert _statuses(ex.market_open("ETH", True, 0.5))[0]["filled"]["totalSz"] == "0.5"
     mark = _mark(info)
@@ -137,6 +138,7 @@ def test_normal_tpsl_children_wait_for_the_parent(sandbox, info, ex, master):
     }
 
 
+@pytest.mark.moves_clock
 def test_position_tpsl_follows_the_position(sandbox, info, ex, master):
     _statuses(ex.market_open("ETH", True, 0.3))
     price, tpsl, hours = _crossing(sandbox, "ETH")
@@ -156,7 +158,7 @@ def test_position_tpsl_follows_the_position(sandbox, info, ex, master):
 def test_scheduled_cancel_fires_with_the_clock(own_sandbox):
     info = Info(own_sandbox.url, skip_ws=True)
     master = Account.create()
-    own_sandbox.hyperliquid_deposit(master.address, 10_000)
+    own_sandbox.deposit("hyperliquid", master.address, 10_000)
     ex = Exchange(master, own_sandbox.url)
     now = own_sandbox.now_ms()
     too_soon = ex.schedule_cancel(now + 1_000)

@@ -39,7 +39,7 @@ def test_the_order_book_brackets_the_mark_and_shows_resting_orders(own_sandbox, 
     assert all(float(lv["sz"]) > 0 and lv["n"] >= 1 for lv in bids + asks)
 
     user = Account.create()
-    own_sandbox.hyperliquid_deposit(user.address, 10_000)
+    own_sandbox.deposit("hyperliquid", user.address, 10_000)
     mine = round(float(bids[0]["px"]) + 0.1, 1)  # a new best bid, still below the mark
     if mine >= mark:
         mine = float(bids[0]["px"])

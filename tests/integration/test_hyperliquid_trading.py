@@ -15,6 +15,7 @@ from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 
 
+@pytest.mark.moves_clock
 def test_the_official_sdk_trades_through_an_agent(sandbox, master, info):
     _, key = Exchange(master, sandbox.url).approve_agent("trader")
     ex = Exchange(Account.from_key(key), sandbox.url, account_address=master.address)
@@ -69,6 +70,7 @@ def test_a_replaced_agent_can_no_longer_trade(sandbox, master):
     }
 
 
+@pytest.mark.moves_clock
 def test_an_expired_agent_can_no_longer_trade(sandbox, master):
     main = hl.HyperliquidClient(sandbox, wallet=master.key.hex())
     agent = main.approve_agent("brief", valid_until=sandbox.now_ms() + 3_600_000)
@@ -107,7 +109,7 @@ def test_order_refusals_in_hyperliquids_words(sandbox, wire, error):
     if callable(wire):  # priced from the mark now
         wire = wire(resting_bid(sandbox))
     wallet = Wallet.generate()
-    sandbox.hyperliquid_deposit(wallet.address, 1_000)
+    sandbox.deposit("hyperliquid", wallet.address, 1_000)
     with hl.HyperliquidClient(sandbox, wallet=wallet) as client:
         statuses = client.order([wire])["response"]["data"]["statuses"]
     assert statuses == [{"error": error}]
@@ -115,7 +117,7 @@ def test_order_refusals_in_hyperliquids_words(sandbox, wire, error):
 
 def test_cancel_of_an_unknown_order_and_bad_leverage(sandbox):
     wallet = Wallet.generate()
-    sandbox.hyperliquid_deposit(wallet.address, 1_000)
+    sandbox.deposit("hyperliquid", wallet.address, 1_000)
     with hl.HyperliquidClient(sandbox, wallet=wallet) as client:
         assert client.cancel(1, 987654)["response"]["data"]["statuses"] == [
             {"error": "Order was never placed, already canceled, or filled."}
@@ -124,9 +126,10 @@ def test_cancel_of_an_unknown_order_and_bad_leverage(sandbox):
             client.l1_action({"type": "updateLeverage", "asset": 1, "isCross": True, "leverage": 26})
 
 
+@pytest.mark.moves_clock
 def test_a_liquidation_shows_in_the_ledger_updates(sandbox, info):
     wallet = Wallet.generate()
-    sandbox.hyperliquid_deposit(wallet.address, 60)
+    sandbox.deposit("hyperliquid", wallet.address, 60)
     with hl.HyperliquidClient(sandbox, wallet=wallet) as client:
         client.l1_action({"type": "updateLeverage", "asset": 5, "isCross": True, "leverage": 10})
         mark = float(info.all_mids()["ARB"])

@@ -90,7 +90,7 @@ def socket(sandbox):
 
 def test_the_sdk_streams_mids_book_fills_and_order_updates(sandbox):
     master = Account.create()
-    sandbox.hyperliquid_deposit(master.address, 10_000)
+    sandbox.deposit("hyperliquid", master.address, 10_000)
     info = Info(sandbox.url)  # with its websocket, as a bot would make it
     got: dict[str, queue.Queue] = {k: queue.Queue() for k in ("mids", "book", "fills", "orders")}
     try:
@@ -155,7 +155,7 @@ def test_post_serves_info_and_actions_over_the_socket(sandbox, socket):
         "422 Failed to deserialize the JSON body into the target type: unknown type 'nope'")}}  # fmt: skip
 
     master = Account.create()
-    sandbox.hyperliquid_deposit(master.address, 10_000)
+    sandbox.deposit("hyperliquid", master.address, 10_000)
     from hyperliquid.utils import signing
 
     wire = signing.order_request_to_order_wire(
@@ -180,7 +180,7 @@ def test_post_serves_info_and_actions_over_the_socket(sandbox, socket):
 
 def test_an_advance_streams_fundings_and_events_in_order(own_sandbox):
     master = Account.create()
-    own_sandbox.hyperliquid_deposit(master.address, 10_000)
+    own_sandbox.deposit("hyperliquid", master.address, 10_000)
     Exchange(master, own_sandbox.url).market_open("ETH", True, 0.5)
     s = Socket(_ws_url(own_sandbox))
     try:

@@ -24,7 +24,7 @@ def lighter(sandbox):
 @pytest.fixture
 def owner(sandbox):
     wallet = Wallet.generate()
-    sandbox.lighter_deposit(wallet.address, 5_000)
+    sandbox.deposit("lighter", wallet.address, 5_000)
     return wallet
 
 
@@ -58,8 +58,8 @@ def test_an_address_without_a_deposit_is_told_to_deposit_first(lighter):
 
 def test_deposit_creates_one_master_account(sandbox, lighter):
     wallet = Wallet.generate()
-    first = sandbox.lighter_deposit(wallet.address, 100)
-    assert sandbox.lighter_deposit(wallet.address, 50) == first
+    first = sandbox.deposit("lighter", wallet.address, 100)
+    assert sandbox.deposit("lighter", wallet.address, 50) == first
     (account,) = lighter.accounts(wallet.address)
     assert (account.account_index, account.collateral, account.account_type) == (first, 150.0, 0)
     assert account.trading_mode == "simpleTradingAccount"
@@ -289,6 +289,7 @@ def test_read_only_token_scopes_are_read_scopes_only(lighter, key, http, scopes)
 # -- maker-only keys and tiers ------------------------------------------------------------------------
 
 
+@pytest.mark.moves_clock
 def test_maker_only_needs_premium_and_valid_indexes(sandbox, lighter, key, http):
     refusal(
         lambda: lighter.set_maker_only_api_keys(key, [42]), wire.MAKER_ONLY_REFUSED, "need a premium account"
@@ -341,6 +342,7 @@ def test_a_maker_only_key_sends_post_only_orders_modifies_and_cancels_only(
     refusal(lambda: lighter.modify_order(key, 0, 9, 300, 100_000), wire.MAKER_ONLY_VIOLATION, "is maker-only")
 
 
+@pytest.mark.moves_clock
 def test_tier_switch_rules(sandbox, lighter, key):
     refusal(
         lambda: lighter.change_account_tier(key, "standard"), wire.TIER_CHANGE_REFUSED, "already standard"

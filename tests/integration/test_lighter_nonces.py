@@ -15,6 +15,8 @@ from toolkit.sandbox.process import spawn
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.lighter import LighterClient, wire
 
+pytestmark = pytest.mark.heavy
+
 THREADS, PER_THREAD, INJECTIONS = 8, 500, 3
 
 
@@ -31,7 +33,7 @@ def own_sandbox(tmp_path_factory):
 def test_eight_threads_share_one_key_without_a_lost_duplicate_or_skipped_nonce(own_sandbox):
     sb = own_sandbox
     wallet = Wallet.generate()
-    account = sb.lighter_deposit(wallet.address, 1_000)
+    account = sb.deposit("lighter", wallet.address, 1_000)
     client = LighterClient(sb)
     key = client.register_api_key(wallet)
     results: list[list[str]] = [[] for _ in range(THREADS)]
@@ -95,7 +97,7 @@ def test_eight_threads_share_one_key_without_a_lost_duplicate_or_skipped_nonce(o
 def test_asyncio_tasks_share_the_manager_with_threads(own_sandbox):
     sb = own_sandbox
     wallet = Wallet.generate()
-    account = sb.lighter_deposit(wallet.address, 1_000)
+    account = sb.deposit("lighter", wallet.address, 1_000)
     client = LighterClient(sb)
     key = client.register_api_key(wallet)
     signer = key.signer()

@@ -56,7 +56,7 @@ async def _sdk_flow(url: str, account_index: int, eth_key: str) -> dict:
 
 def test_signer_client_registers_checks_and_authenticates(sandbox):
     wallet = Wallet.generate()
-    account_index = sandbox.lighter_deposit(wallet.address, 1000)
+    account_index = sandbox.deposit("lighter", wallet.address, 1000)
     result = asyncio.run(_sdk_flow(sandbox.url, account_index, wallet.private_key.reveal()))
     assert result["limits"].user_tier == "standard"
     assert result["refused"] is not None and result["refused"].status == 401
@@ -84,11 +84,12 @@ def test_sdk_sees_account_not_found_for_an_address_without_a_deposit(sandbox):
     assert exc.data.code == 21100
 
 
+@pytest.mark.moves_clock
 def test_token_deadline_is_the_wall_clock_even_after_a_fast_forward(sandbox):
     """Deadlines are written from the wall clock by the signer; the sandbox judges them the same way."""
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        sandbox.lighter_deposit(wallet.address, 10)
+        sandbox.deposit("lighter", wallet.address, 10)
         key = ours.register_api_key(wallet)
         sandbox.advance(hours=30)
         assert ours.account_limits(key.account_index, key)["user_tier"] == "standard"
@@ -99,7 +100,7 @@ def _batch_key(sandbox) -> tuple[int, str]:
     """A funded Lighter account with a key at slot 42: (account index, the key's private hex)."""
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        sandbox.lighter_deposit(wallet.address, 5_000)
+        sandbox.deposit("lighter", wallet.address, 5_000)
         key = ours.register_api_key(wallet)
     return key.account_index, key.private_key.reveal().removeprefix("0x")
 

@@ -48,7 +48,7 @@ def test_setup_before_a_deposit_says_deposit_first(lighter, store):
 
 def test_check_sign_execute_then_ready(sandbox, lighter, store):
     wallet = Wallet.generate()
-    account = sandbox.lighter_deposit(wallet.address, 100)
+    account = sandbox.deposit("lighter", wallet.address, 100)
     status = setup.check_setup("lighter", wallet.address, client=lighter, store=store)
     assert not status.is_ready and status.account_index == account
     (step,) = status.setup
@@ -70,7 +70,7 @@ def test_check_sign_execute_then_ready(sandbox, lighter, store):
 
 def test_polling_reuses_the_record_and_burns_no_nonce(sandbox, lighter, store):
     wallet = Wallet.generate()
-    account = sandbox.lighter_deposit(wallet.address, 100)
+    account = sandbox.deposit("lighter", wallet.address, 100)
     first = setup.check_setup("lighter", wallet.address, client=lighter, store=store)
     for _ in range(5):
         again = setup.check_setup("lighter", wallet.address, client=lighter, store=store)
@@ -82,7 +82,7 @@ def test_polling_reuses_the_record_and_burns_no_nonce(sandbox, lighter, store):
 
 def test_a_stale_record_is_replaced_and_cannot_be_signed(sandbox, lighter, store):
     wallet = Wallet.generate()
-    account = sandbox.lighter_deposit(wallet.address, 100)
+    account = sandbox.deposit("lighter", wallet.address, 100)
     stale = setup.check_setup("lighter", wallet.address, client=lighter, store=store).setup[0]
     # the slot's nonce moves elsewhere: a key registered and revoked outside this flow
     lighter.revoke_api_key(wallet, lighter.register_api_key(wallet))
@@ -105,7 +105,7 @@ def test_a_stale_record_is_replaced_and_cannot_be_signed(sandbox, lighter, store
 
 def test_a_cleared_local_key_store_needs_the_step_again(sandbox, lighter, store, tmp_path):
     wallet = Wallet.generate()
-    sandbox.lighter_deposit(wallet.address, 100)
+    sandbox.deposit("lighter", wallet.address, 100)
     status = setup.check_setup("lighter", wallet.address, client=lighter, store=store)
     signed = setup.sign_setup_action(
         "lighter", wallet.address, status.setup[0], wallet=wallet, client=lighter, store=store

@@ -42,6 +42,7 @@ def test_a_delta_merged_by_the_sdk_gives_the_new_book():
         assert {o["price"]: o["size"] for o in held} == after
 
 
+@pytest.mark.moves_clock
 def test_wsclient_gets_the_book_and_its_updates_as_the_clock_moves(sandbox):
     url = sandbox.url.replace("http://", "ws://") + "/stream"
     books: list[dict] = []
@@ -146,7 +147,7 @@ def test_wsclient_gets_the_account_and_the_update_a_fill_brings(sandbox):
     that the account's market order brings (its trade and its new position)."""
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        index = sandbox.deposit("lighter", wallet.address, 1_000)
         key = ours.register_api_key(wallet)
         url = sandbox.url.replace("http://", "ws://") + "/stream"
         frames: list[dict] = []
@@ -192,7 +193,7 @@ def test_account_updates_follow_the_clock_with_each_hours_funding(own_sandbox):
     sb = own_sandbox
     with LighterClient(sb) as ours:
         wallet = Wallet.generate()
-        index = sb.lighter_deposit(wallet.address, 1_000)
+        index = sb.deposit("lighter", wallet.address, 1_000)
         key = ours.register_api_key(wallet)
         _, ask = ours.best_prices(0)
         ours.create_market_order(key, market_index=0, base_amount=2_000, worst_price=ask * 2, is_ask=False)

@@ -25,7 +25,7 @@ def _funded_key(sandbox, usdc: float = 10_000) -> tuple[int, str]:
     """A funded account with a key registered at slot 42: (account index, the key's private hex)."""
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        sandbox.lighter_deposit(wallet.address, usdc)
+        sandbox.deposit("lighter", wallet.address, usdc)
         key = ours.register_api_key(wallet)
     return key.account_index, key.private_key.reveal().removeprefix("0x")
 
@@ -160,7 +160,7 @@ def test_an_order_the_sequencer_refuses_uses_its_nonce_and_ends_canceled(sandbox
 def test_the_api_refuses_an_order_off_the_markets_rules_and_keeps_the_nonce(sandbox, change, code, message):
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        sandbox.lighter_deposit(wallet.address, 1_000)
+        sandbox.deposit("lighter", wallet.address, 1_000)
         key = ours.register_api_key(wallet)
         order = dict(market_index=ETH, base_amount=SIZE, price=100_000, is_ask=False, order_type=0) | change
         signed = key.signer().sign_create_order(
@@ -229,7 +229,7 @@ def test_funding_over_48_hours_is_each_hourly_payment_once(own_sandbox):
 def test_a_premium_account_pays_the_premium_taker_fee(sandbox):
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        index = sandbox.deposit("lighter", wallet.address, 1_000)
         key = ours.register_api_key(wallet)
         ours.change_account_tier(key, "premium")
         _, ask = ours.best_prices(ETH)
@@ -288,7 +288,7 @@ def test_a_liquidation_below_maintenance_margin_in_the_reads_and_the_frames(own_
     arb = 50
     with LighterClient(sb) as ours:
         wallet = Wallet.generate()
-        index = sb.lighter_deposit(wallet.address, 60)
+        index = sb.deposit("lighter", wallet.address, 60)
         key = ours.register_api_key(wallet)
         _, ask = ours.best_prices(arb)
         size = round(500 / (ask / 1e5), 1)  # ARB prices have 5 decimals, sizes 1
@@ -346,7 +346,7 @@ def test_a_cursor_the_api_never_returned_is_refused(sandbox, path, params):
 def test_pages_of_trades_follow_their_cursor_without_a_gap_or_a_repeat(sandbox):
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        index = sandbox.lighter_deposit(wallet.address, 5_000)
+        index = sandbox.deposit("lighter", wallet.address, 5_000)
         key = ours.register_api_key(wallet)
         for i in range(5):
             _, ask = ours.best_prices(ETH)
@@ -367,7 +367,7 @@ def test_lighter_margin_is_lighters_own_not_hyperliquids(sandbox):
     """ETH on Lighter: up to 50x (Hyperliquid's ETH stops at 25x) and 1.2 % maintenance (2 % there)."""
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        index = sandbox.deposit("lighter", wallet.address, 1_000)
         key = ours.register_api_key(wallet)
         ours.update_leverage(key, ETH, 40)
         _, ask = ours.best_prices(ETH)
@@ -387,7 +387,7 @@ def test_lighter_margin_is_lighters_own_not_hyperliquids(sandbox):
 def test_a_modify_below_the_markets_minimum_is_refused_and_the_order_stays(sandbox):
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        index = sandbox.deposit("lighter", wallet.address, 1_000)
         key = ours.register_api_key(wallet)
         bid, _ = ours.best_prices(ETH)
         ours.create_order(key, market_index=ETH, base_amount=SIZE, price=bid * 9 // 10, is_ask=False,
@@ -403,7 +403,7 @@ def test_a_modify_below_the_markets_minimum_is_refused_and_the_order_stays(sandb
 def test_inactive_orders_page_by_cursor_and_filter_by_side(sandbox):
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        index = sandbox.lighter_deposit(wallet.address, 5_000)
+        index = sandbox.deposit("lighter", wallet.address, 5_000)
         key = ours.register_api_key(wallet)
         bid, ask = ours.best_prices(ETH)
         for i in range(3):  # three bids and two asks, each placed and cancelled
@@ -432,7 +432,7 @@ def test_inactive_orders_page_by_cursor_and_filter_by_side(sandbox):
 def test_leverage_and_margin_transactions_off_the_rules_are_refused_and_keep_the_nonce(sandbox):
     with LighterClient(sandbox) as ours:
         wallet = Wallet.generate()
-        index = sandbox.lighter_deposit(wallet.address, 1_000)
+        index = sandbox.deposit("lighter", wallet.address, 1_000)
         key = ours.register_api_key(wallet)
         signer = key.signer()
         answers = []

@@ -25,6 +25,8 @@ from toolkit.venues.eip712 import Wallet
 from toolkit.venues.lighter import LighterClient
 from toolkit.venues.paperx import PaperClient
 
+pytestmark = pytest.mark.heavy
+
 HOUR = 3_600_000
 OTHER_VENUES = 5  # Aster accounts, and as many PaperExchange and Lighter accounts
 
@@ -32,7 +34,7 @@ OTHER_VENUES = 5  # Aster accounts, and as many PaperExchange and Lighter accoun
 def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
     wallet = Wallet.generate()
     with toolkit.sandbox.start(home=tmp_path) as sb:
-        sb.hyperliquid_deposit(wallet.address, 10_000)
+        sb.deposit("hyperliquid", wallet.address, 10_000)
         with hl.HyperliquidClient(sb, wallet=wallet) as client:
             client.order([hl.order_wire(1, True, "5000", "0.5", tif="Ioc")])
             resting = client.order([hl.order_wire(0, True, "20000", "0.01")])
@@ -94,7 +96,7 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
         sb = _attach(url)
         wallets = [Wallet.generate() for _ in range(40)]
         for wallet in wallets:
-            sb.hyperliquid_deposit(wallet.address, 100_000)
+            sb.deposit("hyperliquid", wallet.address, 100_000)
             with hl.HyperliquidClient(sb, wallet=wallet) as client:
                 statuses = client.order([
                     hl.order_wire(0, True, "150000", "0.2", tif="Ioc"),
@@ -104,7 +106,7 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
                 assert all("filled" in s for s in statuses), statuses
         for i in range(OTHER_VENUES):  # Aster and PaperExchange accounts trade on the same clearinghouse
             aster_wallet = Wallet.generate()
-            sb.aster_deposit(aster_wallet.address, 100_000)
+            sb.deposit("aster", aster_wallet.address, 100_000)
             aster = av.AsterClient(sb)
             aster.create_api_key(aster_wallet, "bot")
             for symbol, side, qty in (
@@ -120,7 +122,7 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
                 for coin, is_buy, size in (("BTC", True, 0.02), ("ETH", False, 0.5), ("SOL", True, 5)):
                     assert "filled" in bot.order(coin, is_buy, size)
             lighter_wallet = Wallet.generate()
-            index = sb.lighter_deposit(lighter_wallet.address, 100_000)
+            index = sb.deposit("lighter", lighter_wallet.address, 100_000)
             with LighterClient(sb) as lighter:
                 lighter_key = lighter.register_api_key(lighter_wallet)
                 for market, is_ask, size in ((1, False, 20_000), (0, True, 5_000), (2, False, 5_000)):

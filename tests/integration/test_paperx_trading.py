@@ -77,6 +77,7 @@ def test_refusals_keep_hyperliquids_words(bot):
     assert err.value.detail == "Invalid leverage value: ETH allows 1 to 25"
 
 
+@pytest.mark.moves_clock
 def test_funding_views(sandbox, bot):
     bot.order("ETH", True, 1)
     bot.order("BTC", False, 0.05)
@@ -113,6 +114,7 @@ def test_funding_views(sandbox, bot):
     )
 
 
+@pytest.mark.moves_clock
 def test_a_liquidation_is_recorded_with_the_seed_fields(sandbox, bot):
     bot.update_leverage("ARB", 10)
     mark = float(bot.info({"type": "allMids"})["ARB"])
@@ -151,6 +153,7 @@ def test_reset_only_below_100_dollars(bot):
     assert bot.overview()["initial_balance"] == 20_000
 
 
+@pytest.mark.moves_clock
 def test_a_lapsed_trial_cannot_trade_but_can_read(sandbox, bot):
     sandbox.advance(hours=73)
     with pytest.raises(PaperExchangeError) as err:

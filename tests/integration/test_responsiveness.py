@@ -66,7 +66,7 @@ class Poller:
 def _funded(sb, n: int = 20) -> list[Wallet]:
     wallets = [Wallet.generate() for _ in range(n)]
     for wallet in wallets:
-        sb.hyperliquid_deposit(wallet.address, 100_000)
+        sb.deposit("hyperliquid", wallet.address, 100_000)
         with hl.HyperliquidClient(sb, wallet=wallet) as client:
             statuses = client.order([
                 hl.order_wire(0, True, "150000", "0.2", tif="Ioc"),

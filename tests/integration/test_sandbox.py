@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import types
+from pathlib import Path
 
 import httpx
 import pytest
@@ -122,12 +123,14 @@ def test_admin_routes_are_loopback_only():
             loopback_only(types.SimpleNamespace(client=types.SimpleNamespace(host=host)))
 
 
+@pytest.mark.moves_clock
 def test_clock_admin_route_validates(http):
     r = http.post("/sandbox/clock/advance", json={"hours": -1})
     assert r.status_code == 400
     assert r.json() == {"detail": "hours: Input should be greater than or equal to 0"}
 
 
+@pytest.mark.moves_clock
 def test_advance_to_a_moment_and_never_back(sandbox):
     from datetime import UTC, datetime, timedelta
 
@@ -278,3 +281,66 @@ def test_cli_takes_a_database_url_and_refuses_more_than_one_worker(tmp_path):
         capture_output=True, text=True, check=True, env=env,
     ).stdout  # fmt: skip
     assert f"To: {email}" in out
+
+
+def test_deposit_funds_each_wallet_venue_and_refuses_the_others(sandbox):
+    from eth_account import Account as EthAccount
+
+    address = EthAccount.create().address
+    assert sandbox.deposit("hyperliquid", address, 250) == 250
+    assert sandbox.deposit("aster", address, 300) == 300
+    index = sandbox.deposit("lighter", address, 400)
+    assert isinstance(index, int) and sandbox.deposit("lighter", address, 1) == index  # the same account
+    with pytest.raises(ValueError, match="the sandbox funds no Kalshi address by hand"):
+        sandbox.deposit("kalshi", address)
+    with pytest.raises(ValueError, match=r"venue must be one of \[.*\], not 'dydx'"):
+        sandbox.deposit("dydx", address)
+
+
+def test_moving_the_shared_clock_without_the_mark_fails_and_with_it_runs_apart(pytester):
+    """The rule the shared sandbox fixture enforces, checked on a run of its own."""
+    conftest = Path(__file__).with_name("conftest.py").read_text()
+    pytester.makeconftest(conftest)
+    pytester.makeini("[pytest]\nmarkers =\n    moves_clock: own sandbox\n")
+    pytester.makepyfile(
+        test_clock="""
+        import pytest
+
+        def test_reads_the_shared_clock(sandbox):
+            assert sandbox.now_ms() > 0
+
+        def test_moves_it_unmarked(sandbox):
+            sandbox.advance(hours=2)
+
+        @pytest.mark.moves_clock
+        def test_moves_its_own(sandbox, shared_sandbox):
+            before = shared_sandbox.clock_state()["now_ms"]
+            sandbox.advance(hours=30 * 24)
+            assert sandbox is not shared_sandbox
+            assert shared_sandbox.clock_state()["now_ms"] - before < 3_600_000
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*test_moves_it_unmarked moved the shared sandbox's clock by 2 h: mark it @pytest.mark.moves_clock*"]
+    )
+
+
+def test_two_sandboxes_in_one_process_each_log_to_their_own_home(tmp_path):
+    """Loggers are process-wide: each request still lands in the log of the sandbox that answered
+    it, at that sandbox's level, and a stopped sandbox's log is closed."""
+    import logging
+
+    with (
+        toolkit.sandbox.start(home=tmp_path / "a") as a,
+        toolkit.sandbox.start(home=tmp_path / "b", log_level="warning") as b,
+    ):
+        httpx.get(f"{a.url}/only-in-a")  # a 404, logged like any request
+        httpx.get(f"{b.url}/only-in-b")
+        a_log = (tmp_path / "a" / "sandbox.log").read_text()
+        b_log = (tmp_path / "b" / "sandbox.log").read_text()
+    assert "GET /only-in-a" in a_log and "only-in-b" not in a_log  # b's quieter level left a's alone
+    assert "only-in" not in b_log  # b logs warnings only, and none of a's requests
+    handlers = [h for h in logging.getLogger("uvicorn.access").handlers if "sandbox.log" in str(h)]
+    assert not any(str(tmp_path) in getattr(h, "baseFilename", "") for h in handlers)

@@ -6,6 +6,7 @@ auth checks. The clock route is fuzzed last, since moving time ends every login.
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -18,8 +19,11 @@ from toolkit.secrets import generate_password
 from toolkit.venues import kalshi as ks
 from toolkit.venues.paperx import PaperClient
 
+pytestmark = pytest.mark.heavy
+
 MIN_CASES = 500
-EXAMPLES_PER_OPERATION = 50
+# make test's count (about 1,600 cases over the schema's operations); `make fuzz` runs 200 each
+EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "20"))
 CASES: list[str] = []
 
 

@@ -1,33 +1,23 @@
 """No secret's exact value may show up in logs, reprs, exceptions, error bodies or an executed notebook.
 
-Each test makes real secrets (passwords, JWTs, API keys, reset tokens), drives the sandbox, the client
-and the quickstart notebook with them, and then scans every text those produce for each value.
+Each test makes real secrets (passwords, JWTs, API keys, reset tokens), drives the sandbox and the
+client with them, and then scans every text those produce for each value. The notebooks are scanned
+the same way after they run in JupyterLab (``tests/browser/test_lab.py``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
 import httpx
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import toolkit.sandbox
+from tests.notebook_secrets import assert_no_secret
 from toolkit.secrets import Secret, generate_password
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
 from .conftest import unique_email
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def assert_no_secret(texts: dict[str, str], secrets: dict[str, str]) -> None:
-    assert secrets and all(len(v) >= 16 for v in secrets.values()), "scan needs real secret values"
-    leaks = [(where, name) for where, text in texts.items() for name, v in secrets.items() if v in text]
-    assert not leaks, f"secret values found: {leaks}"
 
 
 def test_api_and_client_never_show_a_secret(tmp_path, caplog):
@@ -119,91 +109,6 @@ def test_api_and_client_never_show_a_secret(tmp_path, caplog):
     texts["sandbox.log"] = (tmp_path / "sandbox.log").read_text()
     texts["caplog"] = caplog.text
     assert "POST /v1/auth/reset-password" in texts["sandbox.log"]  # the log is really being written
-    assert_no_secret(texts, secrets)
-
-
-PROBES = {}
-PROBES["00_quickstart"] = """
-import json
-print(json.dumps({
-    "password": password.reveal(),
-    "new_password": new_password.reveal(),
-    "first_jwt": session.access_token.reveal(),
-    "last_jwt": client.access_token.reveal(),
-    "api_key": key.api_key.reveal(),
-    "reset_token": mail.reset_token.reveal(),
-}))
-"""
-PROBES["01_register_keys"] = """
-import json
-print(json.dumps({
-    "session_token": member.session_token.reveal(),
-    "own_private_key": pair.private_key.reveal(),
-    "generated_private_key": generated.private_key.reveal(),
-    "passphrase": passphrase.reveal(),
-    "store_passphrase": store_passphrase.reveal(),
-    "rotated_private_key": rotated.secret("private_key").reveal(),
-    "hl_master_key": master.private_key.reveal(),
-    "hl_agent_key": agent.private_key.reveal(),
-    "hl_replacement_key": replacement.private_key.reveal(),
-    "aster_wallet_key": aster_wallet.private_key.reveal(),
-    "aster_api_key": aster_key.api_key.reveal(),
-    "aster_api_secret": aster_key.api_secret.reveal(),
-    "aster_agent_key": aster_agent.private_key.reveal(),
-    "hyperdex_api_key": hyperdex.api_key.reveal(),
-    "hyperdex_api_wallet_key": api_wallet.api_private_key.reveal(),
-}))
-"""
-PROBES["02_lighter_keys"] = """
-import json
-print(json.dumps({
-    "wallet_key": wallet.private_key.reveal(),
-    "store_passphrase": store_passphrase.reveal(),
-    "lighter_key": key.private_key.reveal(),
-    "bot_key": bot_key.private_key.reveal(),
-    "rotated_key": rotated.secret("private_key").reveal(),
-    "auth_token": token.reveal(),
-    "auth_token_signature": token.reveal().split(":")[3],
-    "read_only_token": dashboard.api_token.reveal(),
-}))
-"""
-PROBES["03_paper_trading"] = """
-import json
-print(json.dumps({
-    "password": password.reveal(),
-    "api_key": key.api_key.reveal(),
-    "login_token": me.access_token.reveal(),
-}))
-"""
-
-
-@pytest.mark.parametrize("notebook", sorted(PROBES))
-def test_an_executed_notebook_holds_no_secret(tmp_path, monkeypatch, notebook):
-    monkeypatch.setenv("TOOLKIT_HOME", str(tmp_path))  # the kernel inherits it
-    monkeypatch.delenv("TOOLKIT_PASSPHRASE", raising=False)
-    nb = nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=300,
-        kernel_name="python3",
-        store_widget_state=True,
-        resources={"metadata": {"path": str(ROOT / "notebooks")}},
-    )
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
-        client.set_widgets_metadata()
-        executed = nbformat.writes(nb)  # outputs, metadata.widgets and all
-        # Then, in the same kernel, ask for the values the notebook held, to scan for.
-        nb.cells.append(nbformat.v4.new_code_cell(PROBES[notebook]))
-        probe = client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
-    secrets = json.loads(probe.outputs[0]["text"])
-    # private keys are also looked for by their base64 body, in case a PEM were re-wrapped
-    for name, value in list(secrets.items()):
-        if "PRIVATE KEY" in value:
-            secrets[name + "_body"] = "".join(value.splitlines()[1:3])
-    texts = {"executed notebook": executed, "sandbox.log": (tmp_path / "sandbox.log").read_text()}
-    assert '"output_type"' in executed and "=****" in executed  # it really ran and showed masks
     assert_no_secret(texts, secrets)
 
 

@@ -47,6 +47,7 @@ def test_unknown_provider_is_refused(store):
         setup.check_setup("dydx", "0x" + "1" * 40, client=None, store=store)
 
 
+@pytest.mark.moves_clock
 def test_hyperliquid_approve_agent_then_ready(sandbox, store):
     master = Wallet.generate()
     with HyperliquidClient(sandbox) as client:
@@ -64,7 +65,7 @@ def test_hyperliquid_approve_agent_then_ready(sandbox, store):
             run("hyperliquid", master.address, first, client=client, store=store, wallet=master)
         assert [e.status for e in store.entries()] == ["pending"]
 
-        sandbox.hyperliquid_deposit(master.address, 1_000)
+        sandbox.deposit("hyperliquid", master.address, 1_000)
         (result,) = run("hyperliquid", master.address, first, client=client, store=store, wallet=master)
         assert result["status"] == "ok" and result["agentAddress"] == step.params["agentAddress"]
         assert setup.check_setup("hyperliquid", master.address, client=client, store=store).is_ready

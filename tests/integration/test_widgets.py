@@ -108,7 +108,7 @@ def test_wizard_hyperliquid_refusal_then_fund_and_retry(sandbox, store):
 
 def test_wizard_takes_the_wallet_from_the_key_store(sandbox, store):
     master = Wallet.generate()
-    sandbox.hyperliquid_deposit(master.address, 100)
+    sandbox.deposit("hyperliquid", master.address, 100)
     first = SetupWizard(store, sandbox)
     first.private_key.value = master.private_key.reveal()
     first.remember.value = True
@@ -210,9 +210,10 @@ def test_a_bug_in_a_callback_is_shown_and_reported(sandbox, store, caplog):
 # -- the key panel -------------------------------------------------------------------------------------
 
 
+@pytest.mark.moves_clock
 def test_key_panel_lists_rotates_revokes_and_copies(sandbox, store):
     master = Wallet.generate()
-    sandbox.hyperliquid_deposit(master.address, 100)
+    sandbox.deposit("hyperliquid", master.address, 100)
     wizard = SetupWizard(store, sandbox)
     wizard.private_key.value, wizard.remember.value = master.private_key.reveal(), True
     wizard.use_wallet.click()
@@ -294,6 +295,7 @@ def plotted(values):
     return list(values)
 
 
+@pytest.mark.moves_clock
 def test_dashboard_of_a_paper_account(sandbox, new_account):
     account = new_account("pro")
     key = account.client.create_api_key("dashboard")
@@ -338,10 +340,11 @@ def test_dashboard_of_a_paper_account(sandbox, new_account):
     dash.close()
 
 
+@pytest.mark.moves_clock
 def test_dashboard_shows_a_liquidation(sandbox):
     wallet = Wallet.generate()
     user = wallet.address.lower()
-    sandbox.hyperliquid_deposit(user, 60)
+    sandbox.deposit("hyperliquid", user, 60)
     with hl.HyperliquidClient(sandbox, wallet=wallet) as client:
         client.l1_action({"type": "updateLeverage", "asset": 5, "isCross": True, "leverage": 10})
         mark = float(client.info({"type": "allMids"})["ARB"])

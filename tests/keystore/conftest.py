@@ -1,1 +1,1 @@
-from ..integration.conftest import account, http, new_account, sandbox  # noqa: F401
+from ..integration.conftest import account, http, new_account, sandbox, shared_sandbox  # noqa: F401

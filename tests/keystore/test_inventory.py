@@ -171,7 +171,7 @@ def test_hyperliquid_agents_save_refresh_rotate_revoke(sandbox, store):
     from toolkit.venues.eip712 import Wallet
 
     master = Wallet.generate()
-    sandbox.hyperliquid_deposit(master.address, 100)
+    sandbox.deposit("hyperliquid", master.address, 100)
     client = hl.HyperliquidClient(sandbox, wallet=master)
     agent = client.approve_agent("desk", days=30)
     saved = hyperliquid_keys.save_hyperliquid_agent(store, sandbox.url, agent)
@@ -204,7 +204,7 @@ def test_hyperliquid_agent_revoke_removes_it_at_the_venue(sandbox, store):
     from toolkit.venues.eip712 import Wallet
 
     master = Wallet.generate()
-    sandbox.hyperliquid_deposit(master.address, 100)
+    sandbox.deposit("hyperliquid", master.address, 100)
     client = hl.HyperliquidClient(sandbox, wallet=master)
     saved = hyperliquid_keys.save_hyperliquid_agent(store, sandbox.url, client.approve_agent("gone"))
     toolkit.keystore.revoke(saved, store=store, client=client)
@@ -217,7 +217,7 @@ def test_aster_keys_and_agents_in_the_store(sandbox, store):
     from toolkit.venues.eip712 import Wallet
 
     main = Wallet.generate()
-    sandbox.aster_deposit(main.address, 50)
+    sandbox.deposit("aster", main.address, 50)
     client = av.AsterClient(sandbox)
     key = aster_keys.save_aster_api_key(store, client.base_url, client.create_api_key(main, "desk"))
     agent = aster_keys.save_aster_agent(store, client.base_url, client.approve_agent(main, "bot", days=30))

@@ -22,7 +22,7 @@ def store(tmp_path):
 
 def test_lighter_key_save_refresh_rotate_revoke(sandbox, store):
     owner = Wallet.generate()
-    sandbox.lighter_deposit(owner.address, 100)
+    sandbox.deposit("lighter", owner.address, 100)
     with LighterClient(sandbox) as client:
         key = client.register_api_key(owner, api_key_index=7)
         saved = lighter_keys.save_lighter_key(store, sandbox.url, key, l1_address=owner.address, label="bot")
@@ -54,7 +54,7 @@ def test_lighter_key_save_refresh_rotate_revoke(sandbox, store):
 
 def test_lighter_auth_tokens_warn_before_they_expire(sandbox, store):
     owner = Wallet.generate()
-    sandbox.lighter_deposit(owner.address, 100)
+    sandbox.deposit("lighter", owner.address, 100)
     with LighterClient(sandbox) as client:
         key = client.register_api_key(owner)
         token = client.create_auth_token(key, expires_in=timedelta(minutes=20))

@@ -94,6 +94,19 @@ def test_every_supported_tx_hashes_like_the_native_signer(native):
     assert wire.parse_tx(signed[1].tx_type, signed[1].tx_info).skip_nonce
 
 
+def test_two_keys_on_one_slot_each_sign_with_their_own():
+    """The native library holds one key per (account, slot): a signer whose slot another key took
+    since (a rotation, a second client) loads its own again before it signs."""
+    keys = [signer.generate_api_key(), signer.generate_api_key()]
+    signers = [signer.NativeSigner(k.private_key, 778, 9, wire.SANDBOX_CHAIN_ID) for k in keys]
+    for turn in (0, 1, 1, 0, 1):
+        one = signers[turn].sign_cancel_order(1, 5, 10 + turn)
+        tx = wire.parse_tx(one.tx_type, one.tx_info)
+        digest = wire.tx_hash(tx.tx, wire.SANDBOX_CHAIN_ID)
+        assert wire.verify_signature(wire.public_key_bytes(keys[turn].public_key), digest, tx.sig), turn
+        assert not wire.verify_signature(wire.public_key_bytes(keys[1 - turn].public_key), digest, tx.sig)
+
+
 def test_native_auth_token_verifies_and_a_forged_one_does_not(native):
     key, s = native
     deadline = int(time.time()) + 600

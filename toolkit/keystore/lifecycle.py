@@ -6,7 +6,6 @@ and its ``save_*`` functions), found through the venue registry; nothing here kn
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -117,7 +116,7 @@ def adapter(entry: Entry) -> VenueKeys:
     """The lifecycle of ``entry``'s venue: the ``KEYS`` of its setup module."""
     if entry.venue not in registry.VENUES:
         raise NotImplementedError(f"no key lifecycle for venue {entry.venue!r} yet")
-    return importlib.import_module(f"toolkit.setup.{entry.venue}").KEYS
+    return registry.VENUES[entry.venue].setup_module().KEYS
 
 
 def refresh_all(store: KeyStore) -> list[str]:

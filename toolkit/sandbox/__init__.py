@@ -23,16 +23,13 @@ from typing import Any
 
 import httpx
 
-from toolkit.sandbox import owner
-from toolkit.sandbox.config import private_file
+from toolkit.sandbox import logfile, owner
 from toolkit.times import to_ms
 
 __all__ = ["Sandbox", "SandboxError", "start"]
 
 MAX_ADVANCE_SECONDS = 366 * 24 * 3600  # the most one clock request may move
 MAX_CHUNKED_SECONDS = 10 * MAX_ADVANCE_SECONDS  # the handle moves up to ten years, a year per request
-
-_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "toolkit.sandbox")
 
 
 class SandboxError(RuntimeError):
@@ -191,9 +188,20 @@ class Sandbox:
         """Abandon a PaperExchange checkout session unpaid."""
         return self._admin("POST", f"/checkout/{session_id}/expire")
 
-    def hyperliquid_deposit(self, user: str, usdc: float = 10_000.0) -> float:
-        """Credit USDC to a Hyperliquid address (which makes it an account); returns the total."""
-        return self._admin("POST", "/hyperliquid/deposit", json={"user": user, "usdc": usdc})["deposited"]
+    def deposit(self, venue: str, address: str, amount: float = 10_000.0) -> Any:
+        """Credit ``amount`` to ``address`` on a wallet venue, as a bridge deposit would (USDC on
+        Hyperliquid and Lighter, USDT on Aster), creating the account on the first deposit.
+
+        Returns what the venue answers: the total deposited (Hyperliquid), the balance (Aster), or
+        the new account's ``account_index`` (Lighter).
+        """
+        from toolkit.venues import registry
+
+        funding = registry.spec(venue).sandbox_funding
+        if funding is None:
+            raise ValueError(f"the sandbox funds no {registry.spec(venue).label} address by hand")
+        body = {funding.address: address, funding.amount: amount}
+        return self._admin("POST", funding.path, json=body)[funding.answer]
 
     def hyperliquid_info_limits(
         self,
@@ -212,16 +220,6 @@ class Sandbox:
     def hyperliquid_info_stats(self) -> dict[str, Any]:
         """Requests, refusals (over budget), injected 429s and the peak weight in any window."""
         return self._admin("GET", "/hyperliquid/info-limits")
-
-    def aster_deposit(self, address: str, usdt: float = 10_000.0) -> float:
-        """Credit USDT to an Aster address (creating the account); returns the balance."""
-        return self._admin("POST", "/aster/deposit", json={"address": address, "usdt": usdt})["balance"]
-
-    def lighter_deposit(self, l1_address: str, usdc: float = 10_000.0) -> int:
-        """Credit USDC to the Lighter master account of ``l1_address`` (created by the first deposit,
-        as on the venue); returns its ``account_index``."""
-        body = {"l1_address": l1_address, "usdc": usdc}
-        return int(self._admin("POST", "/lighter/deposit", json=body)["account_index"])
 
     def lighter_accepted_nonces(self, account_index: int, api_key_index: int) -> list[int]:
         """Every nonce the sandbox accepted for one Lighter key slot, in order of acceptance."""
@@ -243,6 +241,8 @@ class Sandbox:
         if self._thread is not None:
             self._thread.join(timeout=15)
         self._server = None
+        if self.home is not None:
+            logfile.close_log(self.home)
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -252,19 +252,6 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _log_to_file(home: Path, level: int) -> None:
-    """Embedded sandboxes log to ``$TOOLKIT_HOME/sandbox.log``, never into notebook cells."""
-    path = home / "sandbox.log"
-    for name in _LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
-            handler = logging.FileHandler(private_file(path))
-            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-            logger.addHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = False
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -324,7 +311,7 @@ def start(
         return _attach_to_owner(config.home, reuse, timeout)
     sock = None
     try:
-        _log_to_file(config.home, getattr(logging, log_level.upper(), logging.INFO))
+        logfile.open_log(config.home, getattr(logging, log_level.upper(), logging.INFO))
         if lock.stale is not None:
             logging.getLogger("toolkit.sandbox").warning(
                 "took over %s from %s, which had stopped", lock.path, lock.stale
@@ -336,13 +323,16 @@ def start(
     except BaseException:
         if sock is not None:
             sock.close()
+        logfile.close_log(config.home)
         lock.release()
         raise
+    # log_level=None: uvicorn would set the process-wide loggers' levels; each log keeps its own
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, log_level=log_level, access_log=True, lifespan="on")
+        uvicorn.Config(app, log_config=None, log_level=None, access_log=True, lifespan="on")
     )
 
     def serve() -> None:
+        logfile.serving(config.home)  # this server's records go to this home's log
         try:
             server.run(sockets=[sock])
         finally:
@@ -353,11 +343,13 @@ def start(
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive():
+            logfile.close_log(config.home)
             lock.release()
             raise SandboxError(f"the sandbox stopped while starting; see {config.home / 'sandbox.log'}")
         if time.monotonic() > deadline:
             server.should_exit = True
             thread.join(timeout=15)
+            logfile.close_log(config.home)
             lock.release()
             raise SandboxError(f"the sandbox did not start within {timeout:.0f} s")
         time.sleep(0.01)

@@ -6,6 +6,7 @@ Every refusal is an ``ApiError`` whose message is safe to show: none carries a s
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import secrets
@@ -137,8 +138,12 @@ class Accounts:
         self.mailer = mailer
         self._key_lock = threading.Lock()
         self.hashing = PasswordHashing()
-        # Verified against when the email is unknown, so both failures cost the same time.
-        self._dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the email is unknown, so both failures cost the same time (made on
+        the first such login: a sandbox starts without paying for a hash it may never need)."""
+        return _hasher.hash(secrets.token_urlsafe(16))
 
     # -- users -------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ entry and never sends anything to the venue, so polling burns no nonce and dupli
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
 
@@ -43,10 +42,10 @@ __all__ = [
 
 
 def _venue(provider: str) -> ModuleType:
-    """The setup steps of a registered venue: its module here, ``toolkit.setup.<name>``."""
+    """The setup steps of a registered venue (its module here, ``toolkit.setup.<name>``, by default)."""
     if provider not in registry.VENUES:
         raise SetupError(f"setup descriptors are served for {sorted(registry.VENUES)}, not {provider!r}")
-    return importlib.import_module(f"toolkit.setup.{provider}")
+    return registry.VENUES[provider].setup_module()
 
 
 def providers(client: Any = None) -> list[dict[str, Any]]:

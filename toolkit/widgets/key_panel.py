@@ -13,10 +13,9 @@ from toolkit.keystore.store import KeyStore
 from toolkit.secrets import Secret
 from toolkit.widgets._base import Ticker, button, guarded, message, set_choices, table
 from toolkit.widgets.key_inventory import COLUMNS, KeyInventory
-from toolkit.widgets.setup_flow import VENUE_ERRORS, venue_words
+from toolkit.widgets.setup_flow import VENUES, venue_errors, venue_words
 
 # what lifecycle refuses by design (an Aster V1 key cannot be deleted by its owner) is a message
-_REFUSALS = (*VENUE_ERRORS, NotImplementedError, KeyError)
 
 
 class KeyPanel(W.VBox):
@@ -78,7 +77,8 @@ class KeyPanel(W.VBox):
     def reload(self) -> None:
         """Read the store again: the table and the key chooser."""
         rows = self.inventory.rows()
-        choices = [(f"{r['venue']} {r['kind']} {r['key']} ({r['status']})", r["id"]) for r in rows]
+        choices = [(f"{VENUES.get(r['venue'], r['venue'])} {r['kind']} {r['key']} ({r['status']})", r["id"])
+                   for r in rows]  # fmt: skip
         set_choices(self.key, choices, keep=self.key.value)
         self._draw(rows)
 
@@ -113,7 +113,7 @@ class KeyPanel(W.VBox):
         try:
             entry_id = self._chosen()
             new = getattr(self.inventory, action)(entry_id, secret if secret.reveal() else None)
-        except _REFUSALS as exc:
+        except (*venue_errors(), NotImplementedError, KeyError) as exc:
             self._say(venue_words(exc), "error")
             return
         self.reload()

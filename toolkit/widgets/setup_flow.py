@@ -22,19 +22,16 @@ from toolkit.venues import registry
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.hyperliquid import HyperliquidError
 
-# the registry's venues as the wizard lists them: labels, networks (the sandbox first), credentials
-VENUES: dict[str, str] = {name: spec.label for name, spec in registry.VENUES.items()}
-NETWORKS: dict[str, tuple[str, ...]] = {name: spec.networks for name, spec in registry.VENUES.items()}
-CREDENTIALS: dict[str, registry.Credential] = {
-    name: spec.credential for name, spec in registry.VENUES.items()
-}
-# refusals a user can act on: shown in the venue's words, never raised out of the wizard
-VENUE_ERRORS: tuple[type[Exception], ...] = (
-    *(spec.error_class() for spec in registry.VENUES.values()),
-    setup.SetupError,
-    httpx.HTTPError,
-    ValueError,
-)
+# the registry's venues as the wizard lists them, read live (a venue registered later shows too):
+# labels, networks (the sandbox first), credentials
+VENUES: registry.Column = registry.Column("label")
+NETWORKS: registry.Column = registry.Column("networks")
+CREDENTIALS: registry.Column = registry.Column("credential")
+
+
+def venue_errors() -> tuple[type[Exception], ...]:
+    """Refusals a user can act on: shown in the venue's words, never raised out of the wizard."""
+    return (*registry.errors(), setup.SetupError, httpx.HTTPError, ValueError)
 
 
 def venue_words(exc: Exception) -> str:
@@ -201,10 +198,7 @@ class SetupFlow:
             raise ValueError("funding by hand exists only on the sandbox: deposit on the venue")
         if not self.address or self.credential != "wallet":
             raise ValueError("choose the wallet first")
-        deposit = registry.spec(self.venue).sandbox_deposit
-        if deposit is None:
-            raise ValueError(f"the sandbox funds no {VENUES[self.venue]} address by hand")
-        getattr(self.sandbox, deposit)(self.address, amount)
+        self.sandbox.deposit(self.venue, self.address, amount)
         return f"deposited {amount:,.0f} on the sandbox for {self.address}"
 
     def sandbox_member(self) -> str:
@@ -236,7 +230,7 @@ class SetupFlow:
         self.last_error = ""
         try:
             status = setup.check_setup(self.venue, self.address, client=self.client(), store=self._store())
-        except VENUE_ERRORS as exc:
+        except venue_errors() as exc:
             self.last_error = venue_words(exc)
             self.checked, self.ready, self.steps = False, False, []
             return False
@@ -282,7 +276,7 @@ class SetupFlow:
             results = setup.execute_setup(
                 self.venue, self.address, [state.step], [signed], client=client, store=store
             )
-        except VENUE_ERRORS as exc:
+        except venue_errors() as exc:
             state.state, state.message = "failed", venue_words(exc)
             if isinstance(exc, setup.SetupError) and "no longer current" in str(exc):
                 self.check()  # replaced meanwhile: take the new step

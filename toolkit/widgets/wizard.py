@@ -15,7 +15,7 @@ import ipywidgets as W
 from toolkit.keystore.store import KeyStore
 from toolkit.secrets import Secret
 from toolkit.widgets._base import button, guarded, message, set_choices, table
-from toolkit.widgets.setup_flow import NETWORKS, VENUE_ERRORS, VENUES, SetupFlow, venue_words
+from toolkit.widgets.setup_flow import NETWORKS, VENUES, SetupFlow, venue_errors, venue_words
 
 LABELS = {"description_width": "8em"}  # wide enough for "Session token" and "Private key", whole
 
@@ -179,7 +179,7 @@ class SetupWizard(W.VBox):
             else:
                 key = self._read(self.private_key, "private_key")
                 address = self.flow.use_private_key(key, remember=self.remember.value)
-        except VENUE_ERRORS as exc:
+        except venue_errors() as exc:
             self._say(venue_words(exc), "error")
         else:
             self._say(f"using wallet {address}", "ok")
@@ -192,7 +192,7 @@ class SetupWizard(W.VBox):
                 address = self.flow.use_session(self.email.value, secret)
             else:
                 address = self.flow.use_login(self.email.value, secret)
-        except VENUE_ERRORS as exc:
+        except venue_errors() as exc:
             self._say(venue_words(exc), "error")
         else:
             self._say(f"signed in as {address}", "ok")
@@ -204,7 +204,7 @@ class SetupWizard(W.VBox):
                 address = self.flow.sandbox_member()
             else:
                 address = self.flow.sign_up(self.email.value, self._read(self.password, "password"))
-        except VENUE_ERRORS as exc:
+        except venue_errors() as exc:
             self._say(venue_words(exc), "error")
         else:
             self.email.value = address
@@ -214,7 +214,7 @@ class SetupWizard(W.VBox):
     def _on_fund(self, _: Any) -> None:
         try:
             self._say(self.flow.fund(), "ok")
-        except VENUE_ERRORS as exc:
+        except venue_errors() as exc:
             self._say(venue_words(exc), "error")
         self._render()
 

@@ -12,6 +12,7 @@ and a rotated one) or the official SDK in the same process never sign with each 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import importlib.util
 import platform
 import threading
@@ -59,6 +60,9 @@ _ARCH = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "aa
 
 _LOCK = threading.RLock()
 _LIB: Any = None
+# The library keeps one client per (account_index, api_key_index); what each holds now (chain and a
+# digest of the key), so a signer reloads its slot only when another key or chain took it since.
+_LOADED: dict[tuple[int, int], tuple[int, bytes]] = {}
 _LL, _I, _U8 = ctypes.c_longlong, ctypes.c_int, ctypes.c_uint8
 _SIGNATURES: dict[str, tuple[list[Any], Any]] = {
     "GenerateAPIKey": ([], _ApiKeyResponse),
@@ -173,9 +177,15 @@ class NativeSigner:
 
     def _load(self) -> None:
         key = self._key.reveal().removeprefix("0x").encode()
+        loaded = (self.chain_id, hashlib.sha256(key).digest())
+        slot = (self.account_index, self.api_key_index)
+        if _LOADED.get(slot) == loaded:
+            return
+        _LOADED.pop(slot, None)
         err = _take(_lib().CreateClient(b"", key, self.chain_id, self.api_key_index, self.account_index))
         if err:
             raise SignerError(err)
+        _LOADED[slot] = loaded
 
     def _signed(self, fn: str, *args: Any) -> SignedTx:
         with _LOCK:
