@@ -41,9 +41,9 @@ format: install
 
 ## The whole suite: lint, unit, integration (real sandbox over loopback), schemathesis, notebooks (nbval).
 # The tests run in a shuffled order (pytest-randomly, a fixed seed so a failure can be replayed with
-# the same order), on TEST_WORKERS processes (pytest-xdist): a module or a notebook stays on one
-# process, each process has its own sandbox and home, and each notebook runs cell by cell in its own
-# order, beside the tests.
+# the same order), on TEST_WORKERS processes (pytest-xdist), each with its own sandbox and home. A
+# file stays on one process (a notebook runs cell by cell, in its own order), and the notebooks and
+# the modules marked heavy start first.
 TEST_SEED ?= 7
 TEST_WORKERS ?= 2
 test: lint

@@ -18,7 +18,8 @@ def _is_notebook_cell(item) -> bool:
 def pytest_collection_modifyitems(config, items):
     """Each notebook's cells back in their own order (the shuffle, which runs first, mixes them),
     then the notebooks and the long modules (marked ``heavy``) first, each keeping its order: in the
-    parallel run they start at once instead of leaving one process busy after the others are done."""
+    parallel run (``--dist loadfile``: a file stays on one process) they start at once instead of
+    leaving one process busy after the others are done."""
     slots = [i for i, item in enumerate(items) if _is_notebook_cell(item)]
     cells = sorted((items[i] for i in slots), key=lambda item: (str(item.path), item.cell_num))
     for slot, cell in zip(slots, cells, strict=True):
