@@ -45,7 +45,7 @@ format: install
 # file stays on one process (a notebook runs cell by cell, in its own order), and the notebooks and
 # the modules marked heavy start first.
 TEST_SEED ?= 7
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: lint
 	$(BIN)/python -m pytest -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED) \
 		-n $(TEST_WORKERS) --dist loadfile \

@@ -138,5 +138,5 @@ def page(browser, lab):
     context.close()
     # stop the test's kernels (each runs a sandbox and widget threads) before the next test
     url = lab[0]
-    for session in httpx.get(f"{url}/api/sessions", timeout=10).json():
+    for session in httpx.get(f"{url}/api/sessions", timeout=60).json():
         httpx.delete(f"{url}/api/sessions/{session['id']}", timeout=30)
