@@ -344,3 +344,23 @@ def test_two_sandboxes_in_one_process_each_log_to_their_own_home(tmp_path):
     assert "only-in" not in b_log  # b logs warnings only, and none of a's requests
     handlers = [h for h in logging.getLogger("uvicorn.access").handlers if "sandbox.log" in str(h)]
     assert not any(str(tmp_path) in getattr(h, "baseFilename", "") for h in handlers)
+
+
+def test_the_clearinghouse_threads_errors_land_in_their_own_sandboxs_log(tmp_path):
+    with (
+        toolkit.sandbox.start(home=tmp_path / "a") as a,
+        toolkit.sandbox.start(home=tmp_path / "b") as b,
+    ):
+        state = a._server.config.app.state.sandbox
+
+        def broken(committed, owners):
+            raise RuntimeError("injected listener failure")
+
+        state.clearinghouse.after_commit.append(broken)
+        a.deposit("hyperliquid", "0x" + "ab" * 20, 100)  # a commit on a's clearinghouse thread
+        state.clearinghouse.after_commit.remove(broken)
+        b.deposit("hyperliquid", "0x" + "cd" * 20, 100)
+    a_log = (tmp_path / "a" / "sandbox.log").read_text()
+    b_log = (tmp_path / "b" / "sandbox.log").read_text()
+    assert "an after-commit listener failed" in a_log and "injected listener failure" in a_log
+    assert "listener failed" not in b_log

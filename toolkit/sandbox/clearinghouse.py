@@ -16,6 +16,7 @@ waiting requests served between them, at the time the engine has reached.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -237,7 +238,11 @@ class Clearinghouse:
         with self._wake:
             if self._thread is None:
                 self._stopping = False
-                self._thread = threading.Thread(target=self._run, name="clearinghouse", daemon=True)
+                # in the starter's context: its records go to the log of the sandbox it serves
+                context = contextvars.copy_context()
+                self._thread = threading.Thread(
+                    target=context.run, args=(self._run,), name="clearinghouse", daemon=True
+                )
                 self._thread.start()
 
     def close(self) -> None:

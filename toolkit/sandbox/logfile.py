@@ -3,9 +3,9 @@ never in notebook cells.
 
 Several sandboxes may run in one process (a notebook with two homes, a test run), while loggers are
 process-wide. So each record goes to the log of the sandbox that handled it, known by a context
-variable that its server thread sets and that asyncio tasks and worker threads inherit. A record from
-a thread outside any server's context (none of the sandbox's own request handling) goes to every open
-log, as before there were several.
+variable that its server thread sets and that asyncio tasks, worker threads and the clearinghouse's
+thread inherit. A record from outside any sandbox's context (a handle's own messages while it starts)
+goes to every open log.
 """
 
 from __future__ import annotations
