@@ -227,3 +227,30 @@ def test_l1_signing_round_trip():
     assert wire.recover_l1_signer(KAT_MESSAGE, sig) == wallet.address
     v0 = sig[:-2] + f"{int(sig[-2:], 16) - 27:02x}"  # v as 0/1, which Go also accepts
     assert wire.recover_l1_signer(KAT_MESSAGE, v0) == wallet.address
+
+
+def test_the_wide_generator_table_multiplies_like_the_reference():
+    """verify_signature takes s*G from an 8-bit table; the reference's 5-bit one must agree."""
+    import random
+
+    from typed_lighter.core.signer import curve
+
+    table = wire._generator_table()
+    assert len(table) == 40 and len(table[0]) == 128
+    rng = random.Random(7)
+    for k in [
+        0,
+        1,
+        2,
+        127,
+        128,
+        129,
+        255,
+        256,
+        curve.N - 2,
+        curve.N - 1,
+        *(rng.randrange(curve.N) for _ in range(25)),
+    ]:
+        assert curve.encode(wire._mul_table(table, k)) == curve.encode(curve.mul_generator(k)), k
+        digits = wire._recode(k, 8)
+        assert sum(d << (8 * i) for i, d in enumerate(digits)) == k and all(-127 <= d <= 128 for d in digits)
