@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.notebook_secrets import PROBES, probed
-from tests.notebook_secrets import assert_no_secret as assert_none_in
+from tests.notebook_secrets import PROBES, assert_no_secret, probed
 from toolkit.keystore.store import KeyStore
 from toolkit.venues.eip712 import Wallet
 
@@ -100,7 +99,7 @@ def save(page: Page) -> None:
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
 
 
-def assert_no_secret(path: Path, secrets: list[str]) -> dict:
+def assert_saved_notebook_clean(path: Path, secrets: list[str]) -> dict:
     """The saved notebook holds none of ``secrets``, and every Password model in its saved widget
     state is empty. Returns the saved widget state."""
     text = path.read_text()
@@ -186,7 +185,7 @@ def test_the_wizard_panel_and_dashboard_in_jupyterlab(lab, page):
     save(page)
     secrets = [master.private_key.reveal(), *store_secrets(env)]
     assert len(secrets) >= 3  # the typed key, the agent's key and the paper API key at least
-    widgets = assert_no_secret(root / "05_widgets.ipynb", secrets)
+    widgets = assert_saved_notebook_clean(root / "05_widgets.ipynb", secrets)
     assert widgets["state"], "the widget state was not saved, so the scan would prove nothing"
 
 
@@ -210,14 +209,14 @@ def test_every_notebook_runs_in_jupyterlab(lab, page, name):
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
     assert_prose_rendered_as_written(page, name)
     save(page)
-    assert_no_secret(root / f"{name}.ipynb", store_secrets(env))
+    assert_saved_notebook_clean(root / f"{name}.ipynb", store_secrets(env))
     if name in PROBES:  # and none of what the kernel held: passwords, tokens, keys never stored
         output = page.evaluate(IN_KERNEL, PROBES[name])
         assert not output.startswith("ERROR"), f"{name}: the probe failed: {output}"
         saved = (root / f"{name}.ipynb").read_text()
         assert '"output_type"' in saved and "=****" in saved  # it really ran and showed masks
         log = Path(env["TOOLKIT_HOME"]) / "sandbox.log"
-        assert_none_in({"saved notebook": saved, "sandbox.log": log.read_text()}, probed(output))
+        assert_no_secret({"saved notebook": saved, "sandbox.log": log.read_text()}, probed(output))
 
 
 def test_the_sandbox_api_docs_render_with_no_network(browser, tmp_path):

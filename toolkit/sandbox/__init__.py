@@ -197,9 +197,10 @@ class Sandbox:
         """
         from toolkit.venues import registry
 
-        funding = registry.spec(venue).sandbox_funding
+        spec = registry.spec(venue)
+        funding = spec.sandbox_funding
         if funding is None:
-            raise ValueError(f"the sandbox funds no {registry.spec(venue).label} address by hand")
+            raise ValueError(f"the sandbox funds no {spec.label} address by hand")
         body = {funding.address: address, funding.amount: amount}
         return self._admin("POST", funding.path, json=body)[funding.answer]
 
@@ -309,6 +310,12 @@ def start(
     lock = owner.HomeLock(config.home)
     if not lock.acquire():
         return _attach_to_owner(config.home, reuse, timeout)
+
+    def give_up() -> None:
+        """Leave the home as found: its log closed, its lock free."""
+        logfile.close_log(config.home)
+        lock.release()
+
     sock = None
     try:
         logfile.open_log(config.home, getattr(logging, log_level.upper(), logging.INFO))
@@ -323,8 +330,7 @@ def start(
     except BaseException:
         if sock is not None:
             sock.close()
-        logfile.close_log(config.home)
-        lock.release()
+        give_up()
         raise
     # log_level=None: uvicorn would set the process-wide loggers' levels; each log keeps its own
     server = uvicorn.Server(
@@ -343,14 +349,12 @@ def start(
     deadline = time.monotonic() + timeout
     while not server.started:
         if not thread.is_alive():
-            logfile.close_log(config.home)
-            lock.release()
+            give_up()
             raise SandboxError(f"the sandbox stopped while starting; see {config.home / 'sandbox.log'}")
         if time.monotonic() > deadline:
             server.should_exit = True
             thread.join(timeout=15)
-            logfile.close_log(config.home)
-            lock.release()
+            give_up()
             raise SandboxError(f"the sandbox did not start within {timeout:.0f} s")
         time.sleep(0.01)
     url = f"http://{shown_host}:{bound_port}"

@@ -116,7 +116,7 @@ def unregister(name: str) -> None:
 
 
 class Column(Mapping[str, Any]):
-    """One field of every registered venue, by name, read live: ``column("label")["aster"]``."""
+    """One field of every registered venue, by name, read live: ``Column("label")["aster"]``."""
 
     def __init__(self, field: str) -> None:
         self._field = field

@@ -15,8 +15,6 @@ from toolkit.widgets._base import Ticker, button, guarded, message, set_choices,
 from toolkit.widgets.key_inventory import COLUMNS, KeyInventory
 from toolkit.widgets.setup_flow import VENUES, venue_errors, venue_words
 
-# what lifecycle refuses by design (an Aster V1 key cannot be deleted by its owner) is a message
-
 
 class KeyPanel(W.VBox):
     """``KeyPanel(store, sandbox=None, tick_seconds=30)``: the countdown ticks every
@@ -113,6 +111,7 @@ class KeyPanel(W.VBox):
         try:
             entry_id = self._chosen()
             new = getattr(self.inventory, action)(entry_id, secret if secret.reveal() else None)
+        # what a lifecycle refuses by design (an Aster V1 key cannot be deleted by its owner) is a message
         except (*venue_errors(), NotImplementedError, KeyError) as exc:
             self._say(venue_words(exc), "error")
             return

@@ -12,7 +12,6 @@ and a rotated one) or the official SDK in the same process never sign with each 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import importlib.util
 import platform
 import threading
@@ -60,9 +59,9 @@ _ARCH = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "arm64", "aarch64": "aa
 
 _LOCK = threading.RLock()
 _LIB: Any = None
-# The library keeps one client per (account_index, api_key_index); what each holds now (chain and a
-# digest of the key), so a signer reloads its slot only when another key or chain took it since.
-_LOADED: dict[tuple[int, int], tuple[int, bytes]] = {}
+# The library keeps one client per (account_index, api_key_index): which signer each holds now, so a
+# signer reloads its slot only when another one (another key, or chain) took it since.
+_LOADED: dict[tuple[int, int], object] = {}
 _LL, _I, _U8 = ctypes.c_longlong, ctypes.c_int, ctypes.c_uint8
 _SIGNATURES: dict[str, tuple[list[Any], Any]] = {
     "GenerateAPIKey": ([], _ApiKeyResponse),
@@ -166,6 +165,7 @@ class NativeSigner:
         self.account_index = account_index
         self.api_key_index = api_key_index
         self.chain_id = chain_id
+        self._mark = object()  # what _LOADED holds for its slot while this signer's key is loaded
         with _LOCK:
             self._load()  # fail now on a malformed key or account, not at the first signature
 
@@ -176,16 +176,15 @@ class NativeSigner:
         raise TypeError("NativeSigner refuses to be pickled")
 
     def _load(self) -> None:
-        key = self._key.reveal().removeprefix("0x").encode()
-        loaded = (self.chain_id, hashlib.sha256(key).digest())
         slot = (self.account_index, self.api_key_index)
-        if _LOADED.get(slot) == loaded:
+        if _LOADED.get(slot) is self._mark:
             return
         _LOADED.pop(slot, None)
+        key = self._key.reveal().removeprefix("0x").encode()
         err = _take(_lib().CreateClient(b"", key, self.chain_id, self.api_key_index, self.account_index))
         if err:
             raise SignerError(err)
-        _LOADED[slot] = loaded
+        _LOADED[slot] = self._mark
 
     def _signed(self, fn: str, *args: Any) -> SignedTx:
         with _LOCK:

@@ -427,10 +427,15 @@ class _KeyTables:
         return table
 
 
+def _digit_count(window: int) -> int:
+    """Digits of ``window`` bits a scalar below n takes, one more for the carry (64 for 5 bits)."""
+    return (curve.N.bit_length() + window) // window
+
+
 def _recode(scalar: int, window: int) -> list[int]:
     """Signed base-2^window digits of ``scalar`` (< n) in [1 - 2^(w-1), 2^(w-1)], low first."""
     mask, half, carry, digits = (1 << window) - 1, 1 << (window - 1), 0, []
-    for _ in range((319 + window) // window):
+    for _ in range(_digit_count(window)):
         digit = (scalar & mask) + carry
         scalar >>= window
         carry = 1 if digit > half else 0
@@ -441,7 +446,7 @@ def _recode(scalar: int, window: int) -> list[int]:
 def _table(point: Any, window: int = curve.WINDOW) -> list[list[Any]]:
     """For each digit position i, the affine [1 .. 2^(window-1)] * 2^(window*i) * point."""
     size, points, base = 1 << (window - 1), [], point
-    for _ in range((319 + window) // window):
+    for _ in range(_digit_count(window)):
         row = [base]
         for i in range(1, size):
             row.append(curve.add(row[i - 1], base) if i % 2 == 0 else curve.double(row[i >> 1]))
