@@ -15,6 +15,8 @@ A map of the package (each part loads on first use, so ``import toolkit`` stays 
 * ``toolkit.widgets``: ``SetupWizard``, ``KeyPanel`` and ``AccountDashboard`` for JupyterLab.
 * ``toolkit.secrets``: ``Secret``, which every password, token and key is wrapped in.
 * ``toolkit.times``: times as users type them, in milliseconds.
+* ``toolkit.backtest(strategy, market, start, end)``: run a bot, unchanged, on replayed real history
+  (``frames.Hyperliquid(...).market_history(...)``) and get its fills, funding and equity back.
 * ``toolkit.run(coro)``: run a coroutine (an async SDK's call) to completion from plain code, in a
   script or inside a running Jupyter kernel alike.
 """
@@ -33,6 +35,7 @@ _LAZY = {
     "PaperExchangeError": ("toolkit.venues.paperx", "PaperExchangeError"),
     "keys": ("toolkit.keystore", "keys"),
     "run": ("toolkit.aio", "run"),
+    "backtest": ("toolkit.backtesting", "backtest"),
 }
 _SUBMODULES = {"frames", "keystore", "sandbox", "secrets", "setup", "times", "venues", "widgets"}
 

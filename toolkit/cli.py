@@ -22,7 +22,14 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    config = SandboxConfig.resolve(args.home, args.database_url)
+    from toolkit.sandbox import SandboxError, replay
+
+    try:
+        history, home, database_url = replay.resolve(args.replay, args.home, args.database_url)
+    except (OSError, ValueError) as exc:
+        print(f"toolkit sandbox: --replay {args.replay}: {exc}", file=sys.stderr)
+        return 2
+    config = SandboxConfig.resolve(home, database_url)
     lock = owner.HomeLock(config.home)
     if not lock.acquire():
         holder = owner.read_owner(config.home) or "another process"
@@ -32,7 +39,11 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         shown = f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{shown}:{args.port}"
-        app = create_app(config, self_url=url)
+        try:
+            app = create_app(config, self_url=url, market=history)
+        except SandboxError as exc:
+            print(f"toolkit sandbox: {exc}", file=sys.stderr)
+            return 1
         lock.publish(url)
         print(f"toolkit sandbox: {url}  (home {config.home})", flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
@@ -74,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--workers", type=int, default=1, help="must be 1: the sandbox's state lives in one process"
+    )
+    sandbox.add_argument(
+        "--replay",
+        default=None,
+        metavar="DIR",
+        help="replay the real history saved in DIR (MarketHistory.save) instead of the synthetic market",
     )
     sandbox.add_argument("--log-level", default="info")
     sandbox.add_argument("--email", default=None, help="outbox: only mail to this address")

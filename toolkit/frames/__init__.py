@@ -15,14 +15,17 @@ from toolkit.frames.hyperliquid import Hyperliquid
 from toolkit.frames.lighter import Lighter
 from toolkit.frames.paging import PagingError
 from toolkit.frames.paperx import PaperExchange
+from toolkit.frames.replay import MarketHistory, ReplayGap
 from toolkit.frames.source import VenueUnreachable
 
 __all__ = [
     "Aster",
     "Hyperliquid",
     "Lighter",
+    "MarketHistory",
     "PagingError",
     "PaperExchange",
+    "ReplayGap",
     "VenueUnreachable",
     "WeightBudget",
     "analytics",

@@ -19,9 +19,11 @@ import polars as pl
 from toolkit.frames import analytics, coins, parse, schema
 from toolkit.frames.budget import WeightBudget
 from toolkit.frames.paging import page_by_time
+from toolkit.frames.replay import HOUR_MS, MarketHistory
 from toolkit.frames.schema import Backend
 from toolkit.frames.source import Source
 from toolkit.frames.timing import TimeLike
+from toolkit.times import iso_ms
 from toolkit.venues import hyperliquid as hl
 
 CANDLE_INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M")
@@ -232,6 +234,39 @@ class Hyperliquid(Source):
 
         frame = page_by_time(page, lo, hi - 1, CANDLES_PER_REQUEST)
         return self.out(frame.unique("time", keep="last").sort("time"), backend)
+
+    def market_history(
+        self,
+        coins: str | Iterable[str],
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        carry_forward: bool = False,
+    ) -> MarketHistory:
+        """Hourly funding (rate and premium) and 1h candles of ``coins`` over ``[start, end)`` (30
+        days by default, in whole hours), checked hour by hour: what a replay sandbox
+        (``toolkit.sandbox.start(market=...)``) and ``toolkit.backtest`` run on; ``.save(folder)``
+        writes it to share. A missing hour is an error naming it unless ``carry_forward``. The
+        venue keeps only the latest 5,000 candles of an interval (about 208 days of 1h)."""
+        names = [self.coin(c) for c in ([coins] if isinstance(coins, str) else list(coins))]
+        lo, hi = self._range(start, end)
+        lo, hi = lo - lo % HOUR_MS, (hi - 1) - (hi - 1) % HOUR_MS
+        if hi <= lo:
+            raise ValueError("a market history needs at least one whole hour between start and end")
+        # the row paying the last hour is stamped a few ms after its boundary
+        funding = self.funding_history(names, lo, hi + HOUR_MS - 1, backend="polars")
+        candles = [self.candles(c, "1h", lo, hi - 1, backend="polars") for c in names]
+        where = "the sandbox" if self._sandbox_now else self.network
+        origin = f"Hyperliquid {where} ({self.host}): fundingHistory and 1h candleSnapshot"
+        origin += f", read {iso_ms(self.now_ms())}"
+        return MarketHistory.build(
+            funding,
+            pl.concat(candles, how="vertical_relaxed"),
+            origin=origin,
+            carry_forward=carry_forward,
+            start=lo,
+            end=hi,
+        )
 
     def order_book(
         self,

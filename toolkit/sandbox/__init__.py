@@ -143,6 +143,26 @@ class Sandbox:
         self._follow(state)
         return state["now"]
 
+    def _advance_in_process(self, when_ms: int) -> None:
+        """Move an embedded sandbox's clock to ``when_ms`` and wait for every hour on the way, in
+        this process, without an HTTP call: a backtest's step (the admin route is for everyone
+        else)."""
+        if self._server is None:
+            raise SandboxError("only a sandbox this handle started can be advanced in process")
+        state = self._server.config.app.state.sandbox
+        if when_ms > state.clock.now_ms():
+            state.clock.advance_to(when_ms)
+            state.clearinghouse.wake()
+        state.clearinghouse.until(when_ms).result()
+
+    def _transport(self) -> Any:
+        """An httpx transport into this embedded sandbox's app, for a client in this process."""
+        from toolkit.sandbox.inprocess import InProcessTransport
+
+        if self._server is None:
+            raise SandboxError("only a sandbox this handle started is reachable in process")
+        return InProcessTransport(self._server.config.app)
+
     def outbox(self, email: str | None = None) -> list[Any]:
         """Mail the sandbox sent (newest first), with reset tokens masked as Secrets."""
         from toolkit.venues.paperx import PaperClient
@@ -286,6 +306,8 @@ def start(
     log_level: str = "info",
     reuse: bool = True,
     timeout: float = 30.0,
+    market: Any = None,
+    driven: bool = False,
 ) -> Sandbox:
     """Serve the sandbox from a background thread and return its handle.
 
@@ -294,9 +316,19 @@ def start(
     a re-run cell, ``toolkit sandbox``), ``start()`` attaches to it and warns, or with
     ``reuse=False`` refuses. With ``reuse`` and nothing else specified, a sandbox announced in
     ``TOOLKIT_SANDBOX_URL`` (as ``make lab`` does) is attached to first.
+
+    ``market`` replays real history instead of the synthetic market: a ``frames`` ``MarketHistory``
+    (``frames.Hyperliquid(...).market_history(...)``) or the folder one was saved to. Its clock
+    starts at the history's beginning, moves only when advanced, and stops at its end; without a
+    ``home`` it gets one of its own (``$TOOLKIT_HOME/replays/<fingerprint>``), so it carries on
+    where it stopped next time. ``driven=True`` is for a throwaway sandbox one loop drives (a
+    backtest's): the clock's moves are not stored, and each request runs the paper engine in the
+    thread that serves it rather than handing it to a worker thread.
     """
+    from toolkit.sandbox import replay
+
     announced = os.environ.get("TOOLKIT_SANDBOX_URL")
-    if reuse and announced and not (port or home or database_url or smtp_url):
+    if reuse and announced and not (port or home or database_url or smtp_url or market is not None):
         attached = _attach(announced)
         if attached is not None:
             return attached
@@ -306,6 +338,7 @@ def start(
     from toolkit.sandbox.app import create_app
     from toolkit.sandbox.config import SandboxConfig
 
+    history, home, database_url = replay.resolve(market, home, database_url)
     config = SandboxConfig.resolve(home, database_url, smtp_url)
     lock = owner.HomeLock(config.home)
     if not lock.acquire():
@@ -326,7 +359,7 @@ def start(
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
-        app = create_app(config, self_url=f"http://{shown_host}:{bound_port}")  # it knows where it listens
+        app = create_app(config, self_url=f"http://{shown_host}:{bound_port}", market=history, driven=driven)
     except BaseException:
         if sock is not None:
             sock.close()

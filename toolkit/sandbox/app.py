@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from toolkit import __version__
-from toolkit.sandbox import errors, logs, store
+from toolkit.sandbox import errors, logs, replay, store, universe
 from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox.accounts import Accounts, load_jwt_secret
 from toolkit.sandbox.aster import AsterSandbox
@@ -24,6 +25,7 @@ from toolkit.sandbox.hyperliquid import HyperliquidSandbox
 from toolkit.sandbox.kalshi import KalshiSandbox
 from toolkit.sandbox.lighter import LighterSandbox
 from toolkit.sandbox.mail import Mailer
+from toolkit.sandbox.market import ReplayMarket
 from toolkit.sandbox.ratelimit import FixedWindows
 from toolkit.sandbox.routes import (
     admin,
@@ -42,25 +44,45 @@ from toolkit.sandbox.routes import (
 from toolkit.sandbox.state import SandboxState
 from toolkit.sandbox.vault import Vault
 
+if TYPE_CHECKING:
+    from toolkit.frames.replay import MarketHistory
+
 log = logging.getLogger("toolkit.sandbox")
 DOCS_ASSETS = "/docs-assets"
 
 
-def create_app(config: SandboxConfig, clock: Clock | None = None, self_url: str | None = None) -> FastAPI:
+def create_app(
+    config: SandboxConfig,
+    clock: Clock | None = None,
+    self_url: str | None = None,
+    market: MarketHistory | None = None,
+    driven: bool = False,
+) -> FastAPI:
     """Build the sandbox app over ``config``: creates or migrates the schema first. ``self_url`` is
-    where it will listen (HyperDEX's sandbox credentials point there)."""
+    where it will listen (HyperDEX's sandbox credentials point there). ``market``: real history to
+    replay instead of the synthetic market; the clock then starts at its beginning, stands still
+    between advances and stops at its end. ``driven``: a throwaway sandbox one loop drives (a
+    backtest's): the clock's moves are not stored, and the clearinghouse runs each job in the
+    thread that asks for it."""
     logs.install()
     engine = store.create_engine(config.database_url)
     store.migrate(engine)
     harden_home(config.home)
+    replayed = None if market is None else ReplayMarket.from_history(market, universe.COINS)
+    replay.claim(engine, market)
     if clock is None:  # simulated time survives a restart: the offset is stored before it is used
-        offset = int(store.read_meta(engine, "clock_offset_ms") or 0)
-        clock = Clock(offset, lambda ms: store.write_meta(engine, "clock_offset_ms", str(ms)))
+        stored = store.read_meta(engine, "clock_offset_ms")
+        save = (lambda ms: store.write_meta(engine, "clock_offset_ms", str(ms))) if not driven else None
+        if replayed is None:
+            clock = Clock(int(stored or 0), save)
+        else:  # a held clock: the offset is the time itself
+            start = int(stored) if stored is not None else replayed.start_ms
+            clock = Clock(start, save, held=True, end_ms=replayed.end_ms)
     mailer = Mailer(engine, config.smtp_url)
     accounts = Accounts(engine, clock, load_jwt_secret(config.home), mailer)
 
     hyperliquid_sandbox = HyperliquidSandbox(engine, clock)
-    clearinghouse = Clearinghouse(clock, engine)
+    clearinghouse = Clearinghouse(clock, engine, market=replayed, driven=driven)
     clearinghouse.on_rollback.append(hyperliquid_sandbox.forget)
     clearinghouse.before_commit.append(hyperliquid_sandbox.flush)
 
@@ -95,11 +117,11 @@ def create_app(config: SandboxConfig, clock: Clock | None = None, self_url: str 
         FixedWindows(policy.RATE_LIMIT_WINDOW_SECONDS),
         LighterSandbox(engine, clock, clearinghouse),
     )
+    app.include_router(hyperliquid.router)  # first: /info and /exchange are the busiest routes
     app.include_router(paperx.router)
     app.include_router(paperx_trading.router)
     app.include_router(billing.router)
     app.include_router(kalshi.router)
-    app.include_router(hyperliquid.router)
     app.include_router(hyperliquid_ws.router)
     app.include_router(aster.router)
     app.include_router(hyperdex.router)

@@ -36,7 +36,7 @@ from toolkit.sandbox import store
 from toolkit.sandbox.clock import Clock
 from toolkit.sandbox.engine import marketdata
 from toolkit.sandbox.engine.core import Cancelled, Engine, Filled, Order, Rejected, Resting
-from toolkit.sandbox.engine.market import HOUR_MS
+from toolkit.sandbox.engine.market import HOUR_MS, Market
 from toolkit.sandbox.engine.orders import Waiting
 from toolkit.sandbox.engine.specs import AccountRules, OrderRejected, Reason
 from toolkit.sandbox.market import SyntheticMarket
@@ -170,14 +170,31 @@ class _Job:
     future: Future
 
 
+def reads(fn: Callable[..., T]) -> Callable[..., T]:
+    """Mark a job that only reads the engine: after it, the engine needs no settling again at the
+    same moment (a held clock's reads between advances skip it)."""
+    fn.read_only = True  # type: ignore[attr-defined]
+    return fn
+
+
 class _JobFailed(Exception):
     def __init__(self, job: _Job, exc: BaseException) -> None:
         self.job, self.exc = job, exc
 
 
 class Clearinghouse:
-    def __init__(self, clock: Clock, db: Database, seed: int = 0) -> None:
+    def __init__(
+        self, clock: Clock, db: Database, seed: int = 0, market: Market | None = None, driven: bool = False
+    ) -> None:
+        """``market``: the hours to trade (a replay); by default the seeded synthetic market.
+        ``driven``: no worker thread; whoever submits a job runs it (and the catch-up before it)
+        itself, one at a time: for a sandbox one loop drives (a backtest), where the hand-off to a
+        worker would cost more than the work."""
         self.clock = clock
+        self.driven = driven
+        self._turn = threading.RLock()  # driven: one caller at a time runs the engine
+        self._turn_owner: int | None = None
+        self._replay = market
         self.db = db
         self.store = PaperStore(db)
         self._seed = seed
@@ -191,6 +208,7 @@ class Clearinghouse:
         self._conn: Connection | None = None  # the running group's, while it runs
         self._dbconn: Connection | None = None
         self._catch_up_from: int | None = None
+        self._settled_at: int | None = None  # the moment settled last, if no write came after it
         self._unstored: set[int] = set()
         self._committed: list[Pending] = []  # what the running transaction commits, for after_commit
         # Called on the worker with each commit's rows (and the owner of each account), after the commit:
@@ -209,7 +227,7 @@ class Clearinghouse:
         if saved is not None:
             self._seed = saved.market_seed
         start = saved.market_start if saved is not None else now - HISTORY_DAYS * 24 * HOUR_MS
-        self.market = SyntheticMarket(seed=self._seed, start_ms=start)
+        self.market = self._replay or SyntheticMarket(seed=self._seed, start_ms=start)
         assert self.market.coins == COINS
         self.engine = Engine(self.market, start_ms=now if saved is None else saved.clock["now"])
         self.engine.keep_events = False
@@ -228,6 +246,7 @@ class Clearinghouse:
         self.pending.add(event, self.engine.coins)
 
     def _rollback_memory(self) -> None:
+        self._settled_at = None
         self._load()
         for forget in self.on_rollback:
             forget()
@@ -235,6 +254,8 @@ class Clearinghouse:
     # -- the worker ----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.driven:
+            return
         with self._wake:
             if self._thread is None:
                 self._stopping = False
@@ -247,6 +268,11 @@ class Clearinghouse:
 
     def close(self) -> None:
         """Finish the waiting work, then stop the worker."""
+        if self.driven:
+            with self._turn:
+                if self._dbconn is not None:
+                    self._dbconn.close()
+            return
         with self._wake:
             thread, self._stopping = self._thread, True
             self._wake.notify_all()
@@ -255,11 +281,37 @@ class Clearinghouse:
         self._thread = None
 
     def on_worker(self) -> bool:
+        if self.driven:
+            return self._turn_owner == threading.get_ident()
         return self._thread is not None and threading.current_thread() is self._thread
+
+    def _drive(self, job: _Job | None, future: Future) -> None:
+        """Driven: catch up with the clock, then run ``job``, in this thread; ``future`` gets a
+        failure of the catch-up (the job's own outcome goes to the job's future)."""
+        with self._turn:
+            outer, self._turn_owner = self._turn_owner, threading.get_ident()
+            try:
+                while True:
+                    self._catch_up_slice(flush=job is not None)
+                    if not self._behind():
+                        break
+                if job is not None:
+                    self._run_group([job])
+                elif not future.done():
+                    future.set_result(self.engine.now)
+            except BaseException as exc:
+                log.exception("clearinghouse: unexpected failure")
+                if not future.done():
+                    future.set_exception(exc)
+            finally:
+                self._turn_owner = outer
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future:
         """Queue ``fn(self, *args)`` for the worker; its future resolves after its commit."""
         future: Future = Future()
+        if self.driven:
+            self._drive(_Job(fn, args, future), future)
+            return future
         if self._thread is None:
             self.start()
         with self._wake:
@@ -280,12 +332,17 @@ class Clearinghouse:
 
     def wake(self) -> None:
         """The clock moved: start catching up now."""
+        if self.driven:
+            return
         with self._wake:
             self._wake.notify()
 
     def until(self, target_ms: int) -> Future:
         """A future that resolves once the engine has processed the clock up to ``target_ms``."""
         future: Future = Future()
+        if self.driven:
+            self._drive(None, future)
+            return future
         with self._wake:
             if self.engine.now >= target_ms:
                 future.set_result(self.engine.now)
@@ -429,6 +486,8 @@ class Clearinghouse:
                 if not job.future.done():
                     job.future.set_exception(exc)
             return
+        if not all(getattr(job.fn, "read_only", False) for job, *_ in outcomes):
+            self._settled_at = None
         for job, ok, value in outcomes:
             if ok:
                 job.future.set_result(value)
@@ -459,10 +518,13 @@ class Clearinghouse:
         try:
             while (boundary := self._next_boundary()) <= target:
                 engine.advance_to(boundary)
+                self._settled_at = boundary
                 if time.perf_counter() > deadline or len(self.pending) >= COMMIT_ROWS:
                     break
             else:
-                engine.advance_to(max(engine.now, target))
+                if not (engine.now == target == self._settled_at):  # else: settled, nothing since
+                    engine.advance_to(max(engine.now, target))
+                    self._settled_at = engine.now if engine.now == target else None
         except BaseException:
             self._rollback_memory()
             raise
@@ -717,12 +779,14 @@ class Clearinghouse:
         """The time the engine has reached (the clock's, unless a catch-up is running)."""
         return self.engine.now
 
+    @reads
     def _marks(self) -> tuple[int, dict[str, float]]:
         return self.engine.now, dict(zip(COINS, self.engine.marks().tolist(), strict=True))
 
     def view(self, owner: str) -> AccountView:
         return self.call(Clearinghouse._view, owner)
 
+    @reads
     def _view(self, owner: str) -> AccountView:
         engine, account, now = self.engine, self.accounts.get(owner), self.engine.now
         if account is None:
@@ -755,14 +819,17 @@ class Clearinghouse:
             stats=engine.stats(account, marks),
         )
 
+    @reads
     def _open_orders(self, owner: str) -> list[Order]:
         account = self.accounts.get(owner)
         return [] if account is None else list(self.engine.open_orders(account))
 
+    @reads
     def _open_snapshots(self, owner: str) -> list[dict[str, Any]]:
         """The open orders as plain snapshots (what the frontend order shape renders from)."""
         return [o.snapshot(self.engine.coins) for o in self._open_orders(owner)]
 
+    @reads
     def _asset_view(self, owner: str, coin: str) -> tuple[AccountView, tuple[int, bool], float]:
         """The account, its leverage setting on ``coin`` (as a new account would have it) and the mark."""
         c = self.engine.coin_index(coin)
@@ -776,6 +843,7 @@ class Clearinghouse:
         account = self.accounts.get(owner)
         return 0.0 if account is None else self.engine.ledger(account)["volume"]
 
+    @reads
     def _asset_contexts(self) -> list[AssetContext]:
         now, market, p = self.engine.now, self.market, self.engine.positions
         hour = market.hour(now)
@@ -804,6 +872,7 @@ class Clearinghouse:
             )
         return out  # fmt: skip
 
+    @reads
     def _book(self, coin: str) -> tuple[int, list[marketdata.Level], list[marketdata.Level]]:
         """The synthetic book of ``coin`` now, with the users' resting orders in it: (time, bids, asks)."""
         engine = self.engine

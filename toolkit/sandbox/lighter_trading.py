@@ -169,6 +169,8 @@ def _refusal(exc: Rejected | OrderRejected, m: LighterMarket) -> LighterError | 
         )
     if reason is Reason.TOO_MANY_ORDERS:
         return LighterError(wire.TOO_MANY_ORDERS, "maximum active limit order count reached")
+    if reason is Reason.HALTED:
+        return LighterError(wire.INVALID_MARKET_INDEX, f"market {m.symbol} is not trading in this replay")
     return None
 
 

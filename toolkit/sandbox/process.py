@@ -38,15 +38,21 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
 
 
 def spawn(
-    home: str | os.PathLike[str], port: int | None = None, log_level: str = "warning"
+    home: str | os.PathLike[str],
+    port: int | None = None,
+    log_level: str = "warning",
+    replay: str | os.PathLike[str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``python -m toolkit sandbox`` on loopback with state in ``home``; return it and its URL
-    once it answers. The caller stops it (``terminate``, or ``kill`` to simulate a crash)."""
+    """Start ``python -m toolkit sandbox`` on loopback with state in ``home`` (replaying the saved
+    history in the folder ``replay``, if given); return it and its URL once it answers. The caller
+    stops it (``terminate``, or ``kill`` to simulate a crash)."""
     port = port or free_port()
     env = os.environ | {"TOOLKIT_HOME": str(home)}
     env.pop("TOOLKIT_SANDBOX_URL", None)
     cmd = [sys.executable, "-m", "toolkit", "sandbox", "--port", str(port), "--home", str(Path(home)),
            "--log-level", log_level]  # fmt: skip
+    if replay is not None:
+        cmd += ["--replay", str(replay)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -46,6 +46,6 @@ class SandboxState:
         self.lighter_feed = AccountFeed(self.clearinghouse)
 
 
-def get_state(request: Request) -> SandboxState:
+async def get_state(request: Request) -> SandboxState:
     """FastAPI dependency: the sandbox serving this request."""
     return request.app.state.sandbox

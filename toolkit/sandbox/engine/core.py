@@ -280,6 +280,7 @@ class Engine:
         marks = self.marks() if marks is None else marks
         p, out = self.positions, []
         value = self.account_value(account, marks)
+        cross: float | None = None  # the account's cross maintenance, once
         for i in p.rows_of(account).tolist():
             c = int(p.coin[i])
             szi, entry, mark = float(p.szi[i]), float(p.entry[i]), float(marks[c])
@@ -290,7 +291,9 @@ class Engine:
                 )
                 used = float(p.iso_margin[i]) + szi * (mark - entry)
             else:
-                others = self._cross_maintenance(account, marks) - contract.maintenance_margin(notional)
+                if cross is None:
+                    cross = self._cross_maintenance(account, marks)
+                others = cross - contract.maintenance_margin(notional)
                 liq = margin.cross_liquidation_price(contract, szi, mark, value, others)
                 used = notional / float(p.leverage[i])
             out.append({
@@ -545,6 +548,8 @@ class Engine:
         kind = "Market" if px is None else "Limit"
         try:
             c = self.coin_index(coin)
+            if self.market.halted(coin):
+                raise OrderRejected(Reason.HALTED, coin=coin)
             contract = self.contract_of(account, c)
             if px is None:
                 px, tif = self.market_price(c, is_buy), "Ioc"
@@ -778,6 +783,7 @@ class Engine:
         cancel fires at its own time, between boundaries."""
         if ts < self.now:
             raise ValueError("the engine only moves forward")
+        settled = None  # a boundary settled (and checked for liquidations after its funding) just now
         while True:
             boundary = self.market.start_ms + self.funded_hour * HOUR_MS
             scheduled = self._next_scheduled()
@@ -792,7 +798,9 @@ class Engine:
                 self._funding_tick(self.funded_hour - 1, boundary)
             self.funded_hour += 1
             self._liquidation_check(marks)
-        self._settle(ts)
+            settled = boundary
+        if settled != ts:  # else ts is that boundary: nothing left to settle at it
+            self._settle(ts)
 
     def _settle(self, ts: int, liquidate: bool = True) -> NDArray[np.float64]:
         """At ``ts``: the scheduled cancels due, the triggers the mark reached, the resting orders it

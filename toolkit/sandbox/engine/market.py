@@ -43,6 +43,14 @@ class Market:
         frac = min(max(pos - h, 0.0), 1.0)
         return float(series[h] * (1 - frac) + series[h + 1] * frac)
 
+    def halted(self, coin: str) -> bool:
+        """Listed but not traded (a replay without history for it): orders in it are refused."""
+        return False
+
+    def recorded_candles(self, coin: str, interval: str, start: int, end: int, now: int) -> list | None:
+        """Candles as the venue recorded them, where the market has them (a replay); else None."""
+        return None
+
     def oracle(self, coin: str, ts_ms: int) -> float:
         return self._at(coin, "oracle", ts_ms)
 

@@ -154,7 +154,11 @@ def candle_starts(interval: str, start: int, end: int) -> list[int]:
 
 def candles(market: Market, coin: str, interval: str, start: int, end: int, now: int) -> list[Candle]:
     """The candles of ``interval`` overlapping ``[start, end]``, up to ``now`` (the last one still
-    open closes at the mark of ``now``), from the market's start, and at most the latest 5,000."""
+    open closes at the mark of ``now``), from the market's start, and at most the latest 5,000.
+    A replay answers with its recorded candles where it has them."""
+    recorded = market.recorded_candles(coin, interval, start, end, now)
+    if recorded is not None:
+        return recorded
     end = min(end, now)
     if end < max(start, market.start_ms):
         return []

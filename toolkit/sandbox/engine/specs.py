@@ -47,6 +47,7 @@ class Reason(StrEnum):
     ISOLATED_POSITION = "isolated_position"  # isolated margin changed without an isolated position
     ISOLATED_MARGIN = "isolated_margin"  # more margin added than is free, or removed than is spare
     BUILDER_FEE = "builder_fee"  # a builder fee above what the user approved
+    HALTED = "halted"  # a listed coin a replay has no history for
 
 
 class OrderRejected(ValueError):

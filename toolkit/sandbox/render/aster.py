@@ -26,6 +26,7 @@ CODES: dict[Reason, tuple[int, str]] = {
         "Due to the order could not be executed as maker, the Post Only order will be rejected.",
     ),
     Reason.UNKNOWN_COIN: (-1121, "Invalid symbol."),
+    Reason.HALTED: (-4140, "Invalid symbol status: {coin} is not trading in this replay."),
     Reason.TIME_IN_FORCE: (-1115, "Invalid timeInForce."),
     Reason.TOO_MANY_ORDERS: (-4045, "Reach max open order limit ({limit})."),
     Reason.LEVERAGE_VALUE: (-4028, "Leverage {maximum} is not valid"),

@@ -45,6 +45,7 @@ TEXTS = {
     Reason.ISOLATED_POSITION: "Cannot update isolated margin: there is no isolated {coin} position.",
     Reason.ISOLATED_MARGIN: "Insufficient margin for isolated margin update: at most {available:.2f} USDC.",
     Reason.BUILDER_FEE: "Builder fee has not been approved.",
+    Reason.HALTED: "Trading is halted for {coin}: this replay has no history for it.",
 }
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from toolkit import __version__
 from toolkit.sandbox import store
 from toolkit.sandbox.clearinghouse import owner
-from toolkit.sandbox.clock import iso
+from toolkit.sandbox.clock import ClockAtEnd, iso
 from toolkit.sandbox.errors import ApiError, VenueRefusal
 from toolkit.sandbox.mail import read_outbox
 from toolkit.sandbox.state import SandboxState, get_state
@@ -160,9 +160,12 @@ async def advance(body: Advance, state: State) -> dict:
     """Every funding tick, fill and liquidation on the way is processed in time order, in slices
     that let other requests through; with ``wait`` the answer comes once that is done (or after
     20 s with ``caught_up`` false: follow it with ``/sandbox/clock/wait`` or ``/sandbox/status``)."""
-    now = await run_in_threadpool(
-        state.clock.advance, hours=body.hours, minutes=body.minutes, seconds=body.seconds
-    )
+    try:
+        now = await run_in_threadpool(
+            state.clock.advance, hours=body.hours, minutes=body.minutes, seconds=body.seconds
+        )
+    except ClockAtEnd as exc:
+        raise ApiError(400, str(exc)) from None
     state.clearinghouse.wake()
     return await _follow(state, now, WAIT_SECONDS if body.wait else 0.0)
 
@@ -185,6 +188,8 @@ async def advance_to(body: AdvanceTo, state: State) -> dict:
         )
     try:
         now = await run_in_threadpool(state.clock.advance_to, body.now_ms)
+    except ClockAtEnd as exc:
+        raise ApiError(400, f"now_ms: {exc}") from None
     except ValueError as exc:
         current = state.clock.now()
         raise ApiError(
