@@ -148,3 +148,16 @@ def test_a_strategy_that_is_neither_a_function_nor_a_bot_is_refused(history):
         TypeError, match=r"^strategy must be a function of one Step, or an object with an on_hour"
     ):
         toolkit.backtest(42, history)
+
+
+def test_a_backtest_runs_where_an_event_loop_already_runs(history):
+    """As in a Jupyter kernel, whose loop runs in the thread that calls the backtest."""
+    import asyncio
+
+    async def in_a_kernel() -> toolkit.backtesting.BacktestResult:
+        return toolkit.backtest(carry, history, end=history.start_ms + 13 * H, progress=False)
+
+    run = asyncio.run(in_a_kernel())
+    plain = toolkit.backtest(carry, history, end=history.start_ms + 13 * H, progress=False)
+    assert run.steps == 13 and len(run.fills) >= 3  # the first step shorts all three coins
+    assert run.fills.drop(columns="hash").equals(plain.fills.drop(columns="hash"))

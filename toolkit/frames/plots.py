@@ -1,6 +1,6 @@
 """Plotly figures for what people would rather look at than read: funding rates over time,
-cumulative funding PnL, rate distributions, carry, the spread between venues, equity, and prices
-with the account's fills. Money is positive into the account in every figure."""
+cumulative funding PnL, rate distributions, carry, the spread between venues, equity and its
+attribution, and prices with the account's fills. Money is positive into the account in every figure."""
 
 from __future__ import annotations
 
@@ -115,6 +115,33 @@ def equity(samples: Any) -> Any:
     df = _polars(samples).sort("time")
     fig = px.line(_pandas(df), x="time", y="account_value", title="Equity", markers=len(df) < 50)
     fig.update_layout(yaxis_title="account value (USDC)", xaxis_title="")
+    return fig
+
+
+def attribution(history: Any) -> Any:
+    """An account's equity over time with its PnL taken apart: trading, funding and fees (fees
+    drawn as what they took, below zero), from ``account_history`` or a backtest's ``equity``.
+
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> from toolkit.frames import plots
+    >>> history = pl.DataFrame({"time": [datetime(2026, 1, 1, h, tzinfo=UTC) for h in range(3)],
+    ...                         "equity": [1000.0, 1004.0, 1007.0], "trading_pnl": [0.0, 3.0, 4.0],
+    ...                         "funding": [0.0, 1.5, 3.5], "fees": [0.0, 0.5, 0.5]})
+    >>> [trace.name for trace in plots.attribution(history).data]
+    ['equity', 'trading', 'funding', 'fees']
+    """
+    from plotly.subplots import make_subplots
+
+    pdf = _pandas(_polars(history).sort("time"))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.06)
+    fig.add_scatter(x=pdf["time"], y=pdf["equity"], name="equity", row=1, col=1)
+    fig.add_scatter(x=pdf["time"], y=pdf["trading_pnl"], name="trading", row=2, col=1)
+    fig.add_scatter(x=pdf["time"], y=pdf["funding"], name="funding", row=2, col=1)
+    fig.add_scatter(x=pdf["time"], y=-pdf["fees"], name="fees", row=2, col=1)
+    fig.update_layout(title="Equity, and its PnL by source", hovermode="x unified")
+    fig.update_yaxes(title_text="equity (USDC)", row=1, col=1)
+    fig.update_yaxes(title_text="cumulative PnL (USDC)", row=2, col=1)
     return fig
 
 

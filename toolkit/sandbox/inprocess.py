@@ -1,6 +1,7 @@
 """An httpx transport straight into an embedded sandbox's app: every client's ``transport=`` seam.
 
-A request runs on a private event loop in the caller's thread, through the same routes, models,
+A request runs on a private event loop in the caller's thread (on the toolkit's own loop thread when
+the caller's thread already runs a loop, as a Jupyter kernel's does), through the same routes, models,
 signature checks and error envelopes as one over a socket, without the socket, the HTTP parsing
 and the hop to the server's thread. A backtest's client uses it; its peer is loopback.
 """
@@ -23,7 +24,14 @@ class InProcessTransport(httpx.BaseTransport):
         self._loop = asyncio.new_event_loop()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        status, headers, body = self._loop.run_until_complete(self._call(request))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a plain thread: the request runs right here
+            status, headers, body = self._loop.run_until_complete(self._call(request))
+        else:  # a loop runs in this thread (a Jupyter kernel's): the toolkit's own loop thread runs it
+            from toolkit.aio import run
+
+            status, headers, body = run(self._call(request))
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), request=request)
 
     async def _call(self, request: httpx.Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
