@@ -4,7 +4,8 @@ Figure: the wall time of a one-year hourly backtest (8,760 steps) of a strategy 
 account every hour (``clearinghouseState``) and trades three coins once a day, run by
 ``toolkit.backtest``. Baseline, same run: the same strategy and the same client over loopback
 HTTP to a replay sandbox in its own process (``toolkit sandbox --replay``), the clock moved by one
-admin call per hour, and the same result frames read at the end. Target: at least 3x faster.
+admin call per hour, and the same result frames read at the end. Each is run twice, interleaved,
+and the faster run of each counts. Target: at least 3x faster.
 The history is the sandbox's synthetic market for 2025, built in memory (a year of 1h candles is
 more than a venue keeps to download).
 """
@@ -31,6 +32,7 @@ from toolkit.venues.eip712 import Wallet
 
 HOURS = 8_760
 TARGET = 3.0
+ROUNDS = 2
 START = 1_735_689_600_000  # 2025-01-01T00:00Z
 HOUR_MS = 3_600_000
 COINS = {"BTC": 0, "ETH": 1, "SOL": 2}
@@ -96,12 +98,14 @@ def naive(folder: Path, hours: int) -> float:
 
 def run(hours: int = HOURS) -> bool:
     history = synthetic_year(hours)
+    ours, baseline = float("inf"), float("inf")
     with tempfile.TemporaryDirectory() as folder:
         history.save(folder)
-        start = time.perf_counter()
-        result = toolkit.backtest(strategy, history, progress=False)
-        ours = time.perf_counter() - start
-        baseline = naive(Path(folder), hours)
+        for _ in range(ROUNDS):  # interleaved, the best of each: this machine is shared and noisy
+            start = time.perf_counter()
+            result = toolkit.backtest(strategy, history, progress=False)
+            ours = min(ours, time.perf_counter() - start)
+            baseline = min(baseline, naive(Path(folder), hours))
     ratio = baseline / ours
     ok = ratio >= TARGET
     print(

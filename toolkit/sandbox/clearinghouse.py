@@ -449,7 +449,11 @@ class Clearinghouse:
     def _run_group(self, group: list[_Job]) -> None:
         """Run the jobs in one transaction and answer them after its commit. A job that fails
         unexpectedly is answered with its error and the others run again without it; a commit
-        that fails is retried one job at a time, so only the job that cannot be stored fails."""
+        that fails is retried one job at a time, so only the job that cannot be stored fails.
+        A group of reads alone runs outside any transaction: it has nothing to store."""
+        if all(getattr(job.fn, "read_only", False) for job in group) and not self._uncommitted():
+            self._answer_reads(group)
+            return
         outcomes: list[tuple[_Job, bool, Any]] = []
         try:
             with self._transaction() as conn:
@@ -493,6 +497,15 @@ class Clearinghouse:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
+
+    def _answer_reads(self, group: list[_Job]) -> None:
+        for job in group:
+            try:
+                job.future.set_result(job.fn(self, *job.args))
+            except Exception as exc:  # a read changes nothing: its failure is its own
+                if not isinstance(exc, EXPECTED):
+                    log.error("a clearinghouse read failed", exc_info=exc)
+                job.future.set_exception(exc)
 
     # -- time ------------------------------------------------------------------------------------------
 
@@ -798,6 +811,7 @@ class Clearinghouse:
             Position(max_leverage=engine.contract_of(account, COINS.index(p["coin"])).max_leverage, **p)
             for p in raw
         ]
+        unrealized = sum(p.unrealized_pnl for p in positions)
         return AccountView(
             time=now,
             exists=True,
@@ -809,14 +823,14 @@ class Clearinghouse:
             volume=ledger["volume"],
             withdrawn=ledger["withdrawn"],
             value=engine.account_value(account, marks),
-            unrealized_pnl=sum(p.unrealized_pnl for p in positions),
+            unrealized_pnl=unrealized,
             cross_unrealized_pnl=sum(p.unrealized_pnl for p in positions if not p.isolated),
             isolated_margin=sum(p.margin_used - p.unrealized_pnl for p in positions if p.isolated),
             margin_used=sum(p.margin_used for p in positions),
             cross_maintenance_margin=sum(p.maintenance_margin for p in positions if not p.isolated),
             positions=positions,
             open_orders=len(engine.open_orders(account)),
-            stats=engine.stats(account, marks),
+            stats=engine.stats(account, marks, unrealized),
         )
 
     @reads

@@ -318,9 +318,13 @@ class Engine:
     def margin_used(self, account: int, marks: NDArray[np.float64] | None = None) -> float:
         return sum(pos["margin_used"] for pos in self.positions_of(account, marks))
 
-    def stats(self, account: int, marks: NDArray[np.float64] | None = None) -> dict[str, Any]:
+    def stats(
+        self, account: int, marks: NDArray[np.float64] | None = None, unrealized: float | None = None
+    ) -> dict[str, Any]:
+        """Trade statistics; ``unrealized`` when the caller has already summed its positions'."""
         book = self.books[account]
-        unrealized = sum(pos["unrealized_pnl"] for pos in self.positions_of(account, marks))
+        if unrealized is None:
+            unrealized = sum(pos["unrealized_pnl"] for pos in self.positions_of(account, marks))
         return {
             "total_trades": book.trades,
             "winning_trades": book.wins,
