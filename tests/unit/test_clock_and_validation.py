@@ -1,6 +1,6 @@
 import pytest
 
-from toolkit.sandbox.clock import Clock
+from toolkit.sandbox.clock import Clock, ClockAtEnd
 from toolkit.sandbox.errors import describe_validation_errors
 
 
@@ -15,6 +15,22 @@ def test_clock_moves_forward_only():
         clock.advance_to(before)
     target = after + 10_000_000
     assert clock.advance_to(target) >= target
+
+
+def test_a_held_clock_stands_still_and_stops_at_its_end():
+    saved = []
+    clock = Clock(1_767_225_600_000, saved.append, held=True, end_ms=1_767_225_600_000 + 48 * 3_600_000)
+    assert clock.now_ms() == clock.now_ms() == 1_767_225_600_000  # the wall clock does not move it
+    assert clock.advance(hours=47) == 1_767_225_600_000 + 47 * 3_600_000 and saved == [clock.now_ms()]
+    with pytest.raises(ClockAtEnd) as past:
+        clock.advance(hours=2)
+    assert str(past.value) == (
+        "the replay ends at 2026-01-03 00:00 UTC; the clock cannot pass it (now 2026-01-02 23:00)"
+    )
+    with pytest.raises(ClockAtEnd):
+        clock.advance_to(1_767_225_600_000 + 49 * 3_600_000)
+    assert clock.now_ms() == 1_767_225_600_000 + 47 * 3_600_000 and len(saved) == 1  # nothing moved
+    assert clock.advance_to(clock.end_ms) == clock.end_ms
 
 
 def test_validation_messages_never_echo_input():
