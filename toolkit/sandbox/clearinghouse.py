@@ -171,8 +171,8 @@ class _Job:
 
 
 def reads(fn: Callable[..., T]) -> Callable[..., T]:
-    """Mark a job that only reads the engine: after it, the engine needs no settling again at the
-    same moment (a held clock's reads between advances skip it)."""
+    """Mark a job that only reads the engine: it runs outside any transaction (when nothing waits
+    to be stored), and after it the engine needs no settling again at the same moment."""
     fn.read_only = True  # type: ignore[attr-defined]
     return fn
 
