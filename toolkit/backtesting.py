@@ -135,14 +135,15 @@ def backtest(
     """
     from toolkit import frames, sandbox
     from toolkit.frames import analytics
-    from toolkit.frames.replay import MarketHistory
     from toolkit.venues.eip712 import Wallet
 
     schema_backend = backend
     if schema_backend not in ("pandas", "polars"):
         raise ValueError(f"backend must be 'pandas' or 'polars', not {backend!r}")
     act = _call(strategy)
-    history = market if isinstance(market, MarketHistory) else MarketHistory.load(market)
+    from toolkit.sandbox.replay import history_of
+
+    history = history_of(market)
     every = parse_step(step)
     lo = history.start_ms if start is None else to_ms(start, "start")
     hi = history.end_ms if end is None else to_ms(end, "end")

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from hyperliquid.info import Info
 
+import toolkit
 import toolkit.sandbox
 from toolkit import frames
 from toolkit.cli import main
@@ -162,3 +163,35 @@ def test_the_command_line_serves_a_replay_and_names_a_folder_without_one(recorde
     assert capsys.readouterr().err == (
         f"toolkit sandbox: --replay {tmp_path}: {tmp_path} holds no replay (no replay.json)\n"
     )
+
+
+def test_the_websocket_streams_the_replayed_funding(replay, recorded):
+    from tests.integration.test_hyperliquid_ws import Socket, _ws_url
+
+    wallet = Wallet.generate()
+    replay.deposit("hyperliquid", wallet.address, 50_000)
+    with hl.HyperliquidClient(replay, wallet=wallet) as client:
+        mid = float(client.info({"type": "allMids"})["ETH"])
+        client.order([hl.order_wire(1, True, f"{mid * 1.1:.5g}", "3", tif="Ioc")])
+    s = Socket(_ws_url(replay))
+    try:
+        s.send({"method": "subscribe", "subscription": {"type": "userFundings", "user": wallet.address}})
+        assert s.next("userFundings")["isSnapshot"] is True
+        replay.advance(hours=3)
+        streamed: list[dict] = []
+        while len(streamed) < 3:
+            streamed += s.next("userFundings")["fundings"]
+    finally:
+        s.close()
+    rates = [r["fundingRate"] for r in recorded["funding"]["ETH"][:3]]
+    assert [f["fundingRate"] for f in streamed] == rates and [f["coin"] for f in streamed] == ["ETH"] * 3
+    assert [f["time"] for f in streamed] == [recorded["start"] + h * H for h in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("market", [42, ["BTC"], b"folder"])
+def test_a_market_that_is_neither_a_history_nor_a_folder_is_refused(market, tmp_path):
+    message = r"^market must be a frames\.MarketHistory or the folder one was saved to, not "
+    with pytest.raises(TypeError, match=message + type(market).__name__):
+        toolkit.sandbox.start(home=tmp_path, market=market)
+    with pytest.raises(TypeError, match=message + type(market).__name__):
+        toolkit.backtest(lambda step: None, market)

@@ -75,11 +75,23 @@ def resolve(
     sandbox keeps its state: as given, else a home of the replay's own with SQLite in it."""
     if market is None:
         return None, home, database_url
-    from toolkit.frames.replay import MarketHistory
     from toolkit.sandbox.config import private_file
 
-    history = market if isinstance(market, MarketHistory) else MarketHistory.load(market)
+    history = history_of(market)
     if home is None and database_url is None:
         home = toolkit_home(default_home(history))
         database_url = f"sqlite:///{private_file(home / 'sandbox.db')}"
     return history, home, database_url
+
+
+def history_of(market: Any) -> MarketHistory:
+    """``market`` as a ``MarketHistory``: one already, or the folder one was saved to."""
+    from toolkit.frames.replay import MarketHistory
+
+    if isinstance(market, MarketHistory):
+        return market
+    if isinstance(market, str | os.PathLike):
+        return MarketHistory.load(market)
+    raise TypeError(
+        f"market must be a frames.MarketHistory or the folder one was saved to, not {type(market).__name__}"
+    )
