@@ -236,6 +236,9 @@ def _markets(market_id: int, kind: str = "all") -> list[markets.LighterMarket]:
 
 
 def _market(market_id: int) -> markets.LighterMarket:
+    """The one market a read names: ``255`` (all markets) is not one."""
+    if market_id == markets.ALL_MARKETS:
+        raise LighterError(wire.INVALID_MARKET_INDEX, "invalid market index: this read takes one market")
     (market,) = _markets(market_id)
     return market
 
