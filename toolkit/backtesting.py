@@ -134,15 +134,12 @@ def backtest(
     two runs of the same strategy on the same replay agree fill for fill.
     """
     from toolkit import frames, sandbox
-    from toolkit.frames import analytics
+    from toolkit.frames import analytics, schema
+    from toolkit.sandbox.replay import history_of
     from toolkit.venues.eip712 import Wallet
 
-    schema_backend = backend
-    if schema_backend not in ("pandas", "polars"):
-        raise ValueError(f"backend must be 'pandas' or 'polars', not {backend!r}")
+    schema.check_backend(backend)
     act = _call(strategy)
-    from toolkit.sandbox.replay import history_of
-
     history = history_of(market)
     every = parse_step(step)
     lo = history.start_ms if start is None else to_ms(start, "start")
@@ -183,7 +180,7 @@ def backtest(
             close()
         sb.stop()
         shutil.rmtree(home, ignore_errors=True)
-    out = [frames.schema.output(f, backend) for f in (fills, funding, liquidations, curve, summary)]
+    out = [schema.output(f, backend) for f in (fills, funding, liquidations, curve, summary)]
     return BacktestResult(*out, wallet.address, lo, hi, len(moments), history.origin)
 
 

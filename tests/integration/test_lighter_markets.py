@@ -121,18 +121,17 @@ def test_funding_rates_are_the_current_hourly_rate_over_eight_hours(sandbox, inf
         assert ours[u["name"]] == pytest.approx(float(ctx["funding"]) * 8, rel=1e-4)  # as printed there
 
 
+NOT_ONE_MARKET = {"code": 21602, "message": "invalid market index: this read takes one market"}  # 255: all
+
+
 @pytest.mark.parametrize(
     ("query", "body"),
     [
         ("orderBooks?market_id=77", {"code": 21602, "message": "invalid market index"}),
-        ("recentTrades?market_id=255&limit=12",
-         {"code": 21602, "message": "invalid market index: this read takes one market"}),
-        ("orderBookOrders?market_id=255&limit=5",
-         {"code": 21602, "message": "invalid market index: this read takes one market"}),
-        ("candles?market_id=255&resolution=1h&start_timestamp=0&end_timestamp=1&count_back=1",
-         {"code": 21602, "message": "invalid market index: this read takes one market"}),
-        ("fundings?market_id=255&resolution=1h&start_timestamp=0&end_timestamp=1&count_back=1",
-         {"code": 21602, "message": "invalid market index: this read takes one market"}),
+        ("recentTrades?market_id=255&limit=12", NOT_ONE_MARKET),
+        ("orderBookOrders?market_id=255&limit=5", NOT_ONE_MARKET),
+        ("candles?market_id=255&resolution=1h&start_timestamp=0&end_timestamp=1&count_back=1", NOT_ONE_MARKET),
+        ("fundings?market_id=255&resolution=1h&start_timestamp=0&end_timestamp=1&count_back=1", NOT_ONE_MARKET),
         ("orderBookOrders?market_id=0&limit=0", {"code": 20001, "message": "query.limit: Input should be greater than or equal to 1"}),
         ("orderBookOrders?market_id=0&limit=251", {"code": 20001, "message": "query.limit: Input should be less than or equal to 250"}),
         ("candles?market_id=0&resolution=2h&start_timestamp=0&end_timestamp=1&count_back=1",

@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,10 @@ class MarketHistory:
 
     def fingerprint(self) -> str:
         """A digest of the data (not of the files): two replays of the same rows agree."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:  # hashing a year of rows takes ~60 ms: once per history
         digest = hashlib.sha256()
         for frame in (self.funding, self.candles):
             digest.update(frame.with_columns(pl.col("time").cast(pl.Int64)).write_csv().encode())
@@ -230,13 +235,12 @@ class MarketHistory:
         for name in FILES:
             if hashlib.sha256((folder / name).read_bytes()).hexdigest() != manifest["files"][name]:
                 raise ValueError(f"{folder / name} does not match its manifest: it was changed after saving")
-        history = cls(
+        return cls(
             pl.read_parquet(folder / FILES[0]),
             pl.read_parquet(folder / FILES[1]),
             manifest["origin"],
             pl.read_parquet(folder / FILES[2]),
         )
-        return history
 
 
 def _one_per_hour(frame: pl.DataFrame, by: str, what: str) -> pl.DataFrame:

@@ -451,7 +451,8 @@ class Clearinghouse:
         unexpectedly is answered with its error and the others run again without it; a commit
         that fails is retried one job at a time, so only the job that cannot be stored fails.
         A group of reads alone runs outside any transaction: it has nothing to store."""
-        if all(getattr(job.fn, "read_only", False) for job in group) and not self._uncommitted():
+        reads_only = all(getattr(job.fn, "read_only", False) for job in group)
+        if reads_only and not self._uncommitted():
             self._answer_reads(group)
             return
         outcomes: list[tuple[_Job, bool, Any]] = []
@@ -490,7 +491,7 @@ class Clearinghouse:
                 if not job.future.done():
                     job.future.set_exception(exc)
             return
-        if not all(getattr(job.fn, "read_only", False) for job, *_ in outcomes):
+        if not reads_only:
             self._settled_at = None
         for job, ok, value in outcomes:
             if ok:
