@@ -30,13 +30,20 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"toolkit sandbox: --replay {args.replay}: {exc}", file=sys.stderr)
         return 2
     config = SandboxConfig.resolve(home, database_url)
-    lock = owner.HomeLock(config.home)
-    if not lock.acquire():
+    lock = owner.Ownership(config.home, config.database_url)
+    if not lock.acquire_home():
         holder = owner.read_owner(config.home) or "another process"
         print(f"toolkit sandbox: a sandbox already serves {config.home}: {holder}; stop it, or give "
               "another --home", file=sys.stderr)  # fmt: skip
         return 1
     try:
+        lock.acquire_database()
+    except owner.DatabaseBusy as exc:
+        print(f"toolkit sandbox: {exc}", file=sys.stderr)
+        return 1
+    try:
+        for where, who in lock.stale:
+            print(f"toolkit sandbox: took over {where} from {who}, which had stopped", file=sys.stderr)
         shown = f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{shown}:{args.port}"
         try:

@@ -7,12 +7,32 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from eth_account import Account as EthAccount
 from hyperliquid.info import Info
 
 import toolkit.sandbox
+from tests.postgres import BACKENDS
+from toolkit.sandbox import store
 from toolkit.secrets import Secret, generate_password
 from toolkit.venues.paperx import PaperClient, Session
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked ``both_backends`` runs twice: its sandbox on SQLite, then on PostgreSQL."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    """The database the test's sandbox runs on: SQLite unless the test is marked ``both_backends``."""
+    return getattr(request, "param", "sqlite")
+
+
+def _database(request, backend: str) -> str | None:
+    """None: the home's own SQLite file; else a fresh PostgreSQL database."""
+    return None if backend == "sqlite" else request.getfixturevalue("postgres").create_database()
 
 
 @pytest.fixture(scope="session")
@@ -22,22 +42,40 @@ def shared_sandbox(tmp_path_factory):
         yield sb
 
 
+@pytest.fixture(scope="session")
+def shared_postgres_sandbox(tmp_path_factory, postgres):
+    """The shared sandbox's twin on PostgreSQL, for the tests marked ``both_backends``."""
+    home = tmp_path_factory.mktemp("postgres-sandbox-home")
+    with toolkit.sandbox.start(home=home, database_url=postgres.create_database()) as sb:
+        yield sb
+
+
 def _offset_ms(sb) -> int:
     return sb._server.config.app.state.sandbox.clock._offset_ms
 
 
+def database_of(sb) -> sa.Engine:
+    """An engine on the database behind an embedded sandbox (SQLite or PostgreSQL): for tests that
+    check what is stored. The caller disposes of it."""
+    return store.create_engine(sb._server.config.app.state.sandbox.config.database_url)
+
+
 @pytest.fixture
-def sandbox(request, shared_sandbox, tmp_path):
-    """The shared sandbox; a test marked ``moves_clock`` gets one of its own instead (and every
-    fixture built on this one follows it), so no test sees another's time travel. A test that moves
-    the shared clock without the mark fails, naming the mark."""
+def sandbox(request, backend, tmp_path):
+    """The shared sandbox (on the test's backend); a test marked ``moves_clock`` gets one of its own
+    instead (and every fixture built on this one follows it), so no test sees another's time
+    travel. A test that moves the shared clock without the mark fails, naming the mark."""
     if request.node.get_closest_marker("moves_clock"):
-        with toolkit.sandbox.start(home=tmp_path / "own-clock-home", log_level="warning") as sb:
+        home = tmp_path / "own-clock-home"
+        with toolkit.sandbox.start(
+            home=home, database_url=_database(request, backend), log_level="warning"
+        ) as sb:
             yield sb
         return
-    before = _offset_ms(shared_sandbox)
-    yield shared_sandbox
-    moved = _offset_ms(shared_sandbox) - before
+    shared = request.getfixturevalue("shared_sandbox" if backend == "sqlite" else "shared_postgres_sandbox")
+    before = _offset_ms(shared)
+    yield shared
+    moved = _offset_ms(shared) - before
     if moved:
         pytest.fail(
             f"{request.node.name} moved the shared sandbox's clock by {moved / 3.6e6:.3g} h: mark it "
@@ -104,9 +142,10 @@ def info(sandbox):
 
 
 @pytest.fixture
-def own_sandbox(tmp_path):
-    """A sandbox of this test's own: for injected faults and moved clocks that must not reach others."""
-    with toolkit.sandbox.start(home=tmp_path / "home") as sb:
+def own_sandbox(request, backend, tmp_path):
+    """A sandbox of this test's own (on the test's backend): for injected faults and moved clocks
+    that must not reach others."""
+    with toolkit.sandbox.start(home=tmp_path / "home", database_url=_database(request, backend)) as sb:
         yield sb
 
 

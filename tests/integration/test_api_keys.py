@@ -6,8 +6,11 @@ import re
 
 import pytest
 
+from tests.integration.conftest import database_of
 from toolkit.sandbox import paperx_policy as policy
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
+
+pytestmark = pytest.mark.both_backends  # keys, accounts and exactly-once: on SQLite and PostgreSQL
 
 
 def test_create_returns_the_key_once_in_the_seed_shape(http, account):
@@ -145,7 +148,7 @@ def test_only_hash_and_prefix_are_stored(sandbox, account):
     from toolkit.sandbox import store
 
     key = account.client.create_api_key("bot").api_key.reveal()
-    engine = store.create_engine(f"sqlite:///{sandbox.home / 'sandbox.db'}")
+    engine = database_of(sandbox)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(sa.select(store.api_keys))]
     engine.dispose()

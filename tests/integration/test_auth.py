@@ -5,11 +5,14 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from tests.integration.conftest import database_of
 from toolkit.sandbox import paperx_policy as policy
 from toolkit.venues import paperx as px
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
 from .conftest import unique_email
+
+pytestmark = pytest.mark.both_backends  # keys, accounts and exactly-once: on SQLite and PostgreSQL
 
 GOOD = "correct horse battery"
 
@@ -216,7 +219,7 @@ def test_reset_token_is_stored_hashed(sandbox, account):
 
     account.client.forgot_password(account.email)
     token = sandbox.outbox(account.email)[0].reset_token.reveal()
-    engine = store.create_engine(f"sqlite:///{sandbox.home / 'sandbox.db'}")
+    engine = database_of(sandbox)
     with engine.connect() as conn:
         hashes = [r[0] for r in conn.execute(sa.select(store.reset_tokens.c.token_hash))]
     engine.dispose()
@@ -228,7 +231,7 @@ def test_password_is_stored_as_argon2id(sandbox, account):
 
     from toolkit.sandbox import store
 
-    engine = store.create_engine(f"sqlite:///{sandbox.home / 'sandbox.db'}")
+    engine = database_of(sandbox)
     with engine.connect() as conn:
         stored = conn.execute(
             sa.select(store.users.c.password_hash).where(store.users.c.email == account.email)

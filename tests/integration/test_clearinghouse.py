@@ -3,23 +3,28 @@ venue's balance reads the one money ledger, and a deposit lands with its venue r
 
 from __future__ import annotations
 
-import sqlite3
-
 import httpx
 import pytest
+import sqlalchemy as sa
 
 import toolkit.sandbox
+from tests.integration.conftest import database_of
 from toolkit.sandbox.engine.core import Engine
 from toolkit.venues import aster as av
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 from toolkit.venues.paperx import PaperClient
 
+pytestmark = pytest.mark.both_backends  # keys, accounts and exactly-once: on SQLite and PostgreSQL
 
-def _rows(sb, query: str, *args) -> list[tuple]:
-    db = sb._server.config.app.state.sandbox.config.home / "sandbox.db"
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return conn.execute(query, args).fetchall()
+
+def _rows(sb, query: str, **params) -> list[tuple]:
+    engine = database_of(sb)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(query), params)]
+    finally:
+        engine.dispose()
 
 
 def test_an_aster_fill_is_stored_before_the_answer_and_every_read_shows_it(own_sandbox, own_state):
@@ -31,7 +36,7 @@ def test_an_aster_fill_is_stored_before_the_answer_and_every_read_shows_it(own_s
     assert order["status"] == "FILLED"
     account = own_state.clearinghouse.account(f"aster:{wallet.address.lower()}")
     # in the database when the answer arrives: no later request needed to flush it
-    stored = _rows(own_sandbox, "select coin, sz, fee from pp_fills where account = ?", account)
+    stored = _rows(own_sandbox, "select coin, sz, fee from pp_fills where account = :v", v=account)
     fee = 2 * float(order["avgPrice"]) * 0.00045
     assert stored == [("ETH", 2.0, pytest.approx(fee))]
 
@@ -86,7 +91,7 @@ def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, own_state
     monkeypatch.setattr(Engine, "deposit", broken)
     with pytest.raises(toolkit.sandbox.SandboxError, match="500"):
         own_sandbox.deposit(venue, user, 1_000)
-    assert _rows(own_sandbox, f"select * from {table} where {key} = ?", user) == []
+    assert _rows(own_sandbox, f'select * from {table} where "{key}" = :v', v=user) == []
     assert own_state.clearinghouse.account(f"{venue}:{user}") is None
     monkeypatch.undo()
     # the other half failing: the clearinghouse's rows cannot be stored
@@ -94,15 +99,15 @@ def test_a_deposit_lands_with_its_venue_row_or_not_at_all(own_sandbox, own_state
     monkeypatch.setattr(store, "commit", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("injected")))
     with pytest.raises(toolkit.sandbox.SandboxError, match="500"):
         own_sandbox.deposit(venue, user, 1_000)
-    assert _rows(own_sandbox, f"select * from {table} where {key} = ?", user) == []
+    assert _rows(own_sandbox, f'select * from {table} where "{key}" = :v', v=user) == []
     monkeypatch.undo()
     # and once nothing is broken, both land
     own_sandbox.deposit(venue, user, 1_000)
-    assert len(_rows(own_sandbox, f"select * from {table} where {key} = ?", user)) == 1
+    assert len(_rows(own_sandbox, f'select * from {table} where "{key}" = :v', v=user)) == 1
     assert own_state.clearinghouse.view(f"{venue}:{user}").cash == 1_000
     # the venue tables hold identity only: no balance lives there any more
     column = {"hyperliquid": "deposited_micro_usdc", "aster": "balance_micro_usdt"}[venue]
-    assert _rows(own_sandbox, f"select {column} from {table} where {key} = ?", user) == [(0,)]
+    assert _rows(own_sandbox, f'select {column} from {table} where "{key}" = :v', v=user) == [(0,)]
 
 
 def test_a_paperexchange_account_opens_with_its_plan_or_not_at_all(own_sandbox, own_state, monkeypatch):
@@ -141,7 +146,7 @@ def test_orders_arriving_together_share_commits_and_each_is_answered_after_its_o
                     [hl.order_wire(1, i % 2 == 0, "9000" if i % 2 == 0 else "500", "0.05", tif="Ioc")]
                 )
                 oid = status["response"]["data"]["statuses"][0]["filled"]["oid"]
-                if not _rows(own_sandbox, "select 1 from pp_fills where oid = ?", oid):
+                if not _rows(own_sandbox, "select 1 from pp_fills where oid = :v", v=oid):
                     problems.append(f"fill of {oid} answered before it was stored")
 
     threads = [threading.Thread(target=trade, args=(w,)) for w in wallets]

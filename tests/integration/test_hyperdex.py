@@ -8,6 +8,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from tests.integration.conftest import database_of
 from toolkit.sandbox import store
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.hyperdex import HyperDexClient, HyperDexError
@@ -25,7 +26,7 @@ def wallet(hyperdex):
 
 
 def _engine(sandbox):
-    return store.create_engine(f"sqlite:///{sandbox.home / 'sandbox.db'}")
+    return database_of(sandbox)
 
 
 def test_create_and_look_up_by_user_id_wallet_id_or_address(hyperdex, wallet):

@@ -10,6 +10,8 @@ import pytest
 from toolkit.venues import hyperliquid as hl
 from toolkit.venues.eip712 import Wallet
 
+pytestmark = pytest.mark.both_backends  # keys, accounts and exactly-once: on SQLite and PostgreSQL
+
 DAY = hl.MS_PER_DAY
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.integration.conftest import database_of
 from toolkit.sandbox import store
 from toolkit.venues import kalshi as ks
 from toolkit.venues.kalshi import KalshiClient, KalshiError, KeyPair
@@ -174,7 +175,7 @@ def test_generate_works_for_any_level_and_the_private_key_is_never_seen_again(sa
     # Nothing anywhere holds the private half: not the listing, not the database.
     listing = http.get(f"{P}/api_keys", headers={"Authorization": f"Bearer {m.session_token.reveal()}"}).text
     assert "PRIVATE" not in listing and pem not in listing
-    engine = store.create_engine(f"sqlite:///{sandbox.home / 'sandbox.db'}")
+    engine = database_of(sandbox)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(sa.select(store.ks_api_keys))]
     engine.dispose()

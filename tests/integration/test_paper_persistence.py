@@ -7,13 +7,13 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import sqlite3
 import threading
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 import toolkit.sandbox
 from toolkit.sandbox import _attach
@@ -31,9 +31,9 @@ HOUR = 3_600_000
 OTHER_VENUES = 5  # Aster accounts, and as many PaperExchange and Lighter accounts
 
 
-def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
+def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path, database_url):
     wallet = Wallet.generate()
-    with toolkit.sandbox.start(home=tmp_path) as sb:
+    with toolkit.sandbox.start(home=tmp_path, database_url=database_url) as sb:
         sb.deposit("hyperliquid", wallet.address, 10_000)
         with hl.HyperliquidClient(sb, wallet=wallet) as client:
             client.order([hl.order_wire(1, True, "5000", "0.5", tif="Ioc")])
@@ -49,7 +49,10 @@ def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
         stopped_at = sb.now_ms()
     assert len(before["funding"]) == 10
 
-    with toolkit.sandbox.start(home=tmp_path) as sb, hl.HyperliquidClient(sb, wallet=wallet) as client:
+    with (
+        toolkit.sandbox.start(home=tmp_path, database_url=database_url) as sb,
+        hl.HyperliquidClient(sb, wallet=wallet) as client,
+    ):
         assert sb.now_ms() >= stopped_at  # simulated time is not handed back to the wall clock
         assert client.info({"type": "openOrders", "user": wallet.address}) == before["orders"]
         assert [o["oid"] for o in before["orders"]] == [oid]
@@ -71,26 +74,37 @@ def test_a_restarted_sandbox_carries_on_where_it_stopped(tmp_path):
         assert again["response"]["data"]["statuses"][0]["resting"]["oid"] > oid
 
 
-def _committed(db: Path) -> tuple[int, dict[str, np.ndarray]]:
+@contextlib.contextmanager
+def _read(database_url: str) -> Iterator[sa.Connection]:
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _committed(database_url: str) -> tuple[int, dict[str, np.ndarray]]:
     """The last committed funding boundary, and each account's balances as columns."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        (hour,) = conn.execute("select funded_hour from pp_state where id = 1").fetchone()
-        states = [json.loads(s) for (s,) in conn.execute("select state from pp_accounts order by account")]
+    with _read(database_url) as conn:
+        hour = conn.execute(sa.text("select funded_hour from pp_state where id = 1")).scalar_one()
+        query = sa.text("select state from pp_accounts order by account")
+        states = [json.loads(s) for (s,) in conn.execute(query)]
     acc = np.array([s["acc"] for s in states]).reshape(-1, len(Engine.ACCOUNT_FIELDS))
     return hour, {f"acc_{k}": acc[:, i] for i, k in enumerate(Engine.ACCOUNT_FIELDS)}
 
 
-def _funding_rows(db: Path) -> list[tuple[int, str, int, float]]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return conn.execute(
-            "select account, coin, hour, usdc from pp_funding order by account, coin, hour"
-        ).fetchall()
+def _funding_rows(database_url: str) -> list[tuple[int, str, int, float]]:
+    with _read(database_url) as conn:
+        query = sa.text("select account, coin, hour, usdc from pp_funding order by account, coin, hour")
+        return [tuple(row) for row in conn.execute(query)]
 
 
 @pytest.mark.timeout(300)
-def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(tmp_path):
+def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(tmp_path, database_url):
     days = 150
-    proc, url = spawn(tmp_path)
+    db = database_url
+    proc, url = spawn(tmp_path, database_url=database_url)
     port = int(url.rsplit(":", 1)[1])
     try:
         sb = _attach(url)
@@ -132,7 +146,6 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
                         lighter_key, market_index=market, base_amount=size, worst_price=worst, is_ask=is_ask
                     )
                 assert len(lighter.account(index)["positions"]) == 3
-        db = tmp_path / "sandbox.db"
         first_hour, _ = _committed(db)
         target = sb.now_ms() + days * 24 * HOUR
         advancing = threading.Thread(target=lambda: _swallow(sb.advance, hours=days * 24), daemon=True)
@@ -150,7 +163,7 @@ def test_sigkill_in_the_middle_of_an_advance_pays_no_hour_twice_and_loses_none(t
             proc.kill()
             proc.wait(30)
 
-    proc, url = spawn(tmp_path, port)
+    proc, url = spawn(tmp_path, port, database_url=database_url)
     try:
         sb = _attach(url)
         assert sb.now_ms() >= target  # the advance was stored before it was processed

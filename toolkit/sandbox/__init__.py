@@ -65,7 +65,7 @@ class Sandbox:
         self.home = home
         self._server = server
         self._thread = thread
-        self._lock = lock  # owner.HomeLock of an embedded sandbox, released by stop()
+        self._lock = lock  # owner.Ownership of an embedded sandbox, released by stop()
         self._embedded = server is not None
 
     @property
@@ -340,21 +340,25 @@ def start(
 
     history, home, database_url = replay.resolve(market, home, database_url)
     config = SandboxConfig.resolve(home, database_url, smtp_url)
-    lock = owner.HomeLock(config.home)
-    if not lock.acquire():
+    lock = owner.Ownership(config.home, config.database_url)
+    if not lock.acquire_home():
         return _attach_to_owner(config.home, reuse, timeout)
+    try:
+        lock.acquire_database()
+    except owner.DatabaseBusy as exc:
+        raise SandboxError(str(exc)) from None
 
     def give_up() -> None:
-        """Leave the home as found: its log closed, its lock free."""
+        """Leave the home as found: its log closed, its locks free."""
         logfile.close_log(config.home)
         lock.release()
 
     sock = None
     try:
         logfile.open_log(config.home, getattr(logging, log_level.upper(), logging.INFO))
-        if lock.stale is not None:
+        for where, who in lock.stale:
             logging.getLogger("toolkit.sandbox").warning(
-                "took over %s from %s, which had stopped", lock.path, lock.stale
+                "took over %s from %s, which had stopped", where, who
             )
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]

@@ -42,10 +42,12 @@ def spawn(
     port: int | None = None,
     log_level: str = "warning",
     replay: str | os.PathLike[str] | None = None,
+    database_url: str | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """Start ``python -m toolkit sandbox`` on loopback with state in ``home`` (replaying the saved
-    history in the folder ``replay``, if given); return it and its URL once it answers. The caller
-    stops it (``terminate``, or ``kill`` to simulate a crash)."""
+    history in the folder ``replay``, if given; on ``database_url`` rather than the home's SQLite
+    file, if given); return it and its URL once it answers. The caller stops it (``terminate``, or
+    ``kill`` to simulate a crash)."""
     port = port or free_port()
     env = os.environ | {"TOOLKIT_HOME": str(home)}
     env.pop("TOOLKIT_SANDBOX_URL", None)
@@ -53,6 +55,8 @@ def spawn(
            "--log-level", log_level]  # fmt: skip
     if replay is not None:
         cmd += ["--replay", str(replay)]
+    if database_url is not None:  # the environment, not argv: a password in it stays out of `ps`
+        env["TOOLKIT_DATABASE_URL"] = database_url
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
