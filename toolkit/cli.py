@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
+
+
+class _Stopped(Exception):
+    """The server was asked to stop (SIGTERM, Ctrl-C) and has shut down."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stopped
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -53,7 +63,12 @@ def _serve(args: argparse.Namespace) -> int:
             return 1
         lock.publish(url)
         print(f"toolkit sandbox: {url}  (home {config.home})", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        # uvicorn shuts down gracefully on SIGTERM or Ctrl-C, then raises the signal again: caught
+        # here, so the locks are released (and their records cleared) before the process ends
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _stopped)
+        with contextlib.suppress(_Stopped):
+            uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     finally:
         lock.release()
     return 0

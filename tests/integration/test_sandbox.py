@@ -297,8 +297,9 @@ def test_deposit_funds_each_wallet_venue_and_refuses_the_others(sandbox):
         sandbox.deposit("dydx", address)
 
 
-def test_moving_the_shared_clock_without_the_mark_fails_and_with_it_runs_apart(pytester):
+def test_moving_the_shared_clock_without_the_mark_fails_and_with_it_runs_apart(pytester, monkeypatch):
     """The rule the shared sandbox fixture enforces, checked on a run of its own."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))  # the conftest's imports
     conftest = Path(__file__).with_name("conftest.py").read_text()
     pytester.makeconftest(conftest)
     pytester.makeini("[pytest]\nmarkers =\n    moves_clock: own sandbox\n")

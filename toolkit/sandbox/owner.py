@@ -35,6 +35,7 @@ LOCK_NAME = "sandbox.lock"
 # pg_try_advisory_lock's key: advisory locks are per database, so one constant names "the sandbox"
 ADVISORY_KEY = int.from_bytes(b"toolkitS", "big") & (2**63 - 1)
 OWNER_KEY = "owner"  # the toolkit_meta row naming a PostgreSQL database's owner
+DEAD_OWNER_GRACE = 10.0  # seconds PostgreSQL may take to free the lock of an owner that died
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,19 @@ def _parse(text: str | None) -> Owner | None:
         return Owner(str(record["url"]), int(record["pid"]), str(record["host"]))
     except (ValueError, TypeError, KeyError):
         return None
+
+
+def _gone(holder: Owner | None) -> bool:
+    """Whether ``holder`` is a process of this host that no longer runs."""
+    if holder is None or holder.host != socket.gethostname():
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, and someone else's
+        return False
+    return False
 
 
 class FileLock:
@@ -171,8 +185,14 @@ class DatabaseLock:
         engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
-            if not conn.execute(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_KEY))).scalar():
-                raise DatabaseBusy(self._refusal(self._read(conn)))
+            deadline = time.monotonic() + DEAD_OWNER_GRACE
+            while not conn.execute(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_KEY))).scalar():
+                holder = self._read(conn)
+                # an owner on this host whose process is gone: the server has yet to notice its
+                # connection dropped, and frees the lock in a moment
+                if not (_gone(holder) and time.monotonic() < deadline):
+                    raise DatabaseBusy(self._refusal(holder))
+                time.sleep(0.05)
             store.meta.create(conn, checkfirst=True)
             self.stale = self._read(conn)
         except BaseException:
