@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import signal
 import sys
 from collections.abc import Sequence
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class _Stopped(Exception):
@@ -22,7 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from toolkit.sandbox import owner
     from toolkit.sandbox.app import create_app
-    from toolkit.sandbox.config import SandboxConfig
+    from toolkit.sandbox.config import ADMIN_TOKEN_FILE, ADMIN_TOKEN_HEADER, SandboxConfig
 
     if args.workers != 1:
         print(
@@ -63,6 +71,10 @@ def _serve(args: argparse.Namespace) -> int:
             return 1
         lock.publish(url)
         print(f"toolkit sandbox: {url}  (home {config.home})", flush=True)
+        if not _loopback(args.host):
+            print(f"toolkit sandbox: answering callers on every network {args.host} reaches; the admin "
+                  f"routes answer this machine, and others that send the token in "
+                  f"{config.home / ADMIN_TOKEN_FILE} (header {ADMIN_TOKEN_HEADER})", flush=True)  # fmt: skip
         # uvicorn shuts down gracefully on SIGTERM or Ctrl-C, then raises the signal again: caught
         # here, so the locks are released (and their records cleared) before the process ends
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -92,11 +104,32 @@ def _outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from toolkit.sandbox import migrate, owner
+
+    if not (args.from_url and args.to_url):
+        print("toolkit sandbox migrate: give both --from URL and --to URL", file=sys.stderr)
+        return 2
+    shown_from, shown_to = owner.shown(args.from_url), owner.shown(args.to_url)
+    print(f"toolkit sandbox migrate: {shown_from} -> {shown_to}", flush=True)
+    try:
+        counts = migrate.copy(args.from_url, args.to_url)
+    except (migrate.MigrationError, ValueError) as exc:
+        print(f"toolkit sandbox migrate: {exc}", file=sys.stderr)
+        return 1
+    width = max(map(len, counts))
+    for table, n in counts.items():
+        print(f"  {table:<{width}}  {n:>10,}")
+    print(f"toolkit sandbox migrate: {sum(counts.values()):,} rows in {len(counts)} tables copied; every "
+          "table's count checked", flush=True)  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toolkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sandbox = sub.add_parser("sandbox", help="run the sandbox, or read its outbox")
-    sandbox.add_argument("action", nargs="?", choices=["serve", "outbox"], default="serve")
+    sandbox = sub.add_parser("sandbox", help="run the sandbox, read its outbox, or copy its database")
+    sandbox.add_argument("action", nargs="?", choices=["serve", "outbox", "migrate"], default="serve")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--home", default=None, help="state folder (default $TOOLKIT_HOME or ~/.toolkit)")
@@ -115,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay the real history saved in DIR (MarketHistory.save) instead of the synthetic market",
     )
     sandbox.add_argument("--log-level", default="info")
+    sandbox.add_argument(
+        "--from", dest="from_url", default=None, metavar="URL", help="migrate: the database to copy"
+    )
+    sandbox.add_argument(
+        "--to", dest="to_url", default=None, metavar="URL", help="migrate: the empty database to copy it into"
+    )
     sandbox.add_argument("--email", default=None, help="outbox: only mail to this address")
     sandbox.add_argument("--limit", type=int, default=20, help="outbox: at most this many messages")
     return parser
@@ -123,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sandbox":
-        return _outbox(args) if args.action == "outbox" else _serve(args)
+        return {"outbox": _outbox, "migrate": _migrate}.get(args.action, _serve)(args)
     return 2
 
 

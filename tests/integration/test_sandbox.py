@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,8 +19,8 @@ import toolkit.sandbox
 from toolkit.sandbox import SandboxError, store
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.process import free_port, wait_until_up
-from toolkit.sandbox.routes.admin import loopback_only
-from toolkit.secrets import generate_password
+from toolkit.sandbox.routes.admin import admin_only
+from toolkit.secrets import Secret, generate_password
 from toolkit.venues.paperx import PaperClient, PaperExchangeError
 
 from .conftest import unique_email
@@ -115,12 +116,27 @@ def test_embedded_logs_go_to_the_home_not_the_notebook(tmp_path, capfd):
     assert "/v1/auth/me" in (tmp_path / "sandbox.log").read_text()
 
 
-def test_admin_routes_are_loopback_only():
+def test_admin_routes_answer_loopback_and_others_only_with_the_admin_token():
+    token = Secret("the-admin-token", "admin_token")
+
+    def request(host: str, sent: str | None = None):
+        headers = {} if sent is None else {"X-Sandbox-Admin-Token": sent}
+        app = types.SimpleNamespace(
+            state=types.SimpleNamespace(sandbox=types.SimpleNamespace(admin_token=token))
+        )
+        return types.SimpleNamespace(client=types.SimpleNamespace(host=host), headers=headers, app=app)
+
     for host in ("127.0.0.1", "::1", "127.3.2.1"):
-        loopback_only(types.SimpleNamespace(client=types.SimpleNamespace(host=host)))
+        admin_only(request(host))
+    refused = (
+        "Sandbox admin routes are reachable from loopback only, or with the sandbox's admin token in the "
+        "X-Sandbox-Admin-Token header"
+    )
     for host in ("10.0.0.5", "192.168.1.2", "testclient", ""):
-        with pytest.raises(ApiError, match="loopback only"):
-            loopback_only(types.SimpleNamespace(client=types.SimpleNamespace(host=host)))
+        for sent in (None, "", "the-admin-toke", "the-admin-token ", "ÿ" * 20):
+            with pytest.raises(ApiError, match=re.escape(refused)):
+                admin_only(request(host, sent))
+        admin_only(request(host, "the-admin-token"))
 
 
 @pytest.mark.moves_clock

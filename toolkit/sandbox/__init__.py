@@ -24,9 +24,11 @@ from typing import Any
 import httpx
 
 from toolkit.sandbox import logfile, owner
+from toolkit.sandbox.config import ADMIN_TOKEN_HEADER
+from toolkit.secrets import Secret
 from toolkit.times import to_ms
 
-__all__ = ["Sandbox", "SandboxError", "start"]
+__all__ = ["Sandbox", "SandboxError", "connect", "start"]
 
 MAX_ADVANCE_SECONDS = 366 * 24 * 3600  # the most one clock request may move
 MAX_CHUNKED_SECONDS = 10 * MAX_ADVANCE_SECONDS  # the handle moves up to ten years, a year per request
@@ -50,7 +52,8 @@ class Sandbox:
     """A running sandbox: its ``url``, ``home`` and the admin calls a notebook needs.
 
     Handles from ``start()`` own their server and ``stop()`` ends it; a handle attached to a
-    sandbox already running elsewhere (``TOOLKIT_SANDBOX_URL``) leaves that one running.
+    sandbox already running elsewhere (``TOOLKIT_SANDBOX_URL``, ``connect()``) leaves that one
+    running.
     """
 
     def __init__(
@@ -60,9 +63,11 @@ class Sandbox:
         server: Any = None,
         thread: threading.Thread | None = None,
         lock: Any = None,
+        admin_token: Secret | None = None,
     ) -> None:
         self.url = url
         self.home = home
+        self._admin_token = admin_token  # for the admin calls of a sandbox on another machine
         self._server = server
         self._thread = thread
         self._lock = lock  # owner.Ownership of an embedded sandbox, released by stop()
@@ -86,6 +91,8 @@ class Sandbox:
         return f"Sandbox({self.url!r}, {kind}, {state})"
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._admin_token is not None:
+            kwargs["headers"] = {ADMIN_TOKEN_HEADER: self._admin_token.reveal()}
         response = httpx.request(method, f"{self.url}/sandbox{path}", timeout=30, **kwargs)
         if not response.is_success:
             raise SandboxError(f"{response.status_code}: {response.text}")
@@ -290,6 +297,22 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
+
+
+def connect(url: str, admin_token: str | Secret | None = None) -> Sandbox:
+    """A handle on a sandbox running elsewhere, e.g. one serving a class from a server
+    (``toolkit sandbox --host 0.0.0.0``). Its admin calls (``advance``, ``deposit`` ...) answer
+    callers on the sandbox's own machine, and others that bring its admin token: the contents of
+    ``sandbox_admin_token`` in the sandbox's home, here or in ``$TOOLKIT_SANDBOX_ADMIN_TOKEN``."""
+    token = admin_token if admin_token is not None else os.environ.get("TOOLKIT_SANDBOX_ADMIN_TOKEN")
+    handle = Sandbox(
+        url.rstrip("/"), None, admin_token=None if token is None else Secret(token, "admin_token")
+    )
+    try:
+        handle.status()
+    except httpx.HTTPError as exc:
+        raise SandboxError(f"no sandbox answers at {handle.url}: {type(exc).__name__}") from None
+    return handle
 
 
 def _attach(url: str) -> Sandbox | None:

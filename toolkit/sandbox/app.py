@@ -18,7 +18,7 @@ from toolkit.sandbox.aster import AsterSandbox
 from toolkit.sandbox.billing import Billing
 from toolkit.sandbox.clearinghouse import Clearinghouse
 from toolkit.sandbox.clock import Clock
-from toolkit.sandbox.config import SandboxConfig, harden_home
+from toolkit.sandbox.config import SandboxConfig, harden_home, load_admin_token
 from toolkit.sandbox.errors import Face, prefix
 from toolkit.sandbox.hyperdex import HyperdexSandbox
 from toolkit.sandbox.hyperliquid import HyperliquidSandbox
@@ -116,6 +116,7 @@ def create_app(
         Billing(engine, clock),
         FixedWindows(policy.RATE_LIMIT_WINDOW_SECONDS),
         LighterSandbox(engine, clock, clearinghouse),
+        admin_token=load_admin_token(config.home),
     )
     app.include_router(hyperliquid.router)  # first: /info and /exchange are the busiest routes
     app.include_router(paperx.router)

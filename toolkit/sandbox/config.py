@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.home import toolkit_home
+from toolkit.secrets import Secret
+
+ADMIN_TOKEN_FILE = "sandbox_admin_token"
+ADMIN_TOKEN_HEADER = "X-Sandbox-Admin-Token"
 
 
 def private_file(path: Path) -> Path:
@@ -27,6 +32,21 @@ def harden_home(home: Path) -> None:
         wanted = 0o700 if path.is_dir() else 0o600
         if path.stat().st_mode & 0o777 != wanted:
             path.chmod(wanted)
+
+
+def load_admin_token(home: Path) -> Secret:
+    """The token that opens the admin routes to callers off this machine (an instructor's laptop
+    when the sandbox serves a class): made once per home (mode 0600), read by whoever can read the
+    home on the server, and sent in the ``X-Sandbox-Admin-Token`` header."""
+    path = home / ADMIN_TOKEN_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return Secret(path.read_text().strip(), "admin_token")
+    token = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return Secret(token, "admin_token")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from toolkit.sandbox.lighter import LighterSandbox
 from toolkit.sandbox.lighter_feed import AccountFeed
 from toolkit.sandbox.ratelimit import FixedWindows, WeightWindow
 from toolkit.sandbox.streams import Hub
+from toolkit.secrets import Secret
 
 
 @dataclass
@@ -40,6 +41,7 @@ class SandboxState:
     hub: Hub = field(init=False)  # Hyperliquid's websocket connections, fed by the clearinghouse
     lighter_stream_ips: dict[str, int] = field(default_factory=dict)  # Lighter's /stream, per address
     lighter_feed: AccountFeed = field(init=False)  # Lighter's account_all subscriptions
+    admin_token: Secret | None = None  # opens the admin routes to callers off this machine
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.clearinghouse)

@@ -1,9 +1,11 @@
-"""The sandbox's own routes under /sandbox: status, the mail outbox, the clock. Loopback only."""
+"""The sandbox's own routes under /sandbox: status, the mail outbox, the clock. Loopback only, or with
+the admin token."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import ipaddress
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -16,6 +18,7 @@ from toolkit import __version__
 from toolkit.sandbox import store
 from toolkit.sandbox.clearinghouse import owner
 from toolkit.sandbox.clock import ClockAtEnd, iso
+from toolkit.sandbox.config import ADMIN_TOKEN_HEADER
 from toolkit.sandbox.errors import ApiError, VenueRefusal
 from toolkit.sandbox.mail import read_outbox
 from toolkit.sandbox.state import SandboxState, get_state
@@ -23,21 +26,30 @@ from toolkit.venues import kalshi as ks
 from toolkit.venues import paperx as px
 
 
-def loopback_only(request: Request) -> None:
-    """Admin routes answer only callers on this machine."""
+def admin_only(request: Request) -> None:
+    """Admin routes answer callers on this machine, and others only with the sandbox's admin token
+    (a sandbox serving a class on ``--host 0.0.0.0``: the instructor's laptop, never a student's)."""
     host = request.client.host if request.client else ""
     try:
-        ok = ipaddress.ip_address(host).is_loopback
+        if ipaddress.ip_address(host).is_loopback:
+            return
     except ValueError:
-        ok = False
-    if not ok:
-        raise ApiError(403, "Sandbox admin routes are reachable from loopback only")
+        pass
+    sent = request.headers.get(ADMIN_TOKEN_HEADER, "")
+    token = getattr(request.app.state.sandbox, "admin_token", None)
+    if sent and token is not None and hmac.compare_digest(sent.encode(), token.reveal().encode()):
+        return
+    raise ApiError(
+        403,
+        "Sandbox admin routes are reachable from loopback only, or with the sandbox's admin token in "
+        f"the {ADMIN_TOKEN_HEADER} header",
+    )
 
 
 router = APIRouter(
     prefix="/sandbox",
     tags=["sandbox"],
-    dependencies=[Depends(loopback_only)],
+    dependencies=[Depends(admin_only)],
     responses={403: {"model": px.ErrorResponse}, 400: {"model": px.ErrorResponse}},
 )
 State = Annotated[SandboxState, Depends(get_state)]
