@@ -43,22 +43,25 @@ def spawn(
     log_level: str = "warning",
     replay: str | os.PathLike[str] | None = None,
     database_url: str | None = None,
+    host: str = "127.0.0.1",
 ) -> tuple[subprocess.Popen, str]:
     """Start ``python -m toolkit sandbox`` on loopback with state in ``home`` (replaying the saved
     history in the folder ``replay``, if given; on ``database_url`` rather than the home's SQLite
-    file, if given); return it and its URL once it answers. The caller stops it (``terminate``, or
-    ``kill`` to simulate a crash)."""
-    port = port or free_port()
+    file, if given; listening on ``host``, e.g. ``0.0.0.0`` as for a class); return it and its
+    loopback URL once it answers. The caller stops it (``terminate``, or ``kill`` to simulate a
+    crash)."""
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # where this machine reaches it
+    port = port or free_port(local)
     env = os.environ | {"TOOLKIT_HOME": str(home)}
     env.pop("TOOLKIT_SANDBOX_URL", None)
-    cmd = [sys.executable, "-m", "toolkit", "sandbox", "--port", str(port), "--home", str(Path(home)),
-           "--log-level", log_level]  # fmt: skip
+    cmd = [sys.executable, "-m", "toolkit", "sandbox", "--host", host, "--port", str(port),
+           "--home", str(Path(home)), "--log-level", log_level]  # fmt: skip
     if replay is not None:
         cmd += ["--replay", str(replay)]
     if database_url is not None:  # the environment, not argv: a password in it stays out of `ps`
         env["TOOLKIT_DATABASE_URL"] = database_url
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
     try:
         wait_until_up(url, proc)
     except BaseException:
