@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8765
 LAB_PORT     ?= 8888
 
-.PHONY: install lab sandbox test lint format bench fuzz binder-check clean
+.PHONY: install postgresql lab sandbox test lint format bench fuzz binder-check clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Debian's PostgreSQL server programs (initdb, pg_ctl), for the throwaway server the tests and the
+## benchmarks start on a unix socket of their own: installed with apt when missing, as Chromium is.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the tests' throwaway server"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends postgresql; }
 
 ## Create the venv, install, start the sandbox and JupyterLab on notebooks/.
 lab: install
@@ -46,7 +55,7 @@ format: install
 # the modules marked heavy start first.
 TEST_SEED ?= 7
 TEST_WORKERS ?= 3
-test: lint
+test: lint postgresql
 	$(BIN)/python -m pytest -p no:cacheprovider -p randomly --randomly-seed=$(TEST_SEED) \
 		-n $(TEST_WORKERS) --dist loadfile \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 tests notebooks
@@ -59,7 +68,7 @@ fuzz: install
 binder-check:
 	bash scripts/binder-check
 
-bench: install
+bench: install postgresql
 	$(BIN)/python -m benchmarks
 
 clean:
