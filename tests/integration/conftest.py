@@ -12,22 +12,9 @@ from eth_account import Account as EthAccount
 from hyperliquid.info import Info
 
 import toolkit.sandbox
-from tests.postgres import BACKENDS
 from toolkit.sandbox import store
 from toolkit.secrets import Secret, generate_password
 from toolkit.venues.paperx import PaperClient, Session
-
-
-def pytest_generate_tests(metafunc):
-    """A test marked ``both_backends`` runs twice: its sandbox on SQLite, then on PostgreSQL."""
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
-        metafunc.parametrize("backend", BACKENDS, indirect=True)
-
-
-@pytest.fixture
-def backend(request) -> str:
-    """The database the test's sandbox runs on: SQLite unless the test is marked ``both_backends``."""
-    return getattr(request, "param", "sqlite")
 
 
 def _database(request, backend: str) -> str | None:

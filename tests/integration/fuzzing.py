@@ -50,6 +50,7 @@ HOSTILE: list[Any] = [
     " 0x" + "ab" * 20,
     "e\u0301",
     "\u202e\u200b\ufeff",
+    "a\x00b",  # valid JSON ("a\\u0000b"); PostgreSQL cannot store it
     "🧪" * 50,
     Raw('"\\ud800"'),
     Raw('"a\\udfff"'),
@@ -78,6 +79,7 @@ HOSTILE_TEXT = [
     "e\u0301",
     "\u202e",
     "%00",
+    "a\x00b",  # a NUL in a form field or query value: PostgreSQL cannot store it
     "%ff%fe",
     "x" * 5000,
     "true",
@@ -87,7 +89,7 @@ HOSTILE_TEXT = [
     "0x" + "g" * 40,
 ]
 # header values go as bytes: non-ASCII ones as UTF-8, as a careless client would send them
-HEADER_TEXT = [t.encode("utf-8") for t in HOSTILE_TEXT] + [b"\t", b"a b", b"\xff\xfe"]
+HEADER_TEXT = [t.encode("utf-8") for t in HOSTILE_TEXT if "\x00" not in t] + [b"\t", b"a b", b"\xff\xfe"]
 
 
 @dataclass

@@ -92,14 +92,19 @@ def test_fifty_students_trade_while_the_clock_moves_a_day_and_nothing_is_lost(cl
     ready = threading.Barrier(STUDENTS + 1)
 
     def student(i: int) -> dict:
-        with PaperClient(url) as web:
-            web.register(f"student-{i}@class.example", generate_password())
-            key = web.create_api_key("notebook")
-        with PaperClient(url, api_key=key.api_key) as bot:
-            coin = ("BTC", "ETH", "SOL")[i % 3]
-            size = {"BTC": 0.001, "ETH": 0.01, "SOL": 0.5}[coin]  # each over the $10 minimum
+        coin = ("BTC", "ETH", "SOL")[i % 3]
+        size = {"BTC": 0.001, "ETH": 0.01, "SOL": 0.5}[coin]  # each over the $10 minimum
+        try:
+            with PaperClient(url) as web:
+                web.register(f"student-{i}@class.example", generate_password())
+                key = web.create_api_key("notebook")
+            bot = PaperClient(url, api_key=key.api_key)
             opening = bot.order(coin, True, 3 * size)  # long from here on: it pays or earns every hour
-            ready.wait(120)
+        except BaseException:
+            ready.abort()  # the others stop waiting; this student's error is the one reported
+            raise
+        with bot:
+            ready.wait(600)
             # sizes 1, 2, 3 units, buying and selling in turn: the position stays between 2 and 6 units
             statuses = [opening] + [bot.order(coin, n % 2 == 0, size * (1 + n % 3)) for n in range(ORDERS)]
             return {
@@ -110,7 +115,14 @@ def test_fifty_students_trade_while_the_clock_moves_a_day_and_nothing_is_lost(cl
 
     with ThreadPoolExecutor(STUDENTS) as pool:
         futures = [pool.submit(student, i) for i in range(STUDENTS)]
-        ready.wait(300)  # every student registered: the day moves while they trade
+        try:
+            ready.wait(600)  # every student registered: the day moves while they trade
+        except threading.BrokenBarrierError:
+            errors = [f.exception(timeout=600) for f in futures]
+            causes = [e for e in errors if e is not None and not isinstance(e, threading.BrokenBarrierError)]
+            if causes:
+                raise causes[0] from None  # the student's own error, not the barrier it broke
+            raise
         instructor.advance(hours=24)
         results = [f.result(timeout=600) for f in futures]  # any 4xx or 5xx raised in its thread
 

@@ -317,6 +317,7 @@ def test_moving_the_shared_clock_without_the_mark_fails_and_with_it_runs_apart(p
     """The rule the shared sandbox fixture enforces, checked on a run of its own."""
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))  # the conftest's imports
     conftest = Path(__file__).with_name("conftest.py").read_text()
+    conftest += "\nfrom tests.conftest import backend, postgres  # noqa: E402, F401\n"  # what it builds on
     pytester.makeconftest(conftest)
     pytester.makeini("[pytest]\nmarkers =\n    moves_clock: own sandbox\n")
     pytester.makepyfile(

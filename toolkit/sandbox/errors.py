@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -106,6 +107,17 @@ def install(app: FastAPI, faces: list[Face]) -> None:
         refusal.headers |= dict(getattr(exc, "headers", None) or {})
         return render(refusal, counted(request))
 
+    @app.exception_handler(sa.exc.DataError)
+    async def _unstorable(request: Request, exc: sa.exc.DataError) -> Response:
+        # SQLSTATE class 22: a value the database refuses (a NUL in a form field, text past its
+        # column, a number past its type): bad input, rolled back with its transaction. The
+        # message's first line names the kind; a DETAIL line could quote the value, so it is left out
+        reason = (str(exc.orig).splitlines() or ["a value the database cannot store"])[0]
+        refusal = face_refusal(
+            request.url.path, 400, f"The request holds a value the database refuses: {reason}"
+        )
+        return render(refusal, counted(request))
+
     app.add_middleware(GuardBodies, refuse=face_refusal)
     app.add_middleware(LastResort, refuse=face_refusal)
 
@@ -154,20 +166,35 @@ def json_depth(body: bytes) -> int:
     return int(np.cumsum(steps).max())
 
 
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")  # an escaped NUL, not an escaped backslash before "u0000"
+
+
+def nul_character(body: bytes) -> bool:
+    """A ``\\u0000`` escape: valid JSON, but no venue field holds it and PostgreSQL cannot store it."""
+    return b"\\u0000" in body and _NUL.search(body) is not None
+
+
 def lone_surrogate(body: bytes) -> bool:
     """A ``\\uD800``-style escape with no partner: valid JSON syntax, but not text."""
     return b"\\u" in body and (_HIGH.search(body) is not None or _LOW.search(body) is not None)
 
 
 class GuardBodies:
-    """Bodies over 1 MiB get 413 before they are read whole; JSON nesting deeper than 32 levels, or
-    text that is not Unicode (a lone surrogate), gets 400 before any parser sees it."""
+    """Bodies over 1 MiB get 413 before they are read whole; JSON nesting deeper than 32 levels, text
+    that is not Unicode (a lone surrogate), or a NUL character in JSON, a form or a query string (no
+    venue field holds one, and PostgreSQL cannot store it) gets 400 before any parser sees it."""
 
     def __init__(self, app: ASGIApp, refuse: Callable[[str, int, str], VenueRefusal]) -> None:
         self.app, self.refuse = app, refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, receive, send, 400, "Query string holds a NUL character (%00)")
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
@@ -198,6 +225,12 @@ class GuardBodies:
             if lone_surrogate(body):
                 await self._refuse(scope, receive, send, 400, "JSON text holds a lone UTF-16 surrogate")
                 return
+            if nul_character(body):
+                await self._refuse(scope, receive, send, 400, "JSON text holds a NUL character (\\u0000)")
+                return
+        elif b"%00" in body and b"form-urlencoded" in headers.get(b"content-type", b""):
+            await self._refuse(scope, receive, send, 400, "Form body holds a NUL character (%00)")
+            return
         replayed = False
 
         async def replay() -> Message:
