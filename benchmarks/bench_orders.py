@@ -11,11 +11,12 @@ too (the old target was 500/s on this 2-core machine).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from toolkit.sandbox import _attach
 from toolkit.sandbox.process import spawn
@@ -60,9 +61,12 @@ def _order(client: hl.HyperliquidClient, i: int) -> None:
         raise RuntimeError(f"order not filled: {status}")
 
 
-def run() -> bool:
+@contextlib.contextmanager
+def traders(database_url: str | None = None) -> Iterator[list[hl.HyperliquidClient]]:
+    """``THREADS`` funded Hyperliquid clients on a sandbox process of their own (on ``database_url``,
+    else SQLite in a temporary home), warmed up; the sandbox stops on the way out."""
     with tempfile.TemporaryDirectory() as home:
-        proc, url = spawn(home)
+        proc, url = spawn(home, database_url=database_url)
         try:
             sb = _attach(url)
             wallets = [Wallet.generate() for _ in range(THREADS)]
@@ -70,13 +74,20 @@ def run() -> bool:
                 sb.deposit("hyperliquid", w.address, 1_000_000)
             clients = [hl.HyperliquidClient(url, wallet=w) for w in wallets]
             _rate(clients, 300, _order)  # warm up connections and code paths
-            baseline = _rate(clients, ORDERS, lambda c, i: c.info({"type": "allMids"}))
-            orders = _rate(clients, ORDERS, _order)
-            for c in clients:
-                c.close()
+            try:
+                yield clients
+            finally:
+                for c in clients:
+                    c.close()
         finally:
             proc.terminate()
             proc.wait(30)
+
+
+def run() -> bool:
+    with traders() as clients:
+        baseline = _rate(clients, ORDERS, lambda c, i: c.info({"type": "allMids"}))
+        orders = _rate(clients, ORDERS, _order)
     ratio = orders / baseline
     ok = ratio >= TARGET
     print(

@@ -11,36 +11,17 @@ Each backend runs twice, interleaved, and the best of each is compared (the mach
 from __future__ import annotations
 
 import sys
-import tempfile
 
-from benchmarks.bench_orders import THREADS, _order, _rate
+from benchmarks.bench_orders import THREADS, _order, _rate, traders
 from tests.postgres import PostgresServer
-from toolkit.sandbox import _attach
-from toolkit.sandbox.process import spawn
-from toolkit.venues import hyperliquid as hl
-from toolkit.venues.eip712 import Wallet
 
 ORDERS = 3_000
 TARGET = 0.5  # PostgreSQL's orders per SQLite's, same run
 
 
 def _orders_per_second(database_url: str | None) -> float:
-    with tempfile.TemporaryDirectory() as home:
-        proc, url = spawn(home, database_url=database_url)
-        try:
-            sb = _attach(url)
-            wallets = [Wallet.generate() for _ in range(THREADS)]
-            for w in wallets:
-                sb.deposit("hyperliquid", w.address, 1_000_000)
-            clients = [hl.HyperliquidClient(url, wallet=w) for w in wallets]
-            _rate(clients, 300, _order)  # warm up connections and code paths
-            rate = _rate(clients, ORDERS, _order)
-            for c in clients:
-                c.close()
-            return rate
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    with traders(database_url) as clients:
+        return _rate(clients, ORDERS, _order)
 
 
 def run() -> bool:

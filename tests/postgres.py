@@ -20,6 +20,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.apt import AptUnavailable, apt_install
+
 SUPERUSER = "toolkit"
 BACKENDS = ["sqlite", "postgresql"]  # the databases a sandbox runs on, in the tests' parametrisations
 
@@ -36,27 +38,14 @@ def _bin_dir() -> Path | None:
     return Path(versions[-1]).parent if versions else None
 
 
-def _install() -> None:
-    if shutil.which("apt-get") is None:
-        raise PostgresUnavailable("pg_ctl is missing and there is no apt-get to install postgresql with")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
-    ):
-        done = subprocess.run(sudo + command, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            raise PostgresUnavailable(
-                f"could not install postgresql ({' '.join(command)}): {done.stderr[-2000:]}"
-            )
-
-
 def binaries() -> Path:
     """The folder holding ``initdb`` and ``pg_ctl``, installing Debian's package when missing."""
     found = _bin_dir()
     if found is None:
-        _install()
+        try:
+            apt_install("postgresql")
+        except AptUnavailable as exc:
+            raise PostgresUnavailable(str(exc)) from None
         found = _bin_dir()
     if found is None:
         raise PostgresUnavailable("postgresql was installed but no pg_ctl was found")

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.apt import AptUnavailable, apt_install
 from toolkit.secrets import generate_password
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,17 +37,10 @@ CHROMIUM_ARGS = [
 
 def _install_chromium() -> None:
     """apt-get install chromium, as the test setup promises; a clear failure where that cannot be."""
-    if shutil.which("apt-get") is None:
-        pytest.fail("/usr/bin/chromium is missing and there is no apt-get to install it with")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command in (
-        ["apt-get", "update"],
-        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-    ):
-        done = subprocess.run(sudo + command, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            pytest.fail(f"could not install chromium with apt ({' '.join(command)}): {done.stderr[-2000:]}")
+    try:
+        apt_install("chromium")
+    except AptUnavailable as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
