@@ -153,7 +153,7 @@ def backtest(
         raise ValueError("capital must be a positive number of USDC below 1e12")
     home = Path(tempfile.mkdtemp(prefix="toolkit-backtest-"))
     sb = sandbox.start(home=home, market=history, log_level="warning", reuse=False, driven=True)
-    trader = None
+    trader = src = None
     try:
         if lo > history.start_ms:
             sb._advance_in_process(lo)
@@ -168,7 +168,7 @@ def backtest(
             bar.update(1)
         bar.close()
         sb._advance_in_process(hi)
-        src = frames.Hyperliquid(sb, progress=False, cache=False)
+        src = frames.Hyperliquid(sb, progress=False, cache=False, transport=sb._transport())
         fills = src.fills(wallet.address, lo, hi, backend="polars")
         funding = src.user_funding(wallet.address, lo, hi, backend="polars")
         liquidations = src.liquidations(wallet.address, lo, hi, backend="polars")
@@ -178,6 +178,8 @@ def backtest(
         close = getattr(trader, "close", None)
         if callable(close):  # the client was made for this run
             close()
+        if src is not None:
+            src.close()
         sb.stop()
         shutil.rmtree(home, ignore_errors=True)
     out = [schema.output(f, backend) for f in (fills, funding, liquidations, curve, summary)]

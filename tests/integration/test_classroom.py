@@ -151,3 +151,18 @@ def test_fifty_students_trade_while_the_clock_moves_a_day_and_nothing_is_lost(cl
     assert len(paid) == STUDENTS  # one position each, open all day
     for run in paid.values():  # every hour of the day paid, none twice, none skipped
         assert len(run) >= 24 and run == list(range(run[0], run[0] + len(run)))
+
+
+def test_the_admin_token_stays_out_of_the_log_and_the_handle(tmp_path):
+    home = tmp_path / "embedded"
+    with toolkit.sandbox.start(home=home, host="0.0.0.0") as sb:
+        token = (home / ADMIN_TOKEN_FILE).read_text().strip()
+        url = sb.url.replace("0.0.0.0", _lan_address())
+        instructor = toolkit.sandbox.connect(url, admin_token=token)
+        instructor.advance(hours=1)
+        with pytest.raises(SandboxError, match="403"):
+            toolkit.sandbox.connect(url, admin_token=token[:-1] + ("A" if token[-1] != "A" else "B")).now()
+        shown = repr(instructor) + str(vars(instructor))
+    assert token not in shown and "admin_token=****" in shown
+    assert token not in (home / "sandbox.log").read_text()
+    assert oct((home / ADMIN_TOKEN_FILE).stat().st_mode & 0o777) == "0o600"
