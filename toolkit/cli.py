@@ -48,7 +48,11 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"toolkit sandbox: --replay {args.replay}: {exc}", file=sys.stderr)
         return 2
     config = SandboxConfig.resolve(home, database_url)
-    lock = owner.Ownership(config.home, config.database_url)
+    try:
+        lock = owner.Ownership(config.home, config.database_url)
+    except ValueError as exc:
+        print(f"toolkit sandbox: {exc}", file=sys.stderr)
+        return 2
     if not lock.acquire_home():
         holder = owner.read_owner(config.home) or "another process"
         print(f"toolkit sandbox: a sandbox already serves {config.home}: {holder}; stop it, or give "

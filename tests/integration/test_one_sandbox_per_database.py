@@ -96,3 +96,14 @@ def test_a_database_password_never_reaches_the_refusal(tmp_path):
     assert owner.shown("postgresql+psycopg://teacher:s3cret-Pa55@db.example/class") == (
         "postgresql+psycopg://teacher:***@db.example/class"
     )
+
+
+def test_a_database_no_lock_can_guard_or_no_url_names_is_refused_before_anything_starts(tmp_path):
+    with pytest.raises(SandboxError, match="the sandbox runs on SQLite or PostgreSQL, not mysql: only those"):
+        toolkit.sandbox.start(home=tmp_path / "a", database_url="mysql+pymysql://teacher:pw@db/class")
+    cli = _serve(tmp_path / "b", "::not a url:s3cret-Pa55")
+    assert cli.returncode == 2
+    assert "toolkit sandbox: the database URL does not parse as an SQLAlchemy URL" in cli.stderr
+    assert "s3cret" not in cli.stderr + cli.stdout
+    with toolkit.sandbox.start(home=tmp_path / "a") as sb:  # the refused start left the home free
+        assert sb.owned

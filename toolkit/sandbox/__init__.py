@@ -363,7 +363,10 @@ def start(
 
     history, home, database_url = replay.resolve(market, home, database_url)
     config = SandboxConfig.resolve(home, database_url, smtp_url)
-    lock = owner.Ownership(config.home, config.database_url)
+    try:
+        lock = owner.Ownership(config.home, config.database_url)
+    except ValueError as exc:
+        raise SandboxError(str(exc)) from None
     if not lock.acquire_home():
         return _attach_to_owner(config.home, reuse, timeout)
     try:

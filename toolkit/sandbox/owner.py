@@ -159,7 +159,15 @@ class DatabaseLock:
     def __init__(self, database_url: str) -> None:
         import sqlalchemy as sa
 
-        self.url = sa.engine.make_url(database_url)
+        try:
+            self.url = sa.engine.make_url(database_url)
+        except sa.exc.ArgumentError:
+            raise ValueError("the database URL does not parse as an SQLAlchemy URL") from None
+        if self.url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"the sandbox runs on SQLite or PostgreSQL, not {self.url.get_backend_name()}: only those "
+                "two can say which sandbox owns a database"
+            )
         self.stale: Owner | None = None
         self._file: FileLock | None = None
         self._engine: sa.Engine | None = None
