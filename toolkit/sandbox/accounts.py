@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import os
 import secrets
 import threading
 import unicodedata
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Engine
 from toolkit.sandbox import paperx_policy as policy
 from toolkit.sandbox import store
 from toolkit.sandbox.clock import Clock, iso
+from toolkit.sandbox.config import made_once
 from toolkit.sandbox.errors import ApiError
 from toolkit.sandbox.mail import Mailer
 from toolkit.venues import paperx as px
@@ -43,15 +43,7 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 
 def load_jwt_secret(home: Path) -> bytes:
     """The HS256 key of this sandbox home: made once (mode 0600), then read on every start."""
-    path = home / "jwt_secret"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
-    return key
+    return bytes.fromhex(made_once(home / "jwt_secret", lambda: secrets.token_bytes(32).hex()))
 
 
 @dataclass(frozen=True)

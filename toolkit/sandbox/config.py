@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,19 +35,24 @@ def harden_home(home: Path) -> None:
             path.chmod(wanted)
 
 
-def load_admin_token(home: Path) -> Secret:
-    """The token that opens the admin routes to callers off this machine (an instructor's laptop
-    when the sandbox serves a class): made once per home (mode 0600), read by whoever can read the
-    home on the server, and sent in the ``X-Sandbox-Admin-Token`` header."""
-    path = home / ADMIN_TOKEN_FILE
+def made_once(path: Path, make: Callable[[], str]) -> str:
+    """The text in ``path``, which ``make()`` writes (mode 0600) the first time it is asked for: a
+    home's own keys, the same on every start."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return Secret(path.read_text().strip(), "admin_token")
-    token = secrets.token_urlsafe(32)
+        return path.read_text().strip()
+    text = make()
     with os.fdopen(fd, "w") as f:
-        f.write(token)
-    return Secret(token, "admin_token")
+        f.write(text)
+    return text
+
+
+def load_admin_token(home: Path) -> Secret:
+    """The token that opens the admin routes to callers off this machine (an instructor's laptop
+    when the sandbox serves a class): made once per home, read by whoever can read the home on the
+    server, and sent in the ``X-Sandbox-Admin-Token`` header."""
+    return Secret(made_once(home / ADMIN_TOKEN_FILE, lambda: secrets.token_urlsafe(32)), "admin_token")
 
 
 @dataclass(frozen=True)

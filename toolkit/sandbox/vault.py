@@ -8,16 +8,11 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from toolkit.sandbox.config import made_once
+
 
 def _load_key(path: Path) -> bytes:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    key = AESGCM.generate_key(bit_length=256)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
-    return key
+    return bytes.fromhex(made_once(path, lambda: AESGCM.generate_key(bit_length=256).hex()))
 
 
 class Vault:
