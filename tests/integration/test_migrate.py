@@ -119,6 +119,11 @@ def test_the_copy_refuses_a_busy_a_non_empty_or_the_same_database(tmp_path, post
     assert "give an empty one" in again.stderr
     same = _migrate(source, source)
     assert same.returncode == 1 and "--from and --to name the same database" in same.stderr
+    garbled = _migrate("::not a url:s3cret", target)
+    assert (
+        garbled.returncode == 1 and "the database URL does not parse as an SQLAlchemy URL" in garbled.stderr
+    )
+    assert "s3cret" not in garbled.stderr
     missing = subprocess.run(
         [sys.executable, "-m", "toolkit", "sandbox", "migrate", "--from", source],
         capture_output=True, text=True, timeout=120,

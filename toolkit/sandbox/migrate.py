@@ -41,6 +41,8 @@ def _counts(conn: Connection) -> dict[str, int]:
 def _reset_sequences(conn: Connection) -> None:
     """PostgreSQL: each serial key's sequence past the highest copied id (rows came with their ids,
     so the sequences never moved), or the next insert would reuse one."""
+    if conn.dialect.name != "postgresql":
+        return
     for table in store.metadata.sorted_tables:
         keys = list(table.primary_key.columns)
         if len(keys) != 1 or keys[0].autoincrement is not True or not isinstance(keys[0].type, sa.Integer):
@@ -57,9 +59,9 @@ def copy(
     """Copy every table of the sandbox database at ``source_url`` into the empty one at
     ``target_url`` (its schema is created); return the rows copied per table. The source's schema is
     brought to this toolkit's version first, as starting a sandbox on it would."""
-    if sa.engine.make_url(source_url) == sa.engine.make_url(target_url):
+    locks = [owner.DatabaseLock(source_url), owner.DatabaseLock(target_url)]  # ValueError: not a URL
+    if locks[0].url == locks[1].url:
         raise MigrationError("--from and --to name the same database")
-    locks = [owner.DatabaseLock(source_url), owner.DatabaseLock(target_url)]
     taken: list[owner.DatabaseLock] = []
     source = store.create_engine(source_url)
     target = store.create_engine(target_url)
@@ -82,7 +84,7 @@ def copy(
             with target.begin() as dst:
                 for table in store.metadata.sorted_tables:
                     _copy_table(src, dst, table, progress)
-                _reset_sequences_if_postgres(dst)
+                _reset_sequences(dst)
                 copied = _counts(dst)
                 if copied != expected:
                     wrong = {name: (n, copied[name]) for name, n in expected.items() if copied[name] != n}
@@ -101,11 +103,6 @@ def copy(
             lock.release()
         source.dispose()
         target.dispose()
-
-
-def _reset_sequences_if_postgres(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        _reset_sequences(conn)
 
 
 def _copy_table(
