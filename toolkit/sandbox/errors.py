@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from toolkit.sandbox import store
 from toolkit.venues.refusal import VenueRefusal
 
 __all__ = ["ApiError", "Face", "VenueRefusal", "install"]
@@ -110,11 +111,11 @@ def install(app: FastAPI, faces: list[Face]) -> None:
     @app.exception_handler(sa.exc.DataError)
     async def _unstorable(request: Request, exc: sa.exc.DataError) -> Response:
         # SQLSTATE class 22: a value the database refuses (a NUL in a form field, text past its
-        # column, a number past its type): bad input, rolled back with its transaction. The
-        # message's first line names the kind; a DETAIL line could quote the value, so it is left out
-        reason = (str(exc.orig).splitlines() or ["a value the database cannot store"])[0]
+        # column, a number past its type): bad input, rolled back with its transaction
         refusal = face_refusal(
-            request.url.path, 400, f"The request holds a value the database refuses: {reason}"
+            request.url.path,
+            400,
+            f"The request holds a value the database refuses: {store.error_reason(exc)}",
         )
         return render(refusal, counted(request))
 

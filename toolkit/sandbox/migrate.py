@@ -93,10 +93,9 @@ def copy(
                     )
         return expected
     except sa.exc.DBAPIError as exc:
-        reason = (str(exc.orig).splitlines() or [""])[0]  # the first line: a DETAIL line may quote row values
         raise MigrationError(
             f"the copy failed and was rolled back (the target is as it was): {type(exc.orig).__name__}: "
-            f"{reason}"
+            f"{store.error_reason(exc)}"
         ) from None
     finally:
         for lock in reversed(taken):

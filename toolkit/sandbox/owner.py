@@ -217,9 +217,7 @@ class DatabaseLock:
 
         if not sa.inspect(conn).has_table(store.meta.name):
             return None
-        return _parse(
-            conn.execute(sa.select(store.meta.c.value).where(store.meta.c.key == OWNER_KEY)).scalar()
-        )
+        return _parse(store.get_meta(conn, OWNER_KEY))
 
     def _refusal(self, holder: Owner | None) -> str:
         who = f"the sandbox at {holder}" if holder is not None else "another sandbox (still starting)"
@@ -235,14 +233,7 @@ class DatabaseLock:
         elif self._conn is not None:
             from toolkit.sandbox import store
 
-            record = _record(url)
-            if (
-                self._conn.execute(
-                    store.meta.update().where(store.meta.c.key == OWNER_KEY).values(value=record)
-                ).rowcount
-                == 0
-            ):
-                self._conn.execute(store.meta.insert().values(key=OWNER_KEY, value=record))
+            store.put_meta(self._conn, OWNER_KEY, _record(url))
 
     def release(self) -> None:
         """Clear the record and free the database for the next sandbox."""

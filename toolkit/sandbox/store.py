@@ -582,13 +582,29 @@ def migrate(engine: Engine) -> int:
     return SCHEMA_VERSION
 
 
+def get_meta(conn: Connection, key: str) -> str | None:
+    """One ``toolkit_meta`` value, or None, read on ``conn``."""
+    return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+def put_meta(conn: Connection, key: str, value: str) -> None:
+    """Insert or replace one ``toolkit_meta`` value on ``conn`` (in its transaction, if it has one)."""
+    if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(meta.insert().values(key=key, value=value))
+
+
 def read_meta(engine: Engine, key: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+        return get_meta(conn, key)
 
 
 def write_meta(engine: Engine, key: str, value: str) -> None:
     """Insert or replace one ``toolkit_meta`` value, in its own transaction."""
     with engine.begin() as conn:
-        if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
-            conn.execute(meta.insert().values(key=key, value=value))
+        put_meta(conn, key, value)
+
+
+def error_reason(exc: sa.exc.DBAPIError) -> str:
+    """What a database error says, fit to show: its first line only (a DETAIL line below it may
+    quote the row's values, secrets among them)."""
+    return (str(exc.orig).splitlines() or ["a value the database cannot store"])[0]

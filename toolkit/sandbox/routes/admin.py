@@ -36,7 +36,7 @@ def admin_only(request: Request) -> None:
     except ValueError:
         pass
     sent = request.headers.get(ADMIN_TOKEN_HEADER, "")
-    token = getattr(request.app.state.sandbox, "admin_token", None)
+    token = request.app.state.sandbox.admin_token
     if sent and token is not None and hmac.compare_digest(sent.encode(), token.reveal().encode()):
         return
     raise ApiError(
