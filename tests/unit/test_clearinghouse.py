@@ -83,3 +83,35 @@ def test_an_advance_is_followed_to_its_end_and_commits_every_hour_once(ch):
     assert ch.progress().caught_up
     payments = ch.funding("hyperliquid:0xa")
     assert len(payments) == len({p["hour"] for p in payments}) >= 100
+
+
+def _count(path, table: str) -> int:
+    """Rows in ``table`` as another process would see them (sqlite3, not the sandbox's engine)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_a_driven_clearinghouse_stores_its_hours_a_day_at_a_time_and_before_any_read(tmp_path):
+    path = tmp_path / "sandbox.db"
+    db = store.create_engine(f"sqlite:///{path}")
+    store.migrate(db)
+    house = Clearinghouse(Clock(), db, driven=True)
+    try:
+        house.deposit("hyperliquid:0xa", 10_000.0)
+        house.place("hyperliquid:0xa", [OrderRequest("BTC", True, "0.01", None)])
+        stored = _count(path, "pp_funding")
+        for _ in range(5):  # five steps of a backtest: an hour each, an account read after each
+            house.until(house.clock.advance(hours=1)).result(10)
+            assert house.view("hyperliquid:0xa").funding != 0.0
+        assert _count(path, "pp_funding") == stored  # held in memory, not a commit per step
+        payments = house.funding("hyperliquid:0xa")  # a read of the database stores them first
+        assert len(payments) == len({p["hour"] for p in payments}) >= 5
+        assert _count(path, "pp_funding") == len(payments)
+        house.until(house.clock.advance(hours=30)).result(10)  # a simulated day commits by itself
+        assert _count(path, "pp_funding") >= len(payments) + 24
+        assert len(house.funding("hyperliquid:0xa")) == len(payments) + 30
+    finally:
+        house.close()
+        db.dispose()

@@ -188,8 +188,10 @@ class Clearinghouse:
     ) -> None:
         """``market``: the hours to trade (a replay); by default the seeded synthetic market.
         ``driven``: no worker thread; whoever submits a job runs it (and the catch-up before it)
-        itself, one at a time: for a sandbox one loop drives (a backtest), where the hand-off to a
-        worker would cost more than the work."""
+        itself, one at a time: for a throwaway sandbox one loop drives (a backtest), where the
+        hand-off to a worker would cost more than the work. The hours a driven clock moves are
+        stored a simulated day at a time, and before any change or any read of the database, rather
+        than at every step (reads of memory, such as an account's state, need no commit)."""
         self.clock = clock
         self.driven = driven
         self._turn = threading.RLock()  # driven: one caller at a time runs the engine
@@ -217,6 +219,8 @@ class Clearinghouse:
         # Each venue's rules for its accounts (price rule, fees), by the venue part of the owner name
         self._rules: dict[str, Callable[[str], AccountRules]] = {}
         self._load()
+        if driven:  # whoever opens a connection reads what the hours so far wrote
+            sa.event.listen(db, "engine_connect", self._store_before_reading)
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -292,7 +296,7 @@ class Clearinghouse:
             outer, self._turn_owner = self._turn_owner, threading.get_ident()
             try:
                 while True:
-                    self._catch_up_slice(flush=job is not None)
+                    self._catch_up_slice(flush=job is not None and not getattr(job.fn, "read_only", False))
                     if not self._behind():
                         break
                 if job is not None:
@@ -303,6 +307,20 @@ class Clearinghouse:
                 log.exception("clearinghouse: unexpected failure")
                 if not future.done():
                     future.set_exception(exc)
+            finally:
+                self._turn_owner = outer
+
+    def _store_before_reading(self, _conn: Connection) -> None:
+        """Driven: a connection opens (a history read, a venue's own rows): store the hours the
+        clock has moved through first, so it sees them (the clearinghouse's own is left alone)."""
+        if self.on_worker() or not self._uncommitted():
+            return
+        with self._turn:
+            outer, self._turn_owner = self._turn_owner, threading.get_ident()
+            try:
+                if self._uncommitted():
+                    with self._transaction() as conn:
+                        self._store(conn)
             finally:
                 self._turn_owner = outer
 
@@ -328,7 +346,10 @@ class Clearinghouse:
 
     async def acall(self, fn: Callable[..., T], *args: Any) -> T:
         """``call`` for the event loop: it waits without blocking the loop."""
-        return await asyncio.wrap_future(self.submit(fn, *args))
+        future = self.submit(fn, *args)
+        if future.done():  # driven: already run, no hop through the loop
+            return future.result()
+        return await asyncio.wrap_future(future)
 
     def wake(self) -> None:
         """The clock moved: start catching up now."""
@@ -452,7 +473,7 @@ class Clearinghouse:
         that fails is retried one job at a time, so only the job that cannot be stored fails.
         A group of reads alone runs outside any transaction: it has nothing to store."""
         reads_only = all(getattr(job.fn, "read_only", False) for job in group)
-        if reads_only and not self._uncommitted():
+        if reads_only and (self.driven or not self._uncommitted()):
             self._answer_reads(group)
             return
         outcomes: list[tuple[_Job, bool, Any]] = []
@@ -544,7 +565,7 @@ class Clearinghouse:
             raise
         caught_up = not self._behind()
         due = len(self.pending) >= COMMIT_ROWS or engine.funded_hour - self._committed_hour >= COMMIT_HOURS
-        if (flush or caught_up or due) and self._uncommitted():
+        if (flush or due or (caught_up and not self.driven)) and self._uncommitted():
             with self._transaction() as conn:
                 self._store(conn)
         if caught_up:
